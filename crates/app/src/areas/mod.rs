@@ -1,0 +1,11 @@
+//! One module per area of the app. Each exports plain functions
+//! `fn(&App, &Ctx, Args) -> Result<Out, ApiError>` listed in `crate::commands::COMMANDS`.
+
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod info;
+pub mod profile;
+pub mod settings;
+pub mod signatories;
+pub mod users;

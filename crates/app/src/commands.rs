@@ -1,0 +1,141 @@
+//! The command table: every command of Balai, once, with who may run it.
+//!
+//! Transports (Tauri, `balai serve`, the CLI) call [`dispatch`] with a command name and JSON
+//! arguments; nothing else of balai-app is reachable from the UI.
+
+use crate::areas::{audit, auth, demo, info, profile, settings, signatories, users};
+use crate::error::{ApiError, ErrorCode};
+use crate::session::Actor;
+use crate::{App, Ctx};
+use balai_domain::Role;
+use serde_json::Value;
+
+/// Who may run a command.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    /// Anyone, signed in or not (log in, app info).
+    Public,
+    /// Any signed-in user.
+    AnyUser,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::AnyUser => true,
+            Access::Roles(roles) => roles.contains(&role),
+        }
+    }
+}
+
+type Run = fn(&App, &Ctx, Value) -> Result<Value, ApiError>;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Command {
+    pub name: &'static str,
+    pub access: Access,
+    /// Whether the command changes data (the CLI and docs say so; reads are never audited as
+    /// changes).
+    pub writes: bool,
+    run: Run,
+}
+
+/// Adapts a typed area function to the table's JSON signature.
+macro_rules! command {
+    ($name:literal, $access:expr, $writes:literal, $f:path) => {
+        Command {
+            name: $name,
+            access: $access,
+            writes: $writes,
+            run: |app, ctx, args| {
+                let args = serde_json::from_value(normalize_args(args)).map_err(|e| {
+                    ApiError::new(ErrorCode::BadArguments, format!("Argumen `{}` tidak sesuai: {e}", $name))
+                })?;
+                let out = $f(app, ctx, args)?;
+                serde_json::to_value(out).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+            },
+        }
+    };
+}
+
+/// `null` (no arguments) means an empty object, so commands without arguments take `{}`.
+fn normalize_args(v: Value) -> Value {
+    if v.is_null() {
+        Value::Object(Default::default())
+    } else {
+        v
+    }
+}
+
+use Role::{Admin, Lurah};
+const ADMIN: Access = Access::Roles(&[Admin]);
+const OVERSIGHT: Access = Access::Roles(&[Admin, Lurah]);
+
+/// Every command, in one place. Documented in docs/commands.md.
+pub static COMMANDS: &[Command] = &[
+    command!("app.info", Access::Public, false, info::info),
+    command!("auth.login", Access::Public, true, auth::login),
+    command!("auth.unlock", Access::Public, true, auth::unlock),
+    command!("auth.logout", Access::Public, false, auth::logout),
+    command!("auth.me", Access::AnyUser, false, auth::me),
+    command!("auth.keepalive", Access::AnyUser, false, auth::keepalive),
+    command!("auth.change_password", Access::AnyUser, true, auth::change_password),
+    command!("profile.get", Access::AnyUser, false, profile::get),
+    command!("profile.set", ADMIN, true, profile::set),
+    command!("profile.emblem", Access::AnyUser, false, profile::emblem),
+    command!("profile.set_emblem", ADMIN, true, profile::set_emblem),
+    command!("signatories.list", Access::AnyUser, false, signatories::list),
+    command!("signatories.save", ADMIN, true, signatories::save),
+    command!("users.list", ADMIN, false, users::list),
+    command!("users.add", ADMIN, true, users::add),
+    command!("users.passwd", ADMIN, true, users::passwd),
+    command!("users.disable", ADMIN, true, users::disable),
+    command!("users.enable", ADMIN, true, users::enable),
+    command!("settings.get", Access::AnyUser, false, settings::get),
+    command!("settings.set", ADMIN, true, settings::set),
+    command!("audit.list", OVERSIGHT, false, audit::list),
+    command!("audit.verify", OVERSIGHT, false, audit::verify),
+    command!("demo.seed", ADMIN, true, demo::seed),
+];
+
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The UI (Tauri or HTTP), with the session token it holds, if any.
+    Session(Option<String>),
+    /// The `balai` command line, run by this OS user.
+    Operator(String),
+}
+
+/// Runs command `name` with JSON `args` for `caller`.
+pub fn dispatch(app: &App, caller: &Caller, name: &str, args: Value) -> Result<Value, ApiError> {
+    let command = find(name)
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownCommand, format!("Perintah `{name}` tidak dikenal.")))?;
+    let (actor, token) = match caller {
+        Caller::Operator(os_user) => (Some(Actor::operator(os_user)), None),
+        Caller::Session(token) => {
+            let actor = match (command.access, token) {
+                (Access::Public, None) => None,
+                // A public command with a token (logout, unlock) resolves it itself; a stale
+                // token must not stop it.
+                (Access::Public, Some(t)) => app.sessions.actor_of(t),
+                (_, None) => return Err(ApiError::unauthenticated()),
+                (_, Some(t)) => Some(app.sessions.touch(t, app.now(), auth::idle_limit(app)?)?),
+            };
+            (actor, token.clone())
+        }
+    };
+    if let Some(actor) = &actor {
+        if !command.access.allows(actor.role) {
+            audit::record(app, actor, "access.denied", "command", name, actor.role.as_str())?;
+            return Err(ApiError::forbidden(name));
+        }
+    }
+    (command.run)(app, &Ctx { actor, token }, args)
+}

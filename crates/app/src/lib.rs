@@ -1,0 +1,82 @@
+//! balai-app: THE API boundary of Balai.
+//!
+//! What it does: holds the [`App`] context (store, clock, sessions), and one module per area of
+//! plain functions `fn(&App, &Ctx, Args) -> Result<Out, ApiError>`. Every function is listed
+//! once in [`commands::COMMANDS`] with the roles that may call it; [`dispatch`] resolves the
+//! caller, checks the role, runs the function and audits refusals. The Tauri shell, the
+//! loopback HTTP server (`balai serve`) and the CLI all call [`dispatch`] and nothing else.
+//!
+//! What it does not do: no SQL (balai-store), no rules of the domain itself (balai-domain), no
+//! transport (HTTP, IPC and argument parsing live in the binaries).
+
+pub mod areas;
+pub mod clock;
+pub mod commands;
+pub mod error;
+pub mod session;
+
+pub use clock::{Clock, SystemClock};
+pub use commands::{dispatch, Caller, COMMANDS};
+pub use error::{ApiError, ErrorCode};
+pub use session::Actor;
+
+use balai_store::Store;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::RngCore;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Everything a command needs. Cheap to share behind an `Arc`.
+pub struct App {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sessions: session::Sessions,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens (creating and migrating if needed) the office database at `db`.
+    pub fn open(db: &Path, clock: Arc<dyn Clock>) -> Result<App, ApiError> {
+        let store = Store::open(db)?;
+        Ok(App { store, clock, sessions: session::Sessions::default() })
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The current time as stored: RFC 3339, UTC, milliseconds.
+    pub(crate) fn now_text(&self) -> String {
+        self.now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// A new UUIDv7 from the app's clock.
+    pub(crate) fn new_id(&self) -> uuid::Uuid {
+        let mut random = [0u8; 10];
+        rand::thread_rng().fill_bytes(&mut random);
+        balai_store::uuid_v7(self.now().timestamp_millis().max(0) as u64, random)
+    }
+}
+
+/// The context a command runs in: who is calling, and with which session.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    pub actor: Option<Actor>,
+    pub token: Option<String>,
+}
+
+impl Ctx {
+    /// The signed-in actor; commands open to the public call this only when they need one.
+    pub fn actor(&self) -> Result<&Actor, ApiError> {
+        self.actor.as_ref().ok_or_else(ApiError::unauthenticated)
+    }
+}

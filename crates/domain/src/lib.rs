@@ -1,0 +1,21 @@
+//! balai-domain: the pure types and rules of kelurahan administration.
+//!
+//! What it does: value types with their checks (Kemendagri region codes, NIP, office profile,
+//! signatories), the roles of the office, and the hash rule of the audit chain.
+//!
+//! What it does not do: no IO, no clock, no SQL, no randomness. Every time or id a rule needs
+//! is passed in, so every function here is deterministic and testable on its own.
+
+pub mod audit;
+pub mod field;
+pub mod office;
+pub mod role;
+
+pub use field::{FieldError, FieldErrors};
+pub use role::Role;
+
+/// Lower-case hex SHA-256 of some content: how stored files are named and compared.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

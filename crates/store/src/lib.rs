@@ -1,0 +1,121 @@
+//! balai-store: the only SQL on the desktop.
+//!
+//! What it does: opens the office database (WAL, `synchronous=FULL`, one writer connection and
+//! one reader connection), migrates it by `PRAGMA user_version` after a `VACUUM INTO` backup,
+//! refuses a database newer than this build without touching it, and offers one module of
+//! queries per area. Writes take a `&Transaction`, reads a `&Connection`.
+//!
+//! What it does not do: no validation of domain rules (balai-domain does that before a write
+//! reaches here), no roles or sessions (balai-app), no clock (callers pass times in).
+
+pub mod audit;
+pub mod migrations;
+pub mod profile;
+pub mod settings;
+pub mod signatories;
+pub mod users;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+pub use rusqlite::{Connection as ReadConn, Transaction as WriteTx};
+pub use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database at {path} has schema version {found}, newer than this build supports ({supported}); update Balai")]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("cannot open the database at {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("backup before migration failed: {0}")]
+    Backup(rusqlite::Error),
+    #[error("migration to schema version {version} failed: {source}")]
+    Migration { version: i64, source: rusqlite::Error },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open office database.
+pub struct Store {
+    path: PathBuf,
+    /// The one connection that writes; held for the length of one transaction.
+    writer: Mutex<Connection>,
+    /// Reads run here so they never wait behind a long write (WAL readers see the last commit).
+    reader: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if absent) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        migrations::refuse_if_newer(path)?;
+        let writer = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrations::migrate(&writer, path)?;
+        let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer connection; commits when `f`
+    /// returns `Ok`, rolls back otherwise, so nothing is ever half-written.
+    pub fn write<T, E>(&self, f: impl FnOnce(&Transaction) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| E::from(StoreError::Sql(e)))?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| E::from(StoreError::Sql(e)))?;
+        Ok(out)
+    }
+
+    /// Runs `f` on the reader connection.
+    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let conn = lock(&self.reader);
+        f(&conn)
+    }
+
+    /// Writes a consistent copy of the whole database to `dest` (which must not exist).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let conn = lock(&self.reader);
+        migrations::vacuum_into(&conn, dest).map_err(StoreError::Backup)
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock cannot leave a transaction open (it rolls back on drop),
+    // so the connection is still sound: recover it instead of poisoning the app.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
+    // FULL: a committed letter or audit entry survives power loss (sync-notes §3.12).
+    conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+    Ok(conn)
+}
+
+/// A new UUIDv7 from a time in milliseconds and random bits supplied by the caller, so that
+/// the store itself needs no clock.
+pub fn uuid_v7(unix_ms: u64, random: [u8; 10]) -> Uuid {
+    uuid::Builder::from_unix_timestamp_millis(unix_ms, &random).into_uuid()
+}

@@ -1,0 +1,17 @@
+//! balai-store against real SQLite files in temporary directories.
+
+mod audit;
+mod migrations;
+
+use balai_store::Store;
+use std::path::PathBuf;
+
+pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("office.sqlite");
+    (dir, path)
+}
+
+pub fn open(path: &std::path::Path) -> Store {
+    Store::open(path).unwrap()
+}

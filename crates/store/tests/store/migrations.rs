@@ -1,0 +1,110 @@
+use crate::{open, temp_db};
+use balai_store::migrations::{self, schema_dump, LATEST};
+use balai_store::StoreError;
+use rusqlite::Connection;
+
+/// Invariant: whatever earlier schema a database has, opening it with this build yields exactly
+/// the schema a fresh database gets.
+#[test]
+fn a_database_upgraded_from_every_earlier_schema_equals_a_fresh_one() {
+    let (_fresh_dir, fresh_path) = temp_db();
+    let fresh = open(&fresh_path);
+    let fresh_schema = fresh.read(|c| schema_dump(c)).unwrap();
+    assert!(fresh_schema.contains("user_version 1"), "{fresh_schema}");
+
+    for start in 0..LATEST {
+        let (_dir, path) = temp_db();
+        {
+            let conn = Connection::open(&path).unwrap();
+            migrations::apply(&conn, 0, start).unwrap();
+            assert_eq!(migrations::user_version(&conn).unwrap(), start);
+        }
+        let upgraded = open(&path);
+        let schema = upgraded.read(|c| schema_dump(c)).unwrap();
+        assert_eq!(schema, fresh_schema, "upgrade from schema {start}");
+    }
+}
+
+#[test]
+fn a_database_with_content_is_backed_up_before_it_is_migrated() {
+    let (dir, path) = temp_db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        migrations::apply(&conn, 0, LATEST - 1).unwrap();
+        conn.execute("CREATE TABLE marker (v TEXT)", []).unwrap();
+        conn.execute("INSERT INTO marker VALUES ('before')", []).unwrap();
+    }
+    open(&path);
+    let backups: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains(".pre-v"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = Connection::open(&backups[0]).unwrap();
+    let v: String = backup.query_row("SELECT v FROM marker", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, "before");
+    assert_eq!(migrations::user_version(&backup).unwrap(), LATEST - 1);
+
+    // A fresh, empty file needs no backup.
+    let (dir2, path2) = temp_db();
+    open(&path2);
+    let n = std::fs::read_dir(dir2.path()).unwrap().filter(|e| {
+        e.as_ref().unwrap().file_name().to_string_lossy().contains(".pre-v")
+    }).count();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn a_database_from_a_newer_balai_is_refused_and_left_untouched() {
+    let (dir, path) = temp_db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("CREATE TABLE future (x INTEGER)", []).unwrap();
+        conn.pragma_update(None, "user_version", LATEST + 5).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let files_before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+
+    let err = balai_store::Store::open(&path).unwrap_err();
+    match err {
+        StoreError::TooNew { found, supported, .. } => {
+            assert_eq!(found, LATEST + 5);
+            assert_eq!(supported, LATEST);
+        }
+        other => panic!("expected TooNew, got {other}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "file content changed");
+    let files_after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files_after, files_before, "files were created next to the database");
+}
+
+#[test]
+fn the_database_runs_in_wal_with_full_sync() {
+    let (_dir, path) = temp_db();
+    let store = open(&path);
+    let (mode, sync): (String, i64) = store
+        .read(|c| {
+            Ok::<_, rusqlite::Error>((
+                c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let (_dir, path) = temp_db();
+    let store = open(&path);
+    let result: Result<(), StoreError> = store.write(|tx| {
+        balai_store::settings::set_int(tx, balai_store::settings::IDLE_LOCK_MINUTES, 3)?;
+        Err(StoreError::Corrupt("stop half-way".into()))
+    });
+    assert!(result.is_err());
+    let v = store.read(|c| balai_store::settings::get_int(c, balai_store::settings::IDLE_LOCK_MINUTES)).unwrap();
+    assert_eq!(v, 10, "the half-done write must be rolled back");
+}

@@ -1,1 +1,66 @@
-fn main() {}
+//! `balai`: the office database from the command line, for city IT staff and scripts.
+//!
+//! What it does: parses arguments into a command of balai-app's table and prints the result,
+//! as text for people or, with `--json`, as one JSON document (shapes in docs/cli.md). `balai
+//! serve` runs the same command table behind a loopback-only HTTP server for the browser UI.
+//!
+//! What it does not do: no logic of its own. Every subcommand is one `dispatch` call.
+
+mod args;
+mod output;
+mod serve;
+
+use anyhow::Context;
+use balai_app::{App, Caller, SystemClock};
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => output::fail(json, &e),
+    }
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
+    let db = match &cli.db {
+        Some(p) => p.clone(),
+        None => args::default_db_path()?,
+    };
+    if let Some(parent) = db.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    let app = App::open(&db, Arc::new(SystemClock)).map_err(output::ApiFailure)?;
+    if let args::Command::Serve(s) = &cli.command {
+        return serve::run(Arc::new(app), s, cli.json);
+    }
+    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let caller = Caller::Operator(os_user);
+    let call = |name: &str, params| balai_app::dispatch(&app, &caller, name, params).map_err(output::ApiFailure);
+    match &cli.command {
+        args::Command::Commands => output::commands(cli.json),
+        args::Command::Profile(args::ProfileCmd::Set(fields)) => {
+            // Change only the fields given: start from the stored profile.
+            let current = call("profile.get", serde_json::json!({}))?;
+            let base = match current.get("profile") {
+                Some(serde_json::Value::Object(m)) => m.clone(),
+                _ => anyhow::bail!("the office has no profile yet: run `balai init` first"),
+            };
+            let out = call("profile.set", args::fields_json(fields, base))?;
+            output::print(cli.json, "profile.set", &out)
+        }
+        args::Command::Init(_) if call("app.info", serde_json::json!({}))?["initialized"] == true => {
+            anyhow::bail!("this database already has an office profile: change it with `balai profile set`")
+        }
+        command => {
+            let (name, params) = args::to_dispatch(command)?;
+            let out = call(name, params)?;
+            output::print(cli.json, name, &out)
+        }
+    }
+}

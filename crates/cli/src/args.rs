@@ -1,0 +1,270 @@
+//! Command-line arguments, and their translation into a (command, JSON arguments) pair.
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Map, Value};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "balai", version, about = "Balai: the kelurahan office database from the command line")]
+pub struct Cli {
+    /// The office database (default: $BALAI_DB, else ~/.local/share/balai/balai.sqlite).
+    #[arg(long, global = true, env = "BALAI_DB")]
+    pub db: Option<PathBuf>,
+    /// Print one JSON document on stdout (errors as JSON on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up the office profile of a new database.
+    Init(ProfileFields),
+    /// Show or change the office profile.
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Officials who sign letters.
+    #[command(subcommand)]
+    Signatories(SignatoriesCmd),
+    /// User accounts.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// A synthetic demo office.
+    #[command(subcommand)]
+    Demo(DemoCmd),
+    /// Serve the UI and the command table over loopback HTTP.
+    Serve(ServeArgs),
+    /// Run any command of the table with JSON arguments (see `balai commands`).
+    Call {
+        command: String,
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// List every command with the roles that may run it.
+    Commands,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ProfileFields {
+    #[arg(long)]
+    pub province_code: Option<String>,
+    #[arg(long)]
+    pub province_name: Option<String>,
+    #[arg(long)]
+    pub city_code: Option<String>,
+    #[arg(long)]
+    pub city_name: Option<String>,
+    #[arg(long)]
+    pub kecamatan_code: Option<String>,
+    #[arg(long)]
+    pub kecamatan_name: Option<String>,
+    #[arg(long)]
+    pub kelurahan_code: Option<String>,
+    /// The kelurahan's name.
+    #[arg(long = "name", alias = "kelurahan-name")]
+    pub kelurahan_name: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub postal_code: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub website: Option<String>,
+}
+
+impl ProfileFields {
+    fn pairs(&self) -> [(&'static str, &Option<String>); 13] {
+        [
+            ("province_code", &self.province_code),
+            ("province_name", &self.province_name),
+            ("city_code", &self.city_code),
+            ("city_name", &self.city_name),
+            ("kecamatan_code", &self.kecamatan_code),
+            ("kecamatan_name", &self.kecamatan_name),
+            ("kelurahan_code", &self.kelurahan_code),
+            ("kelurahan_name", &self.kelurahan_name),
+            ("address", &self.address),
+            ("postal_code", &self.postal_code),
+            ("phone", &self.phone),
+            ("email", &self.email),
+            ("website", &self.website),
+        ]
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    Show,
+    /// Change the given fields; the others keep their values.
+    Set(ProfileFields),
+    /// Set the emblem from a PNG or SVG file.
+    Emblem { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignatoriesCmd {
+    List,
+    /// Add or update one, given as JSON (fields in docs/cli.md).
+    Save { json: String },
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input (keeps it out of `ps`).
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    /// The password on the command line (visible to other users of the machine: demos only).
+    #[arg(long)]
+    pub password: Option<String>,
+}
+
+impl PasswordSource {
+    fn read(&self) -> anyhow::Result<String> {
+        if let Some(p) = &self.password {
+            return Ok(p.clone());
+        }
+        if self.password_stdin {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+            return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+        }
+        bail!("give the password with --password-stdin (or --password)")
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    List,
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// admin, lurah, sekretaris or petugas
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Set a user's password (their open sessions end).
+    Passwd {
+        username: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    Disable { username: String },
+    Enable { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Newest entries first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        before: Option<i64>,
+    },
+    /// Check the hash chain; exits non-zero if it is broken.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCmd {
+    /// Fill a new database with a synthetic office and one user per role.
+    Seed {
+        #[arg(long, default_value_t = 0)]
+        residents: u32,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8780)]
+    pub port: u16,
+    /// The built UI (default: $BALAI_UI_DIR, else ui/dist next to the working directory).
+    #[arg(long, env = "BALAI_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
+}
+
+pub fn default_db_path() -> anyhow::Result<PathBuf> {
+    let base = match std::env::var_os("XDG_DATA_HOME") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => PathBuf::from(std::env::var_os("HOME").context("HOME is not set; pass --db")?).join(".local/share"),
+    };
+    Ok(base.join("balai").join("balai.sqlite"))
+}
+
+/// `base` with the fields given on the command line put over it.
+pub fn fields_json(f: &ProfileFields, base: Map<String, Value>) -> Value {
+    let mut m = base;
+    for (k, v) in f.pairs() {
+        if let Some(v) = v {
+            m.insert(k.into(), Value::String(v.clone()));
+        }
+    }
+    Value::Object(m)
+}
+
+/// The command of the table a subcommand runs, and its arguments.
+pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
+    Ok(match c {
+        Command::Init(f) => {
+            let missing: Vec<_> = f
+                .pairs()
+                .iter()
+                .take(9)
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| format!("--{}", if *k == "kelurahan_name" { "name".into() } else { k.replace('_', "-") }))
+                .collect();
+            if !missing.is_empty() {
+                bail!("balai init needs {}", missing.join(", "));
+            }
+            ("profile.set", fields_json(f, Map::new()))
+        }
+        Command::Profile(ProfileCmd::Show) => ("profile.get", json!({})),
+        Command::Profile(ProfileCmd::Emblem { file }) => {
+            use base64::Engine;
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            ("profile.set_emblem", json!({"data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}))
+        }
+        Command::Signatories(SignatoriesCmd::List) => ("signatories.list", json!({})),
+        Command::Signatories(SignatoriesCmd::Save { json }) => {
+            ("signatories.save", serde_json::from_str(json).context("the signatory is not valid JSON")?)
+        }
+        Command::Users(UsersCmd::List) => ("users.list", json!({})),
+        Command::Users(UsersCmd::Add { username, full_name, role, password }) => (
+            "users.add",
+            json!({"username": username, "full_name": full_name, "role": role, "password": password.read()?}),
+        ),
+        Command::Users(UsersCmd::Passwd { username, password }) => {
+            ("users.passwd", json!({"username": username, "password": password.read()?}))
+        }
+        Command::Users(UsersCmd::Disable { username }) => ("users.disable", json!({"username": username})),
+        Command::Users(UsersCmd::Enable { username }) => ("users.enable", json!({"username": username})),
+        Command::Audit(AuditCmd::List { limit, before }) => ("audit.list", json!({"limit": limit, "before": before})),
+        Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
+        Command::Demo(DemoCmd::Seed { residents, seed }) => ("demo.seed", json!({"residents": residents, "seed": seed})),
+        Command::Call { command, args } => {
+            let name = balai_app::commands::find(command)
+                .map(|c| c.name)
+                .with_context(|| format!("no command `{command}` (see `balai commands`)"))?;
+            (name, serde_json::from_str(args).context("the arguments are not valid JSON")?)
+        }
+        Command::Profile(ProfileCmd::Set(_)) | Command::Commands | Command::Serve(_) => {
+            bail!("handled before dispatch")
+        }
+    })
+}

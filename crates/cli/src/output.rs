@@ -1,0 +1,134 @@
+//! What the CLI prints: text for people, or with `--json` one JSON document on stdout and a
+//! JSON error object on stderr. Exit codes are stable (docs/cli.md).
+
+#![allow(clippy::print_stdout)] // printing is this module's job
+
+use balai_app::{ApiError, ErrorCode, COMMANDS};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+/// An error from balai-app, kept whole so its code reaches the exit status and the JSON.
+#[derive(Debug)]
+pub struct ApiFailure(pub ApiError);
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+impl std::error::Error for ApiFailure {}
+
+pub fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::InvalidInput | ErrorCode::BadArguments | ErrorCode::UnknownCommand => 2,
+        ErrorCode::Unauthenticated
+        | ErrorCode::SessionLocked
+        | ErrorCode::InvalidCredentials
+        | ErrorCode::Forbidden => 3,
+        ErrorCode::NotFound => 4,
+        ErrorCode::Conflict => 5,
+        ErrorCode::DatabaseTooNew => 6,
+        ErrorCode::NotInitialized | ErrorCode::NotAvailable => 7,
+        ErrorCode::Internal => 1,
+    }
+}
+
+pub fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
+    let (value, status) = match e.downcast_ref::<ApiFailure>() {
+        Some(ApiFailure(api)) => (serde_json::to_value(api).unwrap_or(Value::Null), exit_code(api.code)),
+        None => (json!({"code": "usage", "message": format!("{e:#}"), "fields": []}), 2),
+    };
+    if json {
+        eprintln!("{}", json!({ "error": value }));
+    } else {
+        eprintln!("balai: {}", value["message"].as_str().unwrap_or("error"));
+        if let Some(fields) = value["fields"].as_array() {
+            for f in fields {
+                eprintln!("  {}: {}", f["field"].as_str().unwrap_or(""), f["message"].as_str().unwrap_or(""));
+            }
+        }
+    }
+    ExitCode::from(status)
+}
+
+pub fn print(json: bool, command: &str, out: &Value) -> anyhow::Result<ExitCode> {
+    // A broken audit chain is a finding, not a crash: print the report, then fail.
+    let status = if command == "audit.verify" && out["ok"] == false { 5 } else { 0 };
+    if json {
+        println!("{}", serde_json::to_string_pretty(out)?);
+    } else {
+        print_text(command, out);
+    }
+    Ok(ExitCode::from(status))
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn print_text(command: &str, out: &Value) {
+    match command {
+        "users.list" => {
+            println!("{:<16} {:<12} {:<8} NAMA", "PENGGUNA", "PERAN", "AKTIF");
+            for u in out.as_array().into_iter().flatten() {
+                let active = if u["active"] == true { "ya" } else { "tidak" };
+                println!("{:<16} {:<12} {:<8} {}", s(&u["username"]), s(&u["role"]), active, s(&u["full_name"]));
+            }
+        }
+        "audit.list" => {
+            for e in out.as_array().into_iter().flatten() {
+                println!(
+                    "{:>6}  {}  {:<14} {:<22} {} {} {}",
+                    e["seq"],
+                    s(&e["at"]),
+                    s(&e["actor"]),
+                    s(&e["action"]),
+                    s(&e["entity"]),
+                    s(&e["entity_id"]),
+                    s(&e["detail"])
+                );
+            }
+        }
+        "audit.verify" => println!("{}", s(&out["message"])),
+        "profile.get" | "profile.set" => match out.get("profile") {
+            Some(Value::Object(p)) => {
+                for (k, v) in p {
+                    println!("{k:<16} {}", s(v));
+                }
+                if let Some(e) = out.get("emblem").filter(|e| !e.is_null()) {
+                    println!("{:<16} {} ({})", "emblem", s(&e["mime"]), s(&e["sha256"]));
+                }
+            }
+            _ => println!("Profil kantor belum diisi (jalankan `balai init`)."),
+        },
+        "demo.seed" => {
+            println!("Kantor demo Kelurahan {} dibuat. Pengguna demo:", s(&out["kelurahan"]));
+            for u in out["users"].as_array().into_iter().flatten() {
+                println!("  {:<10} kata sandi {:<14} ({})", s(&u["username"]), s(&u["password"]), s(&u["role"]));
+            }
+        }
+        _ => println!("{}", serde_json::to_string_pretty(out).unwrap_or_default()),
+    }
+}
+
+pub fn commands(json: bool) -> anyhow::Result<ExitCode> {
+    let list: Vec<Value> = COMMANDS
+        .iter()
+        .map(|c| {
+            let access = match c.access {
+                balai_app::commands::Access::Public => json!("public"),
+                balai_app::commands::Access::AnyUser => json!("any_user"),
+                balai_app::commands::Access::Roles(r) => json!(r),
+            };
+            json!({"name": c.name, "access": access, "writes": c.writes})
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for c in &list {
+            println!("{:<24} {}", s(&c["name"]), c["access"]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

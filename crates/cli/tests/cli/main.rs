@@ -1,0 +1,60 @@
+//! The `balai` binary as scripts use it: real processes, real database files.
+
+mod commands;
+mod serve;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+    pub fn error_json(&self) -> Value {
+        serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", self.stderr))
+    }
+}
+
+pub fn balai() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_balai"))
+}
+
+pub fn run(db: &Path, args: &[&str]) -> Run {
+    run_with_stdin(db, args, "")
+}
+
+pub fn run_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = balai()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("BALAI_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Run {
+        status: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+pub fn demo_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("office.sqlite");
+    let r = run(&db, &["demo", "seed"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    (dir, db)
+}

@@ -1,0 +1,129 @@
+// The office profile through the browser UI against the real core and a real database.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, login, screenshot, startServer } from '../harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+async function newPage(width = 1366, height = 768) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'id-ID' });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  return page;
+}
+
+describe('login', () => {
+  it('refuses a wrong password in Indonesian and admits the right one', async () => {
+    const page = await newPage();
+    await screenshot(page, 'login-1366x768');
+    await login(page, 'admin', 'salah-sekali');
+    await page.getByRole('alert').filter({ hasText: 'Nama pengguna atau kata sandi salah.' }).waitFor();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByTestId('office-name').filter({ hasText: 'Kelurahan Yosorejo' }).waitFor();
+    await screenshot(page, 'home-1366x768');
+    await page.context().close();
+  });
+});
+
+describe('office profile', () => {
+  it('an invalid NIP shows the Indonesian error and saves nothing; a valid edit survives a reload', async () => {
+    const page = await newPage();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Profil kantor' }).click();
+    await page.getByRole('heading', { name: 'Profil kantor' }).waitFor();
+
+    // A signatory with a 17-digit NIP is refused field by field.
+    const rowsBefore = await page.locator('section[aria-labelledby="sig-title"] tbody tr').count();
+    await page.getByRole('button', { name: 'Tambah penanda tangan' }).click();
+    await page.getByLabel('Nama lengkap').fill('Pelaksana Harian Contoh');
+    await page.getByLabel('Kedudukan').selectOption('plh');
+    await page.getByLabel('Jabatan tertulis').fill('Lurah Yosorejo');
+    await page.getByLabel('NIP').fill('19900101201501100');
+    await page.getByLabel('Pangkat/golongan').fill('Penata Muda (III/a)');
+    await page.getByRole('button', { name: 'Simpan penanda tangan' }).click();
+    const nipError = page.locator('[data-field-error="nip"]');
+    await nipError.waitFor();
+    assert.equal(await nipError.textContent(), 'NIP harus 18 angka.');
+    await screenshot(page, 'profile-error-1366x768');
+    assert.equal(await page.locator('section[aria-labelledby="sig-title"] tbody tr').count(), rowsBefore);
+
+    // The office address is changed and saved.
+    await page.getByLabel('Alamat kantor').fill('Jl. Percobaan No. 7, Yosorejo');
+    await page.getByLabel('Telepon').fill('0725 777888');
+    await page.getByRole('button', { name: 'Simpan', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Profil kantor tersimpan.' }).waitFor();
+
+    // An invalid kelurahan code is refused and the stored profile is untouched.
+    await page.getByLabel('Kode kelurahan').fill('18.72.04.10');
+    await page.getByRole('button', { name: 'Simpan', exact: true }).click();
+    await page.locator('[data-field-error="kelurahan_code"]').waitFor();
+
+    await page.reload();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Profil kantor' }).click();
+    assert.equal(await page.getByLabel('Alamat kantor').inputValue(), 'Jl. Percobaan No. 7, Yosorejo');
+    assert.equal(await page.getByLabel('Telepon').inputValue(), '0725 777888');
+    assert.equal(await page.getByLabel('Kode kelurahan').inputValue(), '18.72.04.1004');
+    await screenshot(page, 'profile-1366x768');
+    await page.context().close();
+  });
+
+  it('a clerk sees the profile but cannot change it, and has no users or audit menu', async () => {
+    const page = await newPage();
+    await login(page, 'petugas', 'demo-petugas');
+    await page.getByRole('link', { name: 'Profil kantor' }).click();
+    await page.getByText('Hanya admin yang dapat mengubah profil kantor.').waitFor();
+    assert.equal(await page.getByLabel('Nama kelurahan').isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Simpan', exact: true }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Pengguna' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Jejak audit' }).count(), 0);
+    await page.context().close();
+  });
+
+  it('switches to English and back', async () => {
+    const page = await newPage();
+    await login(page, 'lurah', 'demo-lurah');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'Office profile' }).waitFor();
+    await page.getByRole('button', { name: 'Bahasa Indonesia' }).click();
+    await page.getByRole('link', { name: 'Profil kantor' }).waitFor();
+    await page.context().close();
+  });
+});
+
+describe('users and audit', () => {
+  it('an admin adds a clerk who can then log in, and the audit chain verifies', async () => {
+    const page = await newPage(1920, 1080);
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Pengguna' }).click();
+    const form = page.locator('form[aria-labelledby="users-add"]');
+    await form.getByLabel('Nama pengguna').fill('petugas2');
+    await form.getByLabel('Nama lengkap').fill('Petugas Kedua');
+    await form.getByLabel('Kata sandi awal').fill('pendek');
+    await form.getByRole('button', { name: 'Tambah pengguna' }).click();
+    await page.locator('[data-field-error="password"]').filter({ hasText: 'Kata sandi minimal 8 karakter.' }).waitFor();
+    await form.getByLabel('Kata sandi awal').fill('cukup-panjang');
+    await form.getByRole('button', { name: 'Tambah pengguna' }).click();
+    await page.getByRole('cell', { name: 'petugas2' }).waitFor();
+    await screenshot(page, 'users-1920x1080');
+
+    await page.getByRole('link', { name: 'Jejak audit' }).click();
+    await page.getByRole('button', { name: 'Periksa keutuhan' }).click();
+    await page.getByRole('status').filter({ hasText: 'Jejak audit utuh' }).waitFor();
+    await screenshot(page, 'audit-1920x1080');
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await login(page, 'petugas2', 'cukup-panjang');
+    await page.getByText('Petugas Kedua').first().waitFor();
+    await page.context().close();
+  });
+});

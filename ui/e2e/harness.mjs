@@ -1,0 +1,58 @@
+// Shared by the browser suite: a real `balai serve` on a random loopback port with a fresh
+// demo database, and Debian's Chromium driven by playwright-core.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '..', '..');
+export const balaiBin = process.env.BALAI_BIN ?? join(repo, 'target', 'debug', 'balai');
+export const screenshotDir = join(repo, 'docs', 'screenshots');
+
+/** Starts `balai serve` on a seeded demo database; resolves to { url, stop }. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'balai-e2e-'));
+  const db = join(dir, 'office.sqlite');
+  execFileSync(balaiBin, ['--db', db, 'demo', 'seed'], { stdio: 'ignore' });
+  const child = spawn(balaiBin, ['--db', db, '--json', 'serve', '--port', '0', '--ui-dir', join(repo, 'ui', 'dist')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise((ok, fail) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', ok);
+    child.once('exit', (code) => fail(new Error(`balai serve exited with ${code}`)));
+    setTimeout(() => fail(new Error('balai serve did not print its address in 15 s')), 15_000);
+  });
+  const url = JSON.parse(line).address;
+  return {
+    url,
+    db,
+    stop() {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+export async function login(page, username, password) {
+  await page.getByLabel('Nama pengguna').fill(username);
+  await page.getByLabel('Kata sandi').fill(password);
+  await page.getByRole('button', { name: 'Masuk' }).click();
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}

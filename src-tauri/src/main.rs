@@ -1,1 +1,65 @@
-fn main() {}
+//! balai-desktop: the Tauri 2 window of Balai.
+//!
+//! What it does: opens the office database (`--db PATH`, else `$BALAI_DB`, else the same default
+//! as the `balai` CLI), shows the UI built with the Tauri transport, and exposes one command,
+//! `api`, which forwards a command name and JSON arguments to `balai_app::dispatch` on a worker
+//! thread (never the main thread).
+//!
+//! What it does not do: no logic of its own; anything a person can do here goes through the
+//! same command table as `balai serve` and the CLI.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use balai_app::{ApiError, App, Caller, ErrorCode, SystemClock};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The opened app, or why it could not be opened (shown by the UI through every call).
+struct Office(Result<Arc<App>, ApiError>);
+
+#[tauri::command]
+async fn api(
+    office: tauri::State<'_, Office>,
+    command: String,
+    args: Value,
+    token: Option<String>,
+) -> Result<Value, ApiError> {
+    let app = office.0.clone()?;
+    tauri::async_runtime::spawn_blocking(move || balai_app::dispatch(&app, &Caller::Session(token), &command, args))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "Perintah berhenti tak terduga."))?
+}
+
+fn db_path() -> Option<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--db" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(p) = a.strip_prefix("--db=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    std::env::var_os("BALAI_DB").map(PathBuf::from).or_else(balai_app::default_db_path)
+}
+
+fn open_office() -> Result<Arc<App>, ApiError> {
+    let path = db_path().ok_or_else(|| ApiError::new(ErrorCode::Internal, "Lokasi basis data tidak diketahui (HOME kosong)."))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("Folder data tidak dapat dibuat: {e}")))?;
+    }
+    App::open(&path, Arc::new(SystemClock)).map(Arc::new)
+}
+
+fn main() {
+    tauri::Builder::default()
+        .manage(Office(open_office()))
+        .invoke_handler(tauri::generate_handler![api])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("balai-desktop: {e}");
+            std::process::exit(1);
+        });
+}

@@ -67,6 +67,17 @@ impl App {
     }
 }
 
+/// Where the office database lives unless `--db` or `BALAI_DB` says otherwise:
+/// `$XDG_DATA_HOME/balai/balai.sqlite`, else `~/.local/share/balai/balai.sqlite`. The CLI and
+/// the desktop app use the same default so they open the same office.
+pub fn default_db_path() -> Option<std::path::PathBuf> {
+    let base = match std::env::var_os("XDG_DATA_HOME") {
+        Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
+        _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/share"),
+    };
+    Some(base.join("balai").join("balai.sqlite"))
+}
+
 /// The context a command runs in: who is calling, and with which session.
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {

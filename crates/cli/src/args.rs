@@ -199,14 +199,6 @@ pub struct ServeArgs {
     pub ui_dir: Option<PathBuf>,
 }
 
-pub fn default_db_path() -> anyhow::Result<PathBuf> {
-    let base = match std::env::var_os("XDG_DATA_HOME") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(std::env::var_os("HOME").context("HOME is not set; pass --db")?).join(".local/share"),
-    };
-    Ok(base.join("balai").join("balai.sqlite"))
-}
-
 /// `base` with the fields given on the command line put over it.
 pub fn fields_json(f: &ProfileFields, base: Map<String, Value>) -> Value {
     let mut m = base;

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
 fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     let db = match &cli.db {
         Some(p) => p.clone(),
-        None => args::default_db_path()?,
+        None => balai_app::default_db_path().context("HOME is not set; pass --db")?,
     };
     if let Some(parent) = db.parent() {
         if !parent.as_os_str().is_empty() {

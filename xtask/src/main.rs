@@ -1,1 +1,209 @@
-fn main() {}
+//! xtask: the two commands of Balai, and their helpers.
+//!
+//! - `cargo xtask run`   installs what is missing, builds, seeds a demo office on first run and
+//!   opens the desktop app (or, with no display, serves the UI on loopback and prints the URL).
+//! - `cargo xtask test`  installs what is missing and runs every suite, one summary line each.
+//! - `cargo xtask bench` runs the criterion benchmarks and writes BENCHMARKS.md.
+//! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
+//!
+//! It shells out to apt, npm, cargo and node; it holds no product logic.
+
+#![allow(clippy::print_stdout)] // a command-line tool that reports progress
+
+mod bench;
+mod setup;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("bench") => bench::run(&root()),
+        Some("tidy") => tidy::check(&root()).map(|problems| {
+            if problems.is_empty() {
+                println!("tidy: ok");
+                true
+            } else {
+                for p in &problems {
+                    println!("tidy: {p}");
+                }
+                false
+            }
+        }),
+        _ => {
+            eprintln!("usage: cargo xtask run | test | bench | tidy");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Runs a command, inheriting stdio; `Ok(success)`.
+pub fn status(cmd: &mut Command) -> Result<bool> {
+    cmd.status().map(|s| s.success()).map_err(|e| format!("cannot run {cmd:?}: {e}"))
+}
+
+pub fn must(cmd: &mut Command) -> Result<()> {
+    if status(cmd)? {
+        Ok(())
+    } else {
+        Err(format!("failed: {cmd:?}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn npm(root: &Path) -> Command {
+    let mut c = Command::new("npm");
+    c.current_dir(root.join("ui"));
+    c
+}
+
+/// Builds the UI twice: for `balai serve` (HTTP transport, ui/dist) and for the Tauri shell
+/// (ui/dist-tauri), then the whole workspace with one cargo invocation.
+fn build_all(root: &Path, release: bool) -> Result<()> {
+    must(npm(root).args(["run", "build", "--", "--logLevel", "warn"]))?;
+    must(npm(root).args(["run", "build", "--", "--logLevel", "warn", "--outDir", "dist-tauri"]).env("VITE_TRANSPORT", "tauri"))?;
+    let mut c = cargo();
+    c.current_dir(root).args(["build", "--workspace", "--bins"]);
+    if release {
+        c.arg("--release");
+    }
+    must(&mut c)
+}
+
+fn run() -> Result<bool> {
+    let root = root();
+    setup::ensure(&root, setup::Purpose::Run)?;
+    build_all(&root, false)?;
+    let bin = root.join("target/debug");
+    let data = root.join(".balai");
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let db = data.join("demo.sqlite");
+    if !db.exists() {
+        println!("xtask: first run — creating the demo office in {}", db.display());
+        must(Command::new(bin.join("balai")).arg("--db").arg(&db).args(["demo", "seed"]))?;
+    }
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if has_display {
+        println!("xtask: opening Balai (demo users in README.md; database {})", db.display());
+        status(Command::new(bin.join("balai-desktop")).arg("--db").arg(&db))
+    } else {
+        println!("xtask: no display — serving the same UI over loopback HTTP instead");
+        status(
+            Command::new(bin.join("balai"))
+                .arg("--db")
+                .arg(&db)
+                .args(["serve", "--ui-dir"])
+                .arg(root.join("ui/dist")),
+        )
+    }
+}
+
+struct Suite {
+    name: &'static str,
+    outcome: Option<bool>,
+    seconds: f64,
+}
+
+fn test() -> Result<bool> {
+    let root = root();
+    let started = Instant::now();
+    setup::ensure(&root, setup::Purpose::Test)?;
+    let mut suites: Vec<Suite> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<bool>| -> bool {
+        println!("\n==> {name}");
+        let t = Instant::now();
+        let outcome = match f() {
+            Ok(ok) => Some(ok),
+            Err(e) => {
+                println!("xtask: {name}: {e}");
+                Some(false)
+            }
+        };
+        let ok = outcome == Some(true);
+        suites.push(Suite { name, outcome, seconds: t.elapsed().as_secs_f64() });
+        ok
+    };
+
+    step("tidy", &mut || {
+        let problems = tidy::check(&root)?;
+        for p in &problems {
+            println!("tidy: {p}");
+        }
+        Ok(problems.is_empty())
+    });
+    let built = step("build (UI + workspace)", &mut || build_all(&root, false).map(|_| true));
+    let cargo_ok = built
+        && step("rust (cargo test --workspace)", &mut || {
+            status(cargo().current_dir(&root).args(["test", "--workspace", "--no-fail-fast"]))
+        });
+    let _ = cargo_ok;
+    step("ui unit (svelte-check + vitest)", &mut || {
+        Ok(status(npm(&root).args(["run", "check"]))? && status(npm(&root).args(["test"]))?)
+    });
+    let bins = root.join("target/debug");
+    if built {
+        step("browser e2e (Chromium + balai serve)", &mut || {
+            status(npm(&root).args(["run", "e2e"]).env("BALAI_BIN", bins.join("balai")))
+        });
+        step("desktop smoke (Tauri window, Xvfb, tauri-driver)", &mut || {
+            status(
+                Command::new("xvfb-run")
+                    .current_dir(root.join("ui"))
+                    .args(["-a", "-s", "-screen 0 1366x768x24", "npm", "run", "desktop"])
+                    .env("BALAI_BIN", bins.join("balai"))
+                    .env("BALAI_DESKTOP_BIN", bins.join("balai-desktop"))
+                    .env("TAURI_DRIVER", setup::tauri_driver_path()),
+            )
+        });
+    } else {
+        for name in ["browser e2e (Chromium + balai serve)", "desktop smoke (Tauri window, Xvfb, tauri-driver)"] {
+            suites.push(Suite { name, outcome: None, seconds: 0.0 });
+        }
+    }
+
+    println!("\n==> summary ({:.0} s in all)", started.elapsed().as_secs_f64());
+    let mut passed = 0;
+    let mut failed = 0;
+    for s in &suites {
+        let word = match s.outcome {
+            Some(true) => {
+                passed += 1;
+                "passed"
+            }
+            Some(false) => {
+                failed += 1;
+                "FAILED"
+            }
+            None => {
+                failed += 1;
+                "DID NOT RUN"
+            }
+        };
+        println!("suite {:<52} {word:<12} {:>6.1} s", s.name, s.seconds);
+    }
+    println!("suites: {passed} passed, {failed} failed");
+    Ok(failed == 0)
+}

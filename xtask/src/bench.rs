@@ -1,0 +1,79 @@
+//! `cargo xtask bench`: runs the criterion benchmarks and writes BENCHMARKS.md with the figure,
+//! the target it is held to, the machine and the date.
+
+use crate::{must, Result};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+/// (criterion id, what it measures, target)
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("login", "log in (Argon2id verify + session + audit entry)", "< 500 ms (deliberately slow hash)"),
+    ("profile_get", "read the office profile through dispatch", "< 1 ms"),
+    ("profile_set", "validate + save the profile + audit entry (synchronous=FULL)", "< 20 ms"),
+    ("audit_verify_10k", "verify a 10,000-entry audit chain", "< 200 ms"),
+];
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("PRETTY_NAME=")).map(|l| l[13..].trim_matches('"').to_string()))
+        .unwrap_or_default();
+    format!("{os}, {cpu}, {cores} cores, {mem_gib:.0} GiB RAM")
+}
+
+fn date() -> String {
+    Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+pub fn run(root: &Path) -> Result<bool> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    must(Command::new(cargo).current_dir(root).args(["bench", "-p", "balai-app", "--bench", "foundation"]))?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(md, "Written by `cargo xtask bench` (criterion, release build). Re-run it after changing what these measure.\n");
+    let _ = writeln!(md, "- Machine: {}", machine());
+    let _ = writeln!(md, "- Date: {}\n", date());
+    let _ = writeln!(md, "| benchmark | what | median | target |");
+    let _ = writeln!(md, "|---|---|---|---|");
+    for (id, what, target) in BENCHES {
+        let path = root.join("target/criterion").join(id).join("new/estimates.json");
+        let median = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+            .and_then(|v| v["median"]["point_estimate"].as_f64())
+            .map(human)
+            .unwrap_or_else(|| "not measured".into());
+        let _ = writeln!(md, "| `{id}` | {what} | {median} | {target} |");
+    }
+    std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
+    println!("xtask: wrote BENCHMARKS.md");
+    Ok(true)
+}

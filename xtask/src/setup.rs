@@ -1,0 +1,96 @@
+//! Installs what the two commands need on a fresh Debian 12 / Ubuntu machine: Debian packages
+//! (with sudo when not root), the UI's npm packages, and tauri-driver (from crates.io).
+
+use crate::{must, status, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Run,
+    Test,
+}
+
+/// To build: WebKitGTK for Tauri (the one package beyond a base image) and the usual tools.
+const BUILD_PACKAGES: &[&str] =
+    &["build-essential", "pkg-config", "libssl-dev", "file", "fonts-dejavu-core", "libwebkit2gtk-4.1-dev"];
+/// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools.
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "poppler-utils"];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn apt(args: &[&str]) -> Command {
+    let mut c = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("apt-get");
+        c
+    };
+    c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    c
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")]).status().is_ok_and(|s| s.success())
+}
+
+pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
+    let mut wanted: Vec<&str> = BUILD_PACKAGES.to_vec();
+    if purpose == Purpose::Test {
+        wanted.extend_from_slice(TEST_PACKAGES);
+    }
+    if !have("node") || !have("npm") {
+        wanted.extend_from_slice(&["nodejs", "npm"]);
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
+    if !missing.is_empty() {
+        println!("xtask: installing Debian packages: {}", missing.join(" "));
+        must(&mut apt(&["update", "-q"]))?;
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+        args.extend(missing.iter().copied());
+        must(&mut apt(&args))?;
+    }
+    ensure_node_modules(root)?;
+    if purpose == Purpose::Test && !Path::new(&tauri_driver_path()).exists() && !have("tauri-driver") {
+        println!("xtask: installing tauri-driver from crates.io");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        must(Command::new(cargo).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
+    }
+    Ok(())
+}
+
+/// `npm ci` when node_modules is missing or older than package-lock.json.
+fn ensure_node_modules(root: &Path) -> Result<()> {
+    let ui = root.join("ui");
+    let lock = ui.join("package-lock.json");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!((modified(&stamp), modified(&lock)), (Some(s), Some(l)) if s >= l);
+    if !fresh {
+        println!("xtask: installing the UI's npm packages (npm ci)");
+        if !status(Command::new("npm").current_dir(&ui).args(["ci", "--no-audit", "--no-fund"]))? {
+            return Err("npm ci failed in ui/".into());
+        }
+    }
+    Ok(())
+}
+
+/// Where `cargo install` puts tauri-driver.
+pub fn tauri_driver_path() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    cargo_home.join("bin").join("tauri-driver")
+}

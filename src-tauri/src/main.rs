@@ -26,9 +26,11 @@ async fn api(
     token: Option<String>,
 ) -> Result<Value, ApiError> {
     let app = office.0.clone()?;
-    tauri::async_runtime::spawn_blocking(move || balai_app::dispatch(&app, &Caller::Session(token), &command, args))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "Perintah berhenti tak terduga."))?
+    tauri::async_runtime::spawn_blocking(move || {
+        balai_app::dispatch(&app, &Caller::Session(token), &command, args)
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "Perintah berhenti tak terduga."))?
 }
 
 fn db_path() -> Option<PathBuf> {
@@ -45,10 +47,13 @@ fn db_path() -> Option<PathBuf> {
 }
 
 fn open_office() -> Result<Arc<App>, ApiError> {
-    let path = db_path().ok_or_else(|| ApiError::new(ErrorCode::Internal, "Lokasi basis data tidak diketahui (HOME kosong)."))?;
+    let path = db_path().ok_or_else(|| {
+        ApiError::new(ErrorCode::Internal, "Lokasi basis data tidak diketahui (HOME kosong).")
+    })?;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("Folder data tidak dapat dibuat: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            ApiError::new(ErrorCode::Internal, format!("Folder data tidak dapat dibuat: {e}"))
+        })?;
     }
     App::open(&path, Arc::new(SystemClock)).map(Arc::new)
 }

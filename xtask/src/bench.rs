@@ -9,7 +9,11 @@ use std::process::Command;
 
 /// (criterion id, what it measures, target)
 const BENCHES: &[(&str, &str, &str)] = &[
-    ("login", "log in (Argon2id verify + session + audit entry)", "< 500 ms (deliberately slow hash)"),
+    (
+        "login",
+        "log in (Argon2id verify + session + audit entry)",
+        "< 500 ms (deliberately slow hash)",
+    ),
     ("profile_get", "read the office profile through dispatch", "< 1 ms"),
     ("profile_set", "validate + save the profile + audit entry (synchronous=FULL)", "< 20 ms"),
     ("audit_verify_10k", "verify a 10,000-entry audit chain", "< 200 ms"),
@@ -18,17 +22,30 @@ const BENCHES: &[(&str, &str, &str)] = &[
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     let os = std::fs::read_to_string("/etc/os-release")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("PRETTY_NAME=")).map(|l| l[13..].trim_matches('"').to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("PRETTY_NAME="))
+                .map(|l| l[13..].trim_matches('"').to_string())
+        })
         .unwrap_or_default();
     format!("{os}, {cpu}, {cores} cores, {mem_gib:.0} GiB RAM")
 }
@@ -55,7 +72,13 @@ fn human(ns: f64) -> String {
 
 pub fn run(root: &Path) -> Result<bool> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    must(Command::new(cargo).current_dir(root).args(["bench", "-p", "balai-app", "--bench", "foundation"]))?;
+    must(Command::new(cargo).current_dir(root).args([
+        "bench",
+        "-p",
+        "balai-app",
+        "--bench",
+        "foundation",
+    ]))?;
     let mut md = String::new();
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(md, "Written by `cargo xtask bench` (criterion, release build). Re-run it after changing what these measure.\n");

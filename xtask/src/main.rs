@@ -54,7 +54,10 @@ pub type Result<T> = std::result::Result<T, String>;
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
 }
 
 /// Runs a command, inheriting stdio; `Ok(success)`.
@@ -84,7 +87,11 @@ fn npm(root: &Path) -> Command {
 /// (ui/dist-tauri), then the whole workspace with one cargo invocation.
 fn build_all(root: &Path, release: bool) -> Result<()> {
     must(npm(root).args(["run", "build", "--", "--logLevel", "warn"]))?;
-    must(npm(root).args(["run", "build", "--", "--logLevel", "warn", "--outDir", "dist-tauri"]).env("VITE_TRANSPORT", "tauri"))?;
+    must(
+        npm(root)
+            .args(["run", "build", "--", "--logLevel", "warn", "--outDir", "dist-tauri"])
+            .env("VITE_TRANSPORT", "tauri"),
+    )?;
     let mut c = cargo();
     c.current_dir(root).args(["build", "--workspace", "--bins"]);
     if release {
@@ -105,7 +112,9 @@ fn run() -> Result<bool> {
         println!("xtask: first run — creating the demo office in {}", db.display());
         must(Command::new(bin.join("balai")).arg("--db").arg(&db).args(["demo", "seed"]))?;
     }
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
     if has_display {
         println!("xtask: opening Balai (demo users in README.md; database {})", db.display());
         status(Command::new(bin.join("balai-desktop")).arg("--db").arg(&db))
@@ -179,7 +188,10 @@ fn test() -> Result<bool> {
             )
         });
     } else {
-        for name in ["browser e2e (Chromium + balai serve)", "desktop smoke (Tauri window, Xvfb, tauri-driver)"] {
+        for name in [
+            "browser e2e (Chromium + balai serve)",
+            "desktop smoke (Tauri window, Xvfb, tauri-driver)",
+        ] {
             suites.push(Suite { name, outcome: None, seconds: 0.0 });
         }
     }

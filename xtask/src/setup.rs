@@ -12,8 +12,14 @@ pub enum Purpose {
 }
 
 /// To build: WebKitGTK for Tauri (the one package beyond a base image) and the usual tools.
-const BUILD_PACKAGES: &[&str] =
-    &["build-essential", "pkg-config", "libssl-dev", "file", "fonts-dejavu-core", "libwebkit2gtk-4.1-dev"];
+const BUILD_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libssl-dev",
+    "file",
+    "fonts-dejavu-core",
+    "libwebkit2gtk-4.1-dev",
+];
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools.
 const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "poppler-utils"];
 
@@ -26,7 +32,11 @@ fn installed(pkg: &str) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn apt(args: &[&str]) -> Command {
@@ -42,7 +52,10 @@ fn apt(args: &[&str]) -> Command {
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")]).status().is_ok_and(|s| s.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
@@ -62,7 +75,10 @@ pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
         must(&mut apt(&args))?;
     }
     ensure_node_modules(root)?;
-    if purpose == Purpose::Test && !Path::new(&tauri_driver_path()).exists() && !have("tauri-driver") {
+    if purpose == Purpose::Test
+        && !Path::new(&tauri_driver_path()).exists()
+        && !have("tauri-driver")
+    {
         println!("xtask: installing tauri-driver from crates.io");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         must(Command::new(cargo).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;

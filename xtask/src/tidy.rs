@@ -57,7 +57,8 @@ pub fn check(root: &Path) -> Result<Vec<String>> {
         let dir = manifest.parent().unwrap_or(root);
         let allowed = LAYERS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a);
         if allowed.is_none() {
-            problems.push(format!("{name}: not in the layer table of xtask/src/tidy.rs; add it there"));
+            problems
+                .push(format!("{name}: not in the layer table of xtask/src/tidy.rs; add it there"));
         }
         for d in p["dependencies"].as_array().into_iter().flatten() {
             let dep = d["name"].as_str().unwrap_or_default();
@@ -65,7 +66,9 @@ pub fn check(root: &Path) -> Result<Vec<String>> {
             if workspace.iter().any(|w| w == dep) && !dev && dep != "balai-testkit" {
                 if let Some(allowed) = allowed {
                     if !allowed.contains(&dep) {
-                        problems.push(format!("{name} depends on {dep}, which the dependency rule forbids"));
+                        problems.push(format!(
+                            "{name} depends on {dep}, which the dependency rule forbids"
+                        ));
                     }
                 }
             }
@@ -100,7 +103,8 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-const SQL_MARKERS: &[&str] = &["SELECT ", "INSERT INTO", "DELETE FROM", "CREATE TABLE", "CREATE INDEX", "ALTER TABLE"];
+const SQL_MARKERS: &[&str] =
+    &["SELECT ", "INSERT INTO", "DELETE FROM", "CREATE TABLE", "CREATE INDEX", "ALTER TABLE"];
 
 fn check_sources(name: &str, dir: &Path, problems: &mut Vec<String>) {
     let mut files = Vec::new();
@@ -123,7 +127,9 @@ fn check_sources(name: &str, dir: &Path, problems: &mut Vec<String>) {
             }
         }
         if rel == "src/lib.rs" && !text.trim_start().starts_with("//!") {
-            problems.push(format!("{name}/{rel}: a library opens with `//!` saying what it does and does not do"));
+            problems.push(format!(
+                "{name}/{rel}: a library opens with `//!` saying what it does and does not do"
+            ));
         }
     }
 }
@@ -143,7 +149,8 @@ mod tests {
     fn the_checker_flags_violations() {
         let dir = tempfile_dir();
         std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(dir.join("src/lib.rs"), "fn f() { let q = \"SELECT * FROM x\"; }\n").unwrap();
+        std::fs::write(dir.join("src/lib.rs"), "fn f() { let q = \"SELECT * FROM x\"; }\n")
+            .unwrap();
         let mut problems = Vec::new();
         super::check_sources("balai-app", &dir, &mut problems);
         assert_eq!(problems.len(), 2, "{problems:?}");

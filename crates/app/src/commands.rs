@@ -51,10 +51,14 @@ macro_rules! command {
             writes: $writes,
             run: |app, ctx, args| {
                 let args = serde_json::from_value(normalize_args(args)).map_err(|e| {
-                    ApiError::new(ErrorCode::BadArguments, format!("Argumen `{}` tidak sesuai: {e}", $name))
+                    ApiError::new(
+                        ErrorCode::BadArguments,
+                        format!("Argumen `{}` tidak sesuai: {e}", $name),
+                    )
                 })?;
                 let out = $f(app, ctx, args)?;
-                serde_json::to_value(out).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+                serde_json::to_value(out)
+                    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
             },
         }
     };
@@ -115,8 +119,9 @@ pub enum Caller {
 
 /// Runs command `name` with JSON `args` for `caller`.
 pub fn dispatch(app: &App, caller: &Caller, name: &str, args: Value) -> Result<Value, ApiError> {
-    let command = find(name)
-        .ok_or_else(|| ApiError::new(ErrorCode::UnknownCommand, format!("Perintah `{name}` tidak dikenal.")))?;
+    let command = find(name).ok_or_else(|| {
+        ApiError::new(ErrorCode::UnknownCommand, format!("Perintah `{name}` tidak dikenal."))
+    })?;
     let (actor, token) = match caller {
         Caller::Operator(os_user) => (Some(Actor::operator(os_user)), None),
         Caller::Session(token) => {

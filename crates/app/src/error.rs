@@ -49,7 +49,10 @@ impl ApiError {
         ApiError::new(ErrorCode::Unauthenticated, "Silakan masuk terlebih dahulu.")
     }
     pub fn forbidden(command: &str) -> ApiError {
-        ApiError::new(ErrorCode::Forbidden, format!("Peran Anda tidak berwenang menjalankan `{command}`."))
+        ApiError::new(
+            ErrorCode::Forbidden,
+            format!("Peran Anda tidak berwenang menjalankan `{command}`."),
+        )
     }
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(ErrorCode::NotFound, format!("{what} tidak ditemukan."))
@@ -63,7 +66,11 @@ impl ApiError {
 
 impl From<FieldErrors> for ApiError {
     fn from(e: FieldErrors) -> ApiError {
-        ApiError { code: ErrorCode::InvalidInput, message: "Periksa kembali isian yang ditandai.".into(), fields: e.0 }
+        ApiError {
+            code: ErrorCode::InvalidInput,
+            message: "Periksa kembali isian yang ditandai.".into(),
+            fields: e.0,
+        }
     }
 }
 

@@ -53,7 +53,12 @@ impl Sessions {
 
     /// Resolves a token to its actor and marks the session active. A session idle longer than
     /// `idle` locks and stays locked until [`Sessions::unlock`].
-    pub(crate) fn touch(&self, token: &str, now: DateTime<Utc>, idle: Duration) -> Result<Actor, ApiError> {
+    pub(crate) fn touch(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        idle: Duration,
+    ) -> Result<Actor, ApiError> {
         let mut map = self.map();
         let s = map.get_mut(token).ok_or_else(ApiError::unauthenticated)?;
         if !s.locked && now - s.last_active > idle {

@@ -7,7 +7,11 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "balai", version, about = "Balai: the kelurahan office database from the command line")]
+#[command(
+    name = "balai",
+    version,
+    about = "Balai: the kelurahan office database from the command line"
+)]
 pub struct Cli {
     /// The office database (default: $BALAI_DB, else ~/.local/share/balai/balai.sqlite).
     #[arg(long, global = true, env = "BALAI_DB")]
@@ -107,14 +111,18 @@ pub enum ProfileCmd {
     /// Change the given fields; the others keep their values.
     Set(ProfileFields),
     /// Set the emblem from a PNG or SVG file.
-    Emblem { file: PathBuf },
+    Emblem {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SignatoriesCmd {
     List,
     /// Add or update one, given as JSON (fields in docs/cli.md).
-    Save { json: String },
+    Save {
+        json: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -134,7 +142,10 @@ impl PasswordSource {
         }
         if self.password_stdin {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
             return Ok(line.trim_end_matches(['\r', '\n']).to_string());
         }
         bail!("give the password with --password-stdin (or --password)")
@@ -161,8 +172,12 @@ pub enum UsersCmd {
         #[command(flatten)]
         password: PasswordSource,
     },
-    Disable { username: String },
-    Enable { username: String },
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,7 +234,12 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
                 .iter()
                 .take(9)
                 .filter(|(_, v)| v.is_none())
-                .map(|(k, _)| format!("--{}", if *k == "kelurahan_name" { "name".into() } else { k.replace('_', "-") }))
+                .map(|(k, _)| {
+                    format!(
+                        "--{}",
+                        if *k == "kelurahan_name" { "name".into() } else { k.replace('_', "-") }
+                    )
+                })
                 .collect();
             if !missing.is_empty() {
                 bail!("balai init needs {}", missing.join(", "));
@@ -229,13 +249,18 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         Command::Profile(ProfileCmd::Show) => ("profile.get", json!({})),
         Command::Profile(ProfileCmd::Emblem { file }) => {
             use base64::Engine;
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            ("profile.set_emblem", json!({"data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}))
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            (
+                "profile.set_emblem",
+                json!({"data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}),
+            )
         }
         Command::Signatories(SignatoriesCmd::List) => ("signatories.list", json!({})),
-        Command::Signatories(SignatoriesCmd::Save { json }) => {
-            ("signatories.save", serde_json::from_str(json).context("the signatory is not valid JSON")?)
-        }
+        Command::Signatories(SignatoriesCmd::Save { json }) => (
+            "signatories.save",
+            serde_json::from_str(json).context("the signatory is not valid JSON")?,
+        ),
         Command::Users(UsersCmd::List) => ("users.list", json!({})),
         Command::Users(UsersCmd::Add { username, full_name, role, password }) => (
             "users.add",
@@ -244,11 +269,19 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         Command::Users(UsersCmd::Passwd { username, password }) => {
             ("users.passwd", json!({"username": username, "password": password.read()?}))
         }
-        Command::Users(UsersCmd::Disable { username }) => ("users.disable", json!({"username": username})),
-        Command::Users(UsersCmd::Enable { username }) => ("users.enable", json!({"username": username})),
-        Command::Audit(AuditCmd::List { limit, before }) => ("audit.list", json!({"limit": limit, "before": before})),
+        Command::Users(UsersCmd::Disable { username }) => {
+            ("users.disable", json!({"username": username}))
+        }
+        Command::Users(UsersCmd::Enable { username }) => {
+            ("users.enable", json!({"username": username}))
+        }
+        Command::Audit(AuditCmd::List { limit, before }) => {
+            ("audit.list", json!({"limit": limit, "before": before}))
+        }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
-        Command::Demo(DemoCmd::Seed { residents, seed }) => ("demo.seed", json!({"residents": residents, "seed": seed})),
+        Command::Demo(DemoCmd::Seed { residents, seed }) => {
+            ("demo.seed", json!({"residents": residents, "seed": seed}))
+        }
         Command::Call { command, args } => {
             let name = balai_app::commands::find(command)
                 .map(|c| c.name)

@@ -32,16 +32,21 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     };
     if let Some(parent) = db.parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
     let app = App::open(&db, Arc::new(SystemClock)).map_err(output::ApiFailure)?;
     if let args::Command::Serve(s) = &cli.command {
         return serve::run(Arc::new(app), s, cli.json);
     }
-    let os_user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     let caller = Caller::Operator(os_user);
-    let call = |name: &str, params| balai_app::dispatch(&app, &caller, name, params).map_err(output::ApiFailure);
+    let call = |name: &str, params| {
+        balai_app::dispatch(&app, &caller, name, params).map_err(output::ApiFailure)
+    };
     match &cli.command {
         args::Command::Commands => output::commands(cli.json),
         args::Command::Profile(args::ProfileCmd::Set(fields)) => {
@@ -54,8 +59,12 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
             let out = call("profile.set", args::fields_json(fields, base))?;
             output::print(cli.json, "profile.set", &out)
         }
-        args::Command::Init(_) if call("app.info", serde_json::json!({}))?["initialized"] == true => {
-            anyhow::bail!("this database already has an office profile: change it with `balai profile set`")
+        args::Command::Init(_)
+            if call("app.info", serde_json::json!({}))?["initialized"] == true =>
+        {
+            anyhow::bail!(
+                "this database already has an office profile: change it with `balai profile set`"
+            )
         }
         command => {
             let (name, params) = args::to_dispatch(command)?;

@@ -35,7 +35,9 @@ pub fn exit_code(code: ErrorCode) -> u8 {
 
 pub fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
     let (value, status) = match e.downcast_ref::<ApiFailure>() {
-        Some(ApiFailure(api)) => (serde_json::to_value(api).unwrap_or(Value::Null), exit_code(api.code)),
+        Some(ApiFailure(api)) => {
+            (serde_json::to_value(api).unwrap_or(Value::Null), exit_code(api.code))
+        }
         None => (json!({"code": "usage", "message": format!("{e:#}"), "fields": []}), 2),
     };
     if json {
@@ -44,7 +46,11 @@ pub fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
         eprintln!("balai: {}", value["message"].as_str().unwrap_or("error"));
         if let Some(fields) = value["fields"].as_array() {
             for f in fields {
-                eprintln!("  {}: {}", f["field"].as_str().unwrap_or(""), f["message"].as_str().unwrap_or(""));
+                eprintln!(
+                    "  {}: {}",
+                    f["field"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                );
             }
         }
     }
@@ -72,7 +78,13 @@ fn print_text(command: &str, out: &Value) {
             println!("{:<16} {:<12} {:<8} NAMA", "PENGGUNA", "PERAN", "AKTIF");
             for u in out.as_array().into_iter().flatten() {
                 let active = if u["active"] == true { "ya" } else { "tidak" };
-                println!("{:<16} {:<12} {:<8} {}", s(&u["username"]), s(&u["role"]), active, s(&u["full_name"]));
+                println!(
+                    "{:<16} {:<12} {:<8} {}",
+                    s(&u["username"]),
+                    s(&u["role"]),
+                    active,
+                    s(&u["full_name"])
+                );
             }
         }
         "audit.list" => {
@@ -104,7 +116,12 @@ fn print_text(command: &str, out: &Value) {
         "demo.seed" => {
             println!("Kantor demo Kelurahan {} dibuat. Pengguna demo:", s(&out["kelurahan"]));
             for u in out["users"].as_array().into_iter().flatten() {
-                println!("  {:<10} kata sandi {:<14} ({})", s(&u["username"]), s(&u["password"]), s(&u["role"]));
+                println!(
+                    "  {:<10} kata sandi {:<14} ({})",
+                    s(&u["username"]),
+                    s(&u["password"]),
+                    s(&u["role"])
+                );
             }
         }
         _ => println!("{}", serde_json::to_string_pretty(out).unwrap_or_default()),

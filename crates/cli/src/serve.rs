@@ -64,7 +64,12 @@ pub fn router(app: Arc<App>, ui_dir: PathBuf) -> Router {
         .with_state(app)
 }
 
-async fn call(State(app): State<Arc<App>>, Path(command): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn call(
+    State(app): State<Arc<App>>,
+    Path(command): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -76,16 +81,23 @@ async fn call(State(app): State<Arc<App>>, Path(command): Path<String>, headers:
         match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(e) => {
-                return error_response(ApiError::new(ErrorCode::BadArguments, format!("Badan permintaan bukan JSON: {e}")))
+                return error_response(ApiError::new(
+                    ErrorCode::BadArguments,
+                    format!("Badan permintaan bukan JSON: {e}"),
+                ))
             }
         }
     };
-    let result =
-        tokio::task::spawn_blocking(move || balai_app::dispatch(&app, &Caller::Session(token), &command, args)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        balai_app::dispatch(&app, &Caller::Session(token), &command, args)
+    })
+    .await;
     match result {
         Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(e)) => error_response(e),
-        Err(_) => error_response(ApiError::new(ErrorCode::Internal, "Perintah berhenti tak terduga.")),
+        Err(_) => {
+            error_response(ApiError::new(ErrorCode::Internal, "Perintah berhenti tak terduga."))
+        }
     }
 }
 
@@ -114,7 +126,8 @@ fn is_loopback_host(host: &str) -> bool {
 }
 
 async fn loopback_only(req: Request, next: Next) -> Response {
-    let host_ok = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(is_loopback_host);
+    let host_ok =
+        req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(is_loopback_host);
     let origin_ok = match req.headers().get(header::ORIGIN).map(|o| o.to_str()) {
         None => true,
         Some(Ok(origin)) => origin
@@ -126,7 +139,8 @@ async fn loopback_only(req: Request, next: Next) -> Response {
     if host_ok && origin_ok {
         next.run(req).await
     } else {
-        (StatusCode::FORBIDDEN, "Balai hanya melayani permintaan dari komputer ini (loopback).").into_response()
+        (StatusCode::FORBIDDEN, "Balai hanya melayani permintaan dari komputer ini (loopback).")
+            .into_response()
     }
 }
 
@@ -139,7 +153,14 @@ mod tests {
         for ok in ["127.0.0.1:8780", "localhost:1", "localhost", "[::1]:80", "127.0.0.1"] {
             assert!(is_loopback_host(ok), "{ok}");
         }
-        for bad in ["evil.example:8780", "127.0.0.1.evil.example", "10.0.0.1:8780", "", "[::2]:80", "localhost.evil:1"] {
+        for bad in [
+            "evil.example:8780",
+            "127.0.0.1.evil.example",
+            "10.0.0.1:8780",
+            "",
+            "[::2]:80",
+            "localhost.evil:1",
+        ] {
             assert!(!is_loopback_host(bad), "{bad}");
         }
     }

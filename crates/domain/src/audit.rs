@@ -38,9 +38,15 @@ impl AuditRecord {
         h.update(b"balai-audit-v1");
         h.update(prev);
         h.update(self.seq.to_be_bytes());
-        for field in
-            [&self.at, &self.actor_id, &self.actor, &self.action, &self.entity, &self.entity_id, &self.detail]
-        {
+        for field in [
+            &self.at,
+            &self.actor_id,
+            &self.actor,
+            &self.action,
+            &self.entity,
+            &self.entity_id,
+            &self.detail,
+        ] {
             h.update((field.len() as u64).to_be_bytes());
             h.update(field.as_bytes());
         }

@@ -127,7 +127,8 @@ impl OfficeProfile {
         }
         required_text(&mut e, "address", &self.address, 200);
         let postal = self.postal_code.trim();
-        if !postal.is_empty() && (postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit())) {
+        if !postal.is_empty() && (postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()))
+        {
             e.push("postal_code", "postal_code_format", "Kode pos harus 5 angka.");
         }
         let phone = self.phone.trim();
@@ -136,11 +137,19 @@ impl OfficeProfile {
                 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
                 || phone.chars().filter(char::is_ascii_digit).count() < 6)
         {
-            e.push("phone", "phone_format", "Nomor telepon hanya berisi angka, spasi, +, - atau ().");
+            e.push(
+                "phone",
+                "phone_format",
+                "Nomor telepon hanya berisi angka, spasi, +, - atau ().",
+            );
         }
         let email = self.email.trim();
         if !email.is_empty() && !looks_like_email(email) {
-            e.push("email", "email_format", "Alamat e-mail tidak valid, contoh kel.yosorejo@metrokota.go.id.");
+            e.push(
+                "email",
+                "email_format",
+                "Alamat e-mail tidak valid, contoh kel.yosorejo@metrokota.go.id.",
+            );
         }
         optional_text(&mut e, "website", &self.website, 120);
         e.into_result()?;
@@ -233,7 +242,10 @@ pub fn check_nip(raw: &str) -> Result<String, (&'static str, &'static str)> {
     }
     let (tmt_year, tmt_month) = (num(8, 12), num(12, 14));
     if !(1950..=2100).contains(&tmt_year) || !(1..=12).contains(&tmt_month) {
-        return Err(("nip_appointment", "Angka ke-9 s.d. 14 NIP harus tahun dan bulan pengangkatan."));
+        return Err((
+            "nip_appointment",
+            "Angka ke-9 s.d. 14 NIP harus tahun dan bulan pengangkatan.",
+        ));
     }
     if !matches!(&nip[14..15], "1" | "2") {
         return Err(("nip_sex", "Angka ke-15 NIP harus 1 (laki-laki) atau 2 (perempuan)."));
@@ -306,7 +318,11 @@ impl Signatory {
         };
         if let Some(to) = self.valid_to {
             if to < self.valid_from {
-                e.push("valid_to", "date_order", "Tanggal akhir tidak boleh sebelum tanggal mulai.");
+                e.push(
+                    "valid_to",
+                    "date_order",
+                    "Tanggal akhir tidak boleh sebelum tanggal mulai.",
+                );
             }
         }
         e.into_result()?;
@@ -424,9 +440,18 @@ mod tests {
             ..lurah.clone()
         };
         let all = [lurah, plh];
-        assert_eq!(signatory_on(&all, Post::Lurah, d("2026-06-30")).unwrap().name, "Lurah Definitif");
-        assert_eq!(signatory_on(&all, Post::Lurah, d("2026-07-05")).unwrap().name, "Pelaksana Harian");
-        assert_eq!(signatory_on(&all, Post::Lurah, d("2026-07-11")).unwrap().name, "Lurah Definitif");
+        assert_eq!(
+            signatory_on(&all, Post::Lurah, d("2026-06-30")).unwrap().name,
+            "Lurah Definitif"
+        );
+        assert_eq!(
+            signatory_on(&all, Post::Lurah, d("2026-07-05")).unwrap().name,
+            "Pelaksana Harian"
+        );
+        assert_eq!(
+            signatory_on(&all, Post::Lurah, d("2026-07-11")).unwrap().name,
+            "Lurah Definitif"
+        );
         assert!(signatory_on(&all, Post::Lurah, d("2023-12-31")).is_none());
         assert!(signatory_on(&all, Post::Sekretaris, d("2026-07-05")).is_none());
     }
@@ -434,8 +459,14 @@ mod tests {
     #[test]
     fn emblem_is_recognised_by_content() {
         assert_eq!(sniff_emblem(b"\x89PNG\r\n\x1a\n...."), Ok(EmblemFormat::Png));
-        assert_eq!(sniff_emblem(br#"<?xml version="1.0"?><svg xmlns="x"></svg>"#), Ok(EmblemFormat::Svg));
-        assert_eq!(sniff_emblem(b"<svg><script>alert(1)</script></svg>").unwrap_err().0[0].code, "svg_script");
+        assert_eq!(
+            sniff_emblem(br#"<?xml version="1.0"?><svg xmlns="x"></svg>"#),
+            Ok(EmblemFormat::Svg)
+        );
+        assert_eq!(
+            sniff_emblem(b"<svg><script>alert(1)</script></svg>").unwrap_err().0[0].code,
+            "svg_script"
+        );
         assert_eq!(sniff_emblem(b"GIF89a").unwrap_err().0[0].code, "emblem_format");
         assert_eq!(sniff_emblem(b"").unwrap_err().0[0].code, "required");
     }

@@ -20,7 +20,9 @@ pub struct NewEntry<'a> {
 /// together with the change it describes.
 pub fn append(tx: &Transaction, e: &NewEntry<'_>) -> Result<i64> {
     let last: Option<(i64, Vec<u8>)> = tx
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, to_hash(&hash)?),
@@ -86,7 +88,8 @@ pub fn list(conn: &Connection, limit: i64, before: Option<i64>) -> Result<Vec<Au
 
 /// Walks the whole chain. `Ok(Ok(n))`: n entries verified; `Ok(Err(b))`: the first break.
 pub fn verify(conn: &Connection) -> Result<Result<i64, ChainBreak>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS}, prev_hash, hash FROM audit_log ORDER BY seq"))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS}, prev_hash, hash FROM audit_log ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
     let mut entries = Vec::new();
     while let Some(r) = rows.next()? {

@@ -59,11 +59,16 @@ impl Store {
     /// Opens (creating if absent) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         migrations::refuse_if_newer(path)?;
-        let writer = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        let writer =
+            connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         migrations::migrate(&writer, path)?;
         let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        Ok(Store { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -72,7 +77,10 @@ impl Store {
 
     /// Runs `f` in one IMMEDIATE transaction on the writer connection; commits when `f`
     /// returns `Ok`, rolls back otherwise, so nothing is ever half-written.
-    pub fn write<T, E>(&self, f: impl FnOnce(&Transaction) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+    pub fn write<T, E>(
+        &self,
+        f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
     where
         E: From<StoreError>,
     {
@@ -86,7 +94,10 @@ impl Store {
     }
 
     /// Runs `f` on the reader connection.
-    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+    pub fn read<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let conn = lock(&self.reader);
         f(&conn)
     }
@@ -106,7 +117,8 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(open_err)?;
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(open_err)?;
     // FULL: a committed letter or audit entry survives power loss (sync-notes §3.12).
     conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;

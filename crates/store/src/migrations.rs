@@ -26,7 +26,8 @@ pub(crate) fn refuse_if_newer(path: &Path) -> Result<()> {
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    let found = user_version(&conn).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let found = user_version(&conn)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     if found > LATEST {
         return Err(StoreError::TooNew { path: path.to_path_buf(), found, supported: LATEST });
     }
@@ -39,7 +40,8 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         return Ok(());
     }
     // Anything already in the file (any schema object) is worth a copy before it is changed.
-    let has_content: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    let has_content: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if current > 0 || has_content > 0 {
         let dest = backup_path(path, current);
         vacuum_into(conn, &dest).map_err(StoreError::Backup)?;

@@ -14,8 +14,9 @@ pub struct Key {
 pub const IDLE_LOCK_MINUTES: Key = Key { name: "idle_lock_minutes", default: 10 };
 
 pub fn get_int(conn: &Connection, key: Key) -> Result<i64> {
-    let v: Option<String> =
-        conn.query_row("SELECT value FROM settings WHERE key = ?1", [key.name], |r| r.get(0)).optional()?;
+    let v: Option<String> = conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key.name], |r| r.get(0))
+        .optional()?;
     Ok(v.and_then(|s| s.parse().ok()).unwrap_or(key.default))
 }
 

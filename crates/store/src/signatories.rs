@@ -22,7 +22,8 @@ fn capacity_str(c: Capacity) -> &'static str {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("signatories date `{s}`: {e}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("signatories date `{s}`: {e}")))
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Signatory>> {
@@ -53,13 +54,17 @@ pub fn list(conn: &Connection) -> Result<Vec<Signatory>> {
                 post: match post.as_str() {
                     "lurah" => Post::Lurah,
                     "sekretaris" => Post::Sekretaris,
-                    other => return Err(StoreError::Corrupt(format!("signatories.post `{other}`"))),
+                    other => {
+                        return Err(StoreError::Corrupt(format!("signatories.post `{other}`")))
+                    }
                 },
                 capacity: match capacity.as_str() {
                     "definitif" => Capacity::Definitif,
                     "plt" => Capacity::Plt,
                     "plh" => Capacity::Plh,
-                    other => return Err(StoreError::Corrupt(format!("signatories.capacity `{other}`"))),
+                    other => {
+                        return Err(StoreError::Corrupt(format!("signatories.capacity `{other}`")))
+                    }
                 },
                 position,
                 nip,
@@ -72,7 +77,9 @@ pub fn list(conn: &Connection) -> Result<Vec<Signatory>> {
 }
 
 pub fn exists(conn: &Connection, id: Uuid) -> Result<bool> {
-    Ok(conn.query_row("SELECT count(*) FROM signatories WHERE id = ?1", [id], |r| r.get::<_, i64>(0))? > 0)
+    Ok(conn.query_row("SELECT count(*) FROM signatories WHERE id = ?1", [id], |r| {
+        r.get::<_, i64>(0)
+    })? > 0)
 }
 
 /// Inserts or replaces the signatory with id `id`.

@@ -30,7 +30,8 @@ impl std::fmt::Debug for UserRow {
     }
 }
 
-const COLUMNS: &str = "id, username, full_name, role, password_hash, active, created_at, updated_at";
+const COLUMNS: &str =
+    "id, username, full_name, role, password_hash, active, created_at, updated_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<(UserRow, String)> {
     let role: String = r.get(3)?;
@@ -73,10 +74,14 @@ pub fn insert(tx: &Transaction, u: &UserRow) -> Result<()> {
 
 /// Case-insensitive: `Admin` and `admin` are one account.
 pub fn by_username(conn: &Connection, username: &str) -> Result<Option<UserRow>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM users WHERE username = ?1"), [username], from_row)
-        .optional()?
-        .map(with_role)
-        .transpose()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM users WHERE username = ?1"),
+        [username],
+        from_row,
+    )
+    .optional()?
+    .map(with_role)
+    .transpose()
 }
 
 pub fn by_id(conn: &Connection, id: Uuid) -> Result<Option<UserRow>> {
@@ -101,7 +106,10 @@ pub fn set_password(tx: &Transaction, id: Uuid, password_hash: &str, at: &str) -
 }
 
 pub fn set_active(tx: &Transaction, id: Uuid, active: bool, at: &str) -> Result<()> {
-    tx.execute("UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id, active as i64, at])?;
+    tx.execute(
+        "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, active as i64, at],
+    )?;
     Ok(())
 }
 

@@ -68,8 +68,21 @@ describe('office profile', () => {
     await page.getByRole('button', { name: 'Simpan', exact: true }).click();
     await page.locator('[data-field-error="kelurahan_code"]').waitFor();
 
+    // The emblem (SVG) is uploaded and shown in the header; a GIF is refused in Indonesian.
+    await page.getByLabel('Lambang daerah (PNG atau SVG)').setInputFiles({
+      name: 'lambang.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a-not-an-emblem'),
+    });
+    await page.getByRole('alert').filter({ hasText: 'Lambang harus berkas PNG atau SVG.' }).waitFor();
+    await page.getByLabel('Lambang daerah (PNG atau SVG)').setInputFiles({
+      name: 'lambang.svg', mimeType: 'image/svg+xml',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#0b6e4f"/></svg>'),
+    });
+    await page.getByRole('status').filter({ hasText: 'Lambang tersimpan.' }).waitFor();
+    await page.locator('header img.emblem').waitFor();
+
     await page.reload();
     await login(page, 'admin', 'demo-admin');
+    await page.locator('header img.emblem').waitFor();
     await page.getByRole('link', { name: 'Profil kantor' }).click();
     assert.equal(await page.getByLabel('Alamat kantor').inputValue(), 'Jl. Percobaan No. 7, Yosorejo');
     assert.equal(await page.getByLabel('Telepon').inputValue(), '0725 777888');

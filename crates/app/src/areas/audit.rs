@@ -22,7 +22,15 @@ pub(crate) fn record_in(
     let at = app.now_text();
     store_audit::append(
         tx,
-        &NewEntry { at: &at, actor_id: &actor.audit_id(), actor: &actor.name, action, entity, entity_id, detail },
+        &NewEntry {
+            at: &at,
+            actor_id: &actor.audit_id(),
+            actor: &actor.name,
+            action,
+            entity,
+            entity_id,
+            detail,
+        },
     )?;
     Ok(())
 }

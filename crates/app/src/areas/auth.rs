@@ -29,14 +29,20 @@ fn verify_password(stored: &str, password: &str) -> bool {
 
 pub(crate) fn check_password_policy(errors: &mut FieldErrors, field: &str, password: &str) {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        errors.push(field, "password_too_short", format!("Kata sandi minimal {MIN_PASSWORD_CHARS} karakter."));
+        errors.push(
+            field,
+            "password_too_short",
+            format!("Kata sandi minimal {MIN_PASSWORD_CHARS} karakter."),
+        );
     } else if password.len() > 256 {
         errors.push(field, "too_long", "Kata sandi paling banyak 256 karakter.");
     }
 }
 
 pub(crate) fn idle_limit(app: &App) -> Result<chrono::Duration, ApiError> {
-    let minutes = app.store.read(|c| Ok::<_, ApiError>(settings::get_int(c, settings::IDLE_LOCK_MINUTES)?))?;
+    let minutes = app
+        .store
+        .read(|c| Ok::<_, ApiError>(settings::get_int(c, settings::IDLE_LOCK_MINUTES)?))?;
     Ok(chrono::Duration::minutes(minutes))
 }
 
@@ -65,7 +71,9 @@ pub struct LoginOut {
 }
 
 pub fn login(app: &App, _ctx: &Ctx, args: LoginArgs) -> Result<LoginOut, ApiError> {
-    let user = app.store.read(|c| Ok::<_, ApiError>(store_users::by_username(c, args.username.trim())?))?;
+    let user = app
+        .store
+        .read(|c| Ok::<_, ApiError>(store_users::by_username(c, args.username.trim())?))?;
     let ok = match &user {
         Some(u) => verify_password(&u.password_hash, &args.password) && u.active,
         None => {
@@ -76,7 +84,11 @@ pub fn login(app: &App, _ctx: &Ctx, args: LoginArgs) -> Result<LoginOut, ApiErro
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        let anon = Actor { user_id: None, name: "(tidak dikenal)".into(), role: balai_domain::Role::Petugas };
+        let anon = Actor {
+            user_id: None,
+            name: "(tidak dikenal)".into(),
+            role: balai_domain::Role::Petugas,
+        };
         audit::record(app, &anon, "auth.login_failed", "user", args.username.trim(), "")?;
         return Err(invalid_credentials());
     };

@@ -61,7 +61,8 @@ pub fn demo_profile() -> OfficeProfile {
 }
 
 fn date(y: i32, m: u32, d: u32) -> Result<NaiveDate, ApiError> {
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::new(ErrorCode::Internal, "tanggal demo"))
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "tanggal demo"))
 }
 
 pub fn seed(app: &App, ctx: &Ctx, args: SeedArgs) -> Result<SeedReport, ApiError> {
@@ -71,7 +72,8 @@ pub fn seed(app: &App, ctx: &Ctx, args: SeedArgs) -> Result<SeedReport, ApiError
             "Register penduduk belum tersedia di versi ini; jalankan dengan --residents 0.",
         ));
     }
-    let already = app.store.read(|c| Ok::<_, ApiError>(!balai_store::users::list(c)?.is_empty()))?;
+    let already =
+        app.store.read(|c| Ok::<_, ApiError>(!balai_store::users::list(c)?.is_empty()))?;
     if already {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -119,7 +121,11 @@ pub fn seed(app: &App, ctx: &Ctx, args: SeedArgs) -> Result<SeedReport, ApiError
                 password: password.into(),
             },
         )?;
-        created.push(DemoUser { username: username.into(), password: password.into(), role: role.into() });
+        created.push(DemoUser {
+            username: username.into(),
+            password: password.into(),
+            role: role.into(),
+        });
     }
     Ok(SeedReport {
         kelurahan: p.kelurahan_name,

@@ -29,7 +29,8 @@ pub fn get(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<ProfileView, ApiError
     app.store.read(|c| {
         Ok(ProfileView {
             profile: store_profile::get(c)?,
-            emblem: store_profile::emblem(c)?.map(|e| EmblemInfo { mime: e.mime, sha256: e.sha256 }),
+            emblem: store_profile::emblem(c)?
+                .map(|e| EmblemInfo { mime: e.mime, sha256: e.sha256 }),
         })
     })
 }
@@ -89,17 +90,26 @@ pub struct SetEmblemArgs {
 
 pub fn set_emblem(app: &App, ctx: &Ctx, args: SetEmblemArgs) -> Result<EmblemInfo, ApiError> {
     let actor = ctx.actor()?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(args.data_base64.trim())
-        .map_err(|_| ApiError::field("emblem", "base64", "Isi berkas lambang tidak terbaca (base64)."))?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(args.data_base64.trim()).map_err(
+        |_| ApiError::field("emblem", "base64", "Isi berkas lambang tidak terbaca (base64)."),
+    )?;
     let format = sniff_emblem(&bytes)?;
-    let emblem = Emblem { mime: format.mime().into(), sha256: balai_domain::sha256_hex(&bytes), bytes };
+    let emblem =
+        Emblem { mime: format.mime().into(), sha256: balai_domain::sha256_hex(&bytes), bytes };
     app.store.write(|tx| {
         if store_profile::get(tx)?.is_none() {
             return Err(ApiError::new(ErrorCode::NotInitialized, "Profil kantor belum diisi."));
         }
         store_profile::put_emblem(tx, &emblem, &app.now_text())?;
-        audit::record_in(tx, app, actor, "profile.set_emblem", "office_emblem", &emblem.sha256, format.mime())
+        audit::record_in(
+            tx,
+            app,
+            actor,
+            "profile.set_emblem",
+            "office_emblem",
+            &emblem.sha256,
+            format.mime(),
+        )
     })?;
     Ok(EmblemInfo { mime: emblem.mime, sha256: emblem.sha256 })
 }

@@ -18,7 +18,9 @@ pub struct Settings {
 pub struct NoArgs {}
 
 pub fn get(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Settings, ApiError> {
-    app.store.read(|c| Ok(Settings { idle_lock_minutes: store_settings::get_int(c, IDLE_LOCK_MINUTES)? }))
+    app.store.read(|c| {
+        Ok(Settings { idle_lock_minutes: store_settings::get_int(c, IDLE_LOCK_MINUTES)? })
+    })
 }
 
 pub fn set(app: &App, ctx: &Ctx, args: Settings) -> Result<Settings, ApiError> {

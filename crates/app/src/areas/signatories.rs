@@ -21,7 +21,8 @@ pub fn save(app: &App, ctx: &Ctx, args: Signatory) -> Result<Signatory, ApiError
     let actor = ctx.actor()?;
     let mut s = args.validated()?;
     let id = match s.id.as_deref() {
-        Some(raw) => Uuid::parse_str(raw).map_err(|_| ApiError::field("id", "id_format", "Id penanda tangan tidak valid."))?,
+        Some(raw) => Uuid::parse_str(raw)
+            .map_err(|_| ApiError::field("id", "id_format", "Id penanda tangan tidak valid."))?,
         None => app.new_id(),
     };
     app.store.write(|tx| {

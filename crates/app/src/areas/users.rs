@@ -86,10 +86,22 @@ pub fn add(app: &App, ctx: &Ctx, args: AddArgs) -> Result<UserView, ApiError> {
     };
     app.store.write(|tx| {
         if store_users::by_username(tx, &username)?.is_some() {
-            return Err(ApiError::field("username", "username_taken", "Nama pengguna sudah dipakai."));
+            return Err(ApiError::field(
+                "username",
+                "username_taken",
+                "Nama pengguna sudah dipakai.",
+            ));
         }
         store_users::insert(tx, &row)?;
-        audit::record_in(tx, app, actor, "users.add", "user", &row.id.to_string(), &format!("role={role}"))
+        audit::record_in(
+            tx,
+            app,
+            actor,
+            "users.add",
+            "user",
+            &row.id.to_string(),
+            &format!("role={role}"),
+        )
     })?;
     Ok(UserView::from(&row))
 }

@@ -8,8 +8,20 @@ fn login_refuses_wrong_passwords_and_unknown_users_alike() {
     let t = TestApp::demo();
     check(&t, None, "auth.login", json!({"username": "admin", "password": "demo-admin"}), "ok");
     check(&t, None, "auth.login", json!({"username": "ADMIN", "password": "demo-admin"}), "ok");
-    check(&t, None, "auth.login", json!({"username": "admin", "password": "wrong-pass"}), "err invalid_credentials");
-    check(&t, None, "auth.login", json!({"username": "nobody", "password": "demo-admin"}), "err invalid_credentials");
+    check(
+        &t,
+        None,
+        "auth.login",
+        json!({"username": "admin", "password": "wrong-pass"}),
+        "err invalid_credentials",
+    );
+    check(
+        &t,
+        None,
+        "auth.login",
+        json!({"username": "nobody", "password": "demo-admin"}),
+        "err invalid_credentials",
+    );
     assert_eq!(audit_actions(&t).iter().filter(|a| *a == "auth.login_failed").count(), 2);
 }
 
@@ -64,7 +76,13 @@ fn an_idle_session_locks_and_unlocks_with_the_password() {
 #[test]
 fn the_idle_limit_is_a_setting() {
     let t = TestApp::demo();
-    check(&t, Some("admin"), "settings.set", json!({"idle_lock_minutes": 0}), "err invalid_input [idle_lock_minutes:out_of_range]");
+    check(
+        &t,
+        Some("admin"),
+        "settings.set",
+        json!({"idle_lock_minutes": 0}),
+        "err invalid_input [idle_lock_minutes:out_of_range]",
+    );
     check(&t, Some("petugas"), "settings.set", json!({"idle_lock_minutes": 2}), "err forbidden");
     check(&t, Some("admin"), "settings.set", json!({"idle_lock_minutes": 2}), "ok");
     let token = login_demo(&t, "sekel");
@@ -78,7 +96,13 @@ fn disabling_a_user_ends_their_sessions_but_never_the_last_admin() {
     let token = login_demo(&t, "petugas");
     check(&t, Some("admin"), "users.disable", json!({"username": "petugas"}), "ok");
     assert_eq!(outcome(&t.call(Some(&token), "profile.get", json!({}))), "err unauthenticated");
-    check(&t, None, "auth.login", json!({"username": "petugas", "password": "demo-petugas"}), "err invalid_credentials");
+    check(
+        &t,
+        None,
+        "auth.login",
+        json!({"username": "petugas", "password": "demo-petugas"}),
+        "err invalid_credentials",
+    );
     check(&t, Some("admin"), "users.disable", json!({"username": "admin"}), "err conflict");
     check(&t, Some("admin"), "users.enable", json!({"username": "petugas"}), "ok");
     check(&t, None, "auth.login", json!({"username": "petugas", "password": "demo-petugas"}), "ok");
@@ -109,8 +133,20 @@ fn users_are_validated_and_unique() {
         "ok",
     );
     check(&t, None, "auth.login", json!({"username": "petugas2", "password": "long-enough"}), "ok");
-    check(&t, Some("admin"), "users.passwd", json!({"username": "petugas2", "password": "another-one"}), "ok");
-    check(&t, None, "auth.login", json!({"username": "petugas2", "password": "long-enough"}), "err invalid_credentials");
+    check(
+        &t,
+        Some("admin"),
+        "users.passwd",
+        json!({"username": "petugas2", "password": "another-one"}),
+        "ok",
+    );
+    check(
+        &t,
+        None,
+        "auth.login",
+        json!({"username": "petugas2", "password": "long-enough"}),
+        "err invalid_credentials",
+    );
     check(&t, None, "auth.login", json!({"username": "petugas2", "password": "another-one"}), "ok");
 }
 
@@ -118,11 +154,28 @@ fn users_are_validated_and_unique() {
 fn a_user_changes_their_own_password_knowing_the_old_one() {
     let t = TestApp::demo();
     let token = login_demo(&t, "lurah");
-    let bad = t.call(Some(&token), "auth.change_password", json!({"old_password": "nope-nope", "new_password": "x"}));
-    assert_eq!(outcome(&bad), "err invalid_input [old_password:wrong_password, new_password:password_too_short]");
-    let ok = t.call(Some(&token), "auth.change_password", json!({"old_password": "demo-lurah", "new_password": "lurah-baru-2026"}));
+    let bad = t.call(
+        Some(&token),
+        "auth.change_password",
+        json!({"old_password": "nope-nope", "new_password": "x"}),
+    );
+    assert_eq!(
+        outcome(&bad),
+        "err invalid_input [old_password:wrong_password, new_password:password_too_short]"
+    );
+    let ok = t.call(
+        Some(&token),
+        "auth.change_password",
+        json!({"old_password": "demo-lurah", "new_password": "lurah-baru-2026"}),
+    );
     assert_eq!(outcome(&ok), "ok");
-    check(&t, None, "auth.login", json!({"username": "lurah", "password": "lurah-baru-2026"}), "ok");
+    check(
+        &t,
+        None,
+        "auth.login",
+        json!({"username": "lurah", "password": "lurah-baru-2026"}),
+        "ok",
+    );
 }
 
 #[test]

@@ -15,7 +15,8 @@ pub fn outcome(r: &Result<Value, balai_app::ApiError>) -> String {
             let code = serde_json::to_value(e.code).unwrap();
             let mut s = format!("err {}", code.as_str().unwrap());
             if !e.fields.is_empty() {
-                let f: Vec<_> = e.fields.iter().map(|f| format!("{}:{}", f.field, f.code)).collect();
+                let f: Vec<_> =
+                    e.fields.iter().map(|f| format!("{}:{}", f.field, f.code)).collect();
                 s.push_str(&format!(" [{}]", f.join(", ")));
             }
             s
@@ -25,7 +26,13 @@ pub fn outcome(r: &Result<Value, balai_app::ApiError>) -> String {
 
 /// Runs `command` as the user `as_user` (a demo user, logged in with its demo password, or
 /// `None` for no session) and compares the outcome.
-pub fn check(t: &TestApp, as_user: Option<&str>, command: &str, args: Value, expect: &str) -> Value {
+pub fn check(
+    t: &TestApp,
+    as_user: Option<&str>,
+    command: &str,
+    args: Value,
+    expect: &str,
+) -> Value {
     let token = as_user.map(|u| login_demo(t, u));
     let r = t.call(token.as_deref(), command, args);
     assert_eq!(outcome(&r), expect, "{command} as {as_user:?}: {r:?}");
@@ -43,8 +50,12 @@ pub fn login_demo(t: &TestApp, username: &str) -> String {
 
 pub fn audit_actions(t: &TestApp) -> Vec<String> {
     let list = t.operator("audit.list", serde_json::json!({"limit": 1000})).unwrap();
-    let mut v: Vec<String> =
-        list.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let mut v: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
     v.reverse();
     v
 }

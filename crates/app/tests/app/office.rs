@@ -32,7 +32,8 @@ fn a_valid_profile_is_saved_normalised_and_audited_by_field_name() {
     assert_eq!(got["profile"]["kelurahan_code"], "18.72.04.1004");
     assert_eq!(got["profile"]["address"], "Jl. Baru No. 2");
     let list = t.operator("audit.list", json!({"limit": 1000})).unwrap();
-    let newest_set = list.as_array().unwrap().iter().find(|e| e["action"] == "profile.set").unwrap();
+    let newest_set =
+        list.as_array().unwrap().iter().find(|e| e["action"] == "profile.set").unwrap();
     assert_eq!(newest_set["detail"], "address", "only the changed field's name, not its value");
     assert_eq!(audit_actions(&t).iter().filter(|a| *a == "profile.set").count(), 2);
 }
@@ -50,7 +51,13 @@ fn signatories_need_a_real_nip_and_keep_their_period() {
         "valid_from": "2026-07-01",
         "valid_to": "2026-06-30"
     });
-    check(&t, Some("admin"), "signatories.save", base.clone(), "err invalid_input [nip:nip_length, valid_to:date_order]");
+    check(
+        &t,
+        Some("admin"),
+        "signatories.save",
+        base.clone(),
+        "err invalid_input [nip:nip_length, valid_to:date_order]",
+    );
     let mut ok = base.clone();
     ok["nip"] = json!("199001012015011001");
     ok["valid_to"] = json!("2026-07-10");
@@ -74,10 +81,23 @@ fn the_emblem_must_be_png_or_svg() {
     let t = TestApp::demo();
     use base64::Engine;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    check(&t, Some("admin"), "profile.set_emblem", json!({"data_base64": b64(b"GIF89a....")}), "err invalid_input [emblem:emblem_format]");
-    check(&t, Some("admin"), "profile.set_emblem", json!({"data_base64": "%%%"}), "err invalid_input [emblem:base64]");
+    check(
+        &t,
+        Some("admin"),
+        "profile.set_emblem",
+        json!({"data_base64": b64(b"GIF89a....")}),
+        "err invalid_input [emblem:emblem_format]",
+    );
+    check(
+        &t,
+        Some("admin"),
+        "profile.set_emblem",
+        json!({"data_base64": "%%%"}),
+        "err invalid_input [emblem:base64]",
+    );
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>"#;
-    let info = check(&t, Some("admin"), "profile.set_emblem", json!({"data_base64": b64(svg)}), "ok");
+    let info =
+        check(&t, Some("admin"), "profile.set_emblem", json!({"data_base64": b64(svg)}), "ok");
     assert_eq!(info["mime"], "image/svg+xml");
     let got = check(&t, Some("petugas"), "profile.emblem", json!({}), "ok");
     assert_eq!(got["data_base64"], b64(svg));

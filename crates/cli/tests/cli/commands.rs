@@ -6,7 +6,8 @@ fn global_flags_work_before_the_subcommand_and_json_is_one_document() {
     let r = balai().args(["--json", "--db"]).arg(&db).args(["users", "list"]).output().unwrap();
     assert!(r.status.success());
     let users: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    let names: Vec<_> = users.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let names: Vec<_> =
+        users.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["admin", "lurah", "petugas", "sekel"]);
     for key in ["id", "username", "full_name", "role", "role_label", "active"] {
         assert!(users[0].get(key).is_some(), "users list lacks `{key}`");
@@ -18,9 +19,26 @@ fn init_sets_up_a_new_office_and_refuses_a_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("new.sqlite");
     let args = [
-        "--json", "init", "--province-code", "18", "--province-name", "Lampung", "--city-code", "1872",
-        "--city-name", "Kota Metro", "--kecamatan-code", "187201", "--kecamatan-name", "Metro Pusat",
-        "--kelurahan-code", "1872011001", "--name", "Metro", "--address", "Jl. Contoh 1",
+        "--json",
+        "init",
+        "--province-code",
+        "18",
+        "--province-name",
+        "Lampung",
+        "--city-code",
+        "1872",
+        "--city-name",
+        "Kota Metro",
+        "--kecamatan-code",
+        "187201",
+        "--kecamatan-name",
+        "Metro Pusat",
+        "--kelurahan-code",
+        "1872011001",
+        "--name",
+        "Metro",
+        "--address",
+        "Jl. Contoh 1",
     ];
     let r = run(&db, &args);
     assert_eq!(r.status, 0, "{}", r.stderr);
@@ -38,7 +56,12 @@ fn errors_are_json_on_stderr_with_a_stable_code_and_exit_status() {
     assert_eq!(r.stdout, "");
     let e = r.error_json();
     assert_eq!(e["error"]["code"], "invalid_input");
-    let fields: Vec<_> = e["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<_> = e["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["kelurahan_code", "email"]);
     // Nothing was changed.
     let shown = run(&db, &["--json", "profile", "show"]).json();
@@ -64,12 +87,26 @@ fn users_take_passwords_from_stdin() {
     let (_dir, db) = demo_db();
     let r = run_with_stdin(
         &db,
-        &["--json", "users", "add", "--username", "kasi", "--full-name", "Kasi Pelayanan", "--role", "sekretaris", "--password-stdin"],
+        &[
+            "--json",
+            "users",
+            "add",
+            "--username",
+            "kasi",
+            "--full-name",
+            "Kasi Pelayanan",
+            "--role",
+            "sekretaris",
+            "--password-stdin",
+        ],
         "rahasia-kasi\n",
     );
     assert_eq!(r.status, 0, "{}", r.stderr);
     assert_eq!(r.json()["role"], "sekretaris");
-    let r = run(&db, &["--json", "call", "auth.login", r#"{"username":"kasi","password":"rahasia-kasi"}"#]);
+    let r = run(
+        &db,
+        &["--json", "call", "auth.login", r#"{"username":"kasi","password":"rahasia-kasi"}"#],
+    );
     assert_eq!(r.status, 0, "{}", r.stderr);
     assert_eq!(r.json()["user"]["username"], "kasi");
 }

@@ -40,9 +40,18 @@ fn start(db: &std::path::Path) -> Server {
 }
 
 /// Sends one request and returns (status, body).
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
     }
@@ -71,15 +80,26 @@ fn serve_runs_commands_with_a_session_and_serves_the_ui() {
 
     let (status, body) = http(srv.port, "POST", "/api/profile.get", &[], "{}");
     assert_eq!(status, 401, "{body}");
-    let (status, body) =
-        http(srv.port, "POST", "/api/auth.login", &[], r#"{"username":"petugas","password":"demo-petugas"}"#);
+    let (status, body) = http(
+        srv.port,
+        "POST",
+        "/api/auth.login",
+        &[],
+        r#"{"username":"petugas","password":"demo-petugas"}"#,
+    );
     assert_eq!(status, 200, "{body}");
-    let token = serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
+    let token =
+        serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
     let auth = format!("Bearer {token}");
-    let (status, body) = http(srv.port, "POST", "/api/profile.get", &[("Authorization", &auth)], "{}");
+    let (status, body) =
+        http(srv.port, "POST", "/api/profile.get", &[("Authorization", &auth)], "{}");
     assert_eq!(status, 200);
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["profile"]["kelurahan_name"], "Yosorejo");
-    let (status, body) = http(srv.port, "POST", "/api/users.list", &[("Authorization", &auth)], "{}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["profile"]["kelurahan_name"],
+        "Yosorejo"
+    );
+    let (status, body) =
+        http(srv.port, "POST", "/api/users.list", &[("Authorization", &auth)], "{}");
     assert_eq!(status, 403);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "forbidden");
 }
@@ -89,11 +109,19 @@ fn serve_refuses_foreign_hosts_and_origins() {
     let (_dir, db) = demo_db();
     let srv = start(&db);
     let login = r#"{"username":"admin","password":"demo-admin"}"#;
-    let (status, _) = http(srv.port, "POST", "/api/auth.login", &[("Host", "balai.evil.example")], login);
+    let (status, _) =
+        http(srv.port, "POST", "/api/auth.login", &[("Host", "balai.evil.example")], login);
     assert_eq!(status, 403, "DNS-rebinding host");
-    let (status, _) = http(srv.port, "POST", "/api/auth.login", &[("Origin", "https://evil.example")], login);
+    let (status, _) =
+        http(srv.port, "POST", "/api/auth.login", &[("Origin", "https://evil.example")], login);
     assert_eq!(status, 403, "cross-site origin");
-    let (status, _) = http(srv.port, "POST", "/api/auth.login", &[("Origin", &format!("http://localhost:{}", srv.port))], login);
+    let (status, _) = http(
+        srv.port,
+        "POST",
+        "/api/auth.login",
+        &[("Origin", &format!("http://localhost:{}", srv.port))],
+        login,
+    );
     assert_eq!(status, 200);
     let (status, _) = http(srv.port, "POST", "/api/auth.login", &[], "not json");
     assert_eq!(status, 422);

@@ -20,9 +20,12 @@ fn the_app_connection_cannot_update_or_delete_audit_rows() {
     let (_dir, path) = temp_db();
     let store = open(&path);
     store.write(|tx| append(tx, &entry("profile.set"))).unwrap();
-    let upd = store.write(|tx| tx.execute("UPDATE audit_log SET detail = 'x'", []).map_err(balai_store::StoreError::from));
+    let upd = store.write(|tx| {
+        tx.execute("UPDATE audit_log SET detail = 'x'", []).map_err(balai_store::StoreError::from)
+    });
     assert!(upd.unwrap_err().to_string().contains("append-only"));
-    let del = store.write(|tx| tx.execute("DELETE FROM audit_log", []).map_err(balai_store::StoreError::from));
+    let del = store
+        .write(|tx| tx.execute("DELETE FROM audit_log", []).map_err(balai_store::StoreError::from));
     assert!(del.unwrap_err().to_string().contains("append-only"));
     assert_eq!(store.read(|c| verify(c)).unwrap(), Ok(1));
 }
@@ -62,5 +65,8 @@ fn deleting_a_row_in_the_middle_breaks_the_chain() {
         conn.execute("DELETE FROM audit_log WHERE seq = 2", []).unwrap();
     }
     let store = open(&path);
-    assert_eq!(store.read(|c| verify(c)).unwrap(), Err(ChainBreak::Gap { expected_seq: 2, found_seq: 3 }));
+    assert_eq!(
+        store.read(|c| verify(c)).unwrap(),
+        Err(ChainBreak::Gap { expected_seq: 2, found_seq: 3 })
+    );
 }

@@ -50,9 +50,10 @@ fn a_database_with_content_is_backed_up_before_it_is_migrated() {
     // A fresh, empty file needs no backup.
     let (dir2, path2) = temp_db();
     open(&path2);
-    let n = std::fs::read_dir(dir2.path()).unwrap().filter(|e| {
-        e.as_ref().unwrap().file_name().to_string_lossy().contains(".pre-v")
-    }).count();
+    let n = std::fs::read_dir(dir2.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".pre-v"))
+        .count();
     assert_eq!(n, 0);
 }
 
@@ -65,7 +66,8 @@ fn a_database_from_a_newer_balai_is_refused_and_left_untouched() {
         conn.pragma_update(None, "user_version", LATEST + 5).unwrap();
     }
     let before = std::fs::read(&path).unwrap();
-    let files_before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let files_before: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
 
     let err = balai_store::Store::open(&path).unwrap_err();
     match err {
@@ -76,7 +78,8 @@ fn a_database_from_a_newer_balai_is_refused_and_left_untouched() {
         other => panic!("expected TooNew, got {other}"),
     }
     assert_eq!(std::fs::read(&path).unwrap(), before, "file content changed");
-    let files_after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let files_after: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(files_after, files_before, "files were created next to the database");
 }
 
@@ -105,6 +108,8 @@ fn a_failed_write_leaves_nothing_behind() {
         Err(StoreError::Corrupt("stop half-way".into()))
     });
     assert!(result.is_err());
-    let v = store.read(|c| balai_store::settings::get_int(c, balai_store::settings::IDLE_LOCK_MINUTES)).unwrap();
+    let v = store
+        .read(|c| balai_store::settings::get_int(c, balai_store::settings::IDLE_LOCK_MINUTES))
+        .unwrap();
     assert_eq!(v, 10, "the half-done write must be rolled back");
 }

@@ -1,14 +1,18 @@
 //! balai-domain: the pure types and rules of kelurahan administration.
 //!
-//! What it does: value types with their checks (Kemendagri region codes, NIP, office profile,
-//! signatories), the roles of the office, and the hash rule of the audit chain.
+//! What it does: value types with their checks (Kemendagri region codes, NIP, NIK, No. KK,
+//! office profile, signatories, residents), the Dukcapil code lists, the roles of the office,
+//! and the hash rule of the audit chain.
 //!
 //! What it does not do: no IO, no clock, no SQL, no randomness. Every time or id a rule needs
 //! is passed in, so every function here is deterministic and testable on its own.
 
 pub mod audit;
+pub mod codes;
 pub mod field;
+pub mod nik;
 pub mod office;
+pub mod resident;
 pub mod role;
 
 pub use field::{FieldError, FieldErrors};

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod error;
 pub mod session;
 
+pub use balai_store::migrations::LATEST as SCHEMA_VERSION;
 pub use clock::{Clock, SystemClock};
 pub use commands::{dispatch, Caller, COMMANDS};
 pub use error::{ApiError, ErrorCode};
@@ -57,6 +58,20 @@ impl App {
     /// The current time as stored: RFC 3339, UTC, milliseconds.
     pub(crate) fn now_text(&self) -> String {
         self.now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// Runs `f` in one write transaction as `actor`: capture triggers and the audit trail see the
+    /// same time and user.
+    pub(crate) fn write<T>(
+        &self,
+        actor: &Actor,
+        f: impl FnOnce(&balai_store::WriteTx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let ctx = balai_store::WriteCtx {
+            now_ms: self.now().timestamp_millis().max(0) as u64,
+            user_id: actor.audit_id(),
+        };
+        self.store.write(&ctx, f)
     }
 
     /// A new UUIDv7 from the app's clock.

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod codes;
 pub mod field;
+pub mod hlc;
 pub mod nik;
 pub mod office;
 pub mod resident;

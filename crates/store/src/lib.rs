@@ -11,8 +11,10 @@
 pub mod audit;
 pub mod migrations;
 pub mod profile;
+pub mod register;
 pub mod settings;
 pub mod signatories;
+pub mod sync;
 pub mod users;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -20,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 pub use rusqlite::{Connection as ReadConn, Transaction as WriteTx};
+pub use sync::WriteCtx;
 pub use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub struct Store {
     writer: Mutex<Connection>,
     /// Reads run here so they never wait behind a long write (WAL readers see the last commit).
     reader: Mutex<Connection>,
+    /// What the capture triggers of the writer read (who, when, the HLC).
+    capture: sync::Shared,
 }
 
 impl std::fmt::Debug for Store {
@@ -62,12 +67,16 @@ impl Store {
         let writer =
             connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        let capture = sync::register(&writer, random_seed())?;
         migrations::migrate(&writer, path)?;
+        migrations::install_capture_triggers(&writer)?;
+        sync::restore_state(&writer, &capture)?;
         let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         Ok(Store {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            capture,
         })
     }
 
@@ -75,16 +84,23 @@ impl Store {
         &self.path
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on the writer connection; commits when `f`
-    /// returns `Ok`, rolls back otherwise, so nothing is ever half-written.
+    /// Runs `f` in one IMMEDIATE transaction on the writer connection as `ctx` (captured
+    /// changes carry its time and user); commits when `f` returns `Ok`, rolls back otherwise,
+    /// so nothing is ever half-written.
     pub fn write<T, E>(
         &self,
+        ctx: &WriteCtx,
         f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E>
     where
         E: From<StoreError>,
     {
         let mut conn = lock(&self.writer);
+        {
+            let mut st = sync::lock(&self.capture);
+            st.ctx = ctx.clone();
+            st.capture = true;
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| E::from(StoreError::Sql(e)))?;
@@ -124,6 +140,14 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
     Ok(conn)
+}
+
+/// A seed from the standard library's per-process random keys (no extra dependency).
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish()
 }
 
 /// A new UUIDv7 from a time in milliseconds and random bits supplied by the caller, so that

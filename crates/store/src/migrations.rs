@@ -9,7 +9,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// The scripts, in order. The schema version after running the first `n` is `n`.
-pub const MIGRATIONS: &[&str] = &[include_str!("migrations/001_foundation.sql")];
+pub const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/001_foundation.sql"), include_str!("migrations/002_register.sql")];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -66,6 +67,17 @@ pub fn apply(conn: &Connection, from: i64, to: i64) -> Result<()> {
             return Err(StoreError::Migration { version, source });
         }
     }
+    Ok(())
+}
+
+/// (Re)creates the capture triggers from the registry, so they always match this build's
+/// schema (sync-notes §3.9).
+pub(crate) fn install_capture_triggers(conn: &Connection) -> Result<()> {
+    if user_version(conn)? < 2 {
+        return Ok(());
+    }
+    #[allow(clippy::disallowed_methods)] // generated DDL, a script by nature
+    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}\nCOMMIT;", crate::sync::trigger_sql()))?;
     Ok(())
 }
 

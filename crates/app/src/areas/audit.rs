@@ -45,7 +45,7 @@ pub(crate) fn record(
     entity_id: &str,
     detail: &str,
 ) -> Result<(), ApiError> {
-    app.store.write(|tx| record_in(tx, app, actor, action, entity, entity_id, detail))
+    app.write(actor, |tx| record_in(tx, app, actor, action, entity, entity_id, detail))
 }
 
 #[derive(Debug, Default, Deserialize)]

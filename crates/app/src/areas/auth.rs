@@ -183,7 +183,7 @@ pub fn change_password(app: &App, ctx: &Ctx, args: ChangePasswordArgs) -> Result
     check_password_policy(&mut e, "new_password", &args.new_password);
     e.into_result()?;
     let hash = hash_password(&args.new_password)?;
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         store_users::set_password(tx, id, &hash, &app.now_text())?;
         audit::record_in(tx, app, actor, "auth.change_password", "user", &id.to_string(), "")
     })?;

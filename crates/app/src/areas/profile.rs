@@ -59,7 +59,7 @@ fn changed_fields(old: Option<&OfficeProfile>, new: &OfficeProfile) -> Vec<&'sta
 pub fn set(app: &App, ctx: &Ctx, args: OfficeProfile) -> Result<ProfileView, ApiError> {
     let actor = ctx.actor()?;
     let profile = args.validated()?;
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         let old = store_profile::get(tx)?;
         let changed = changed_fields(old.as_ref(), &profile);
         store_profile::put(tx, &profile, &app.now_text())?;
@@ -96,7 +96,7 @@ pub fn set_emblem(app: &App, ctx: &Ctx, args: SetEmblemArgs) -> Result<EmblemInf
     let format = sniff_emblem(&bytes)?;
     let emblem =
         Emblem { mime: format.mime().into(), sha256: balai_domain::sha256_hex(&bytes), bytes };
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         if store_profile::get(tx)?.is_none() {
             return Err(ApiError::new(ErrorCode::NotInitialized, "Profil kantor belum diisi."));
         }

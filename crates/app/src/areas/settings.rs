@@ -32,7 +32,7 @@ pub fn set(app: &App, ctx: &Ctx, args: Settings) -> Result<Settings, ApiError> {
             "Kunci otomatis harus antara 1 dan 240 menit.",
         ));
     }
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         store_settings::set_int(tx, IDLE_LOCK_MINUTES, args.idle_lock_minutes)?;
         audit::record_in(
             tx,

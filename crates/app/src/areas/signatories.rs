@@ -25,7 +25,7 @@ pub fn save(app: &App, ctx: &Ctx, args: Signatory) -> Result<Signatory, ApiError
             .map_err(|_| ApiError::field("id", "id_format", "Id penanda tangan tidak valid."))?,
         None => app.new_id(),
     };
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         let exists = store_signatories::exists(tx, id)?;
         if s.id.is_some() && !exists {
             return Err(ApiError::not_found("Penanda tangan"));

@@ -84,7 +84,7 @@ pub fn add(app: &App, ctx: &Ctx, args: AddArgs) -> Result<UserView, ApiError> {
         created_at: now.clone(),
         updated_at: now,
     };
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         if store_users::by_username(tx, &username)?.is_some() {
             return Err(ApiError::field(
                 "username",
@@ -127,7 +127,7 @@ pub fn passwd(app: &App, ctx: &Ctx, args: PasswdArgs) -> Result<UserView, ApiErr
     auth::check_password_policy(&mut e, "password", &args.password);
     e.into_result()?;
     let hash = auth::hash_password(&args.password)?;
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         store_users::set_password(tx, user.id, &hash, &app.now_text())?;
         audit::record_in(tx, app, actor, "users.passwd", "user", &user.id.to_string(), "")
     })?;
@@ -152,7 +152,7 @@ pub fn enable(app: &App, ctx: &Ctx, args: UsernameArgs) -> Result<UserView, ApiE
 fn set_active(app: &App, ctx: &Ctx, username: &str, active: bool) -> Result<UserView, ApiError> {
     let actor = ctx.actor()?;
     let mut user = existing(app, username)?;
-    app.store.write(|tx| {
+    app.write(actor, |tx| {
         // The office must never lock itself out of its own settings.
         if !active && user.role == Role::Admin && store_users::count_active_with_role(tx, Role::Admin)? <= 1 {
             return Err(ApiError::new(

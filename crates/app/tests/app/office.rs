@@ -122,5 +122,5 @@ fn app_info_shows_the_office_before_login_and_nothing_personal() {
     let info = check(&t, None, "app.info", json!({}), "ok");
     assert_eq!(info["initialized"], true);
     assert_eq!(info["kelurahan_name"], "Yosorejo");
-    assert_eq!(info["schema_version"], 1);
+    assert_eq!(info["schema_version"], balai_app::SCHEMA_VERSION);
 }

@@ -19,13 +19,14 @@ fn entry<'a>(action: &'a str) -> NewEntry<'a> {
 fn the_app_connection_cannot_update_or_delete_audit_rows() {
     let (_dir, path) = temp_db();
     let store = open(&path);
-    store.write(|tx| append(tx, &entry("profile.set"))).unwrap();
-    let upd = store.write(|tx| {
+    store.write(&crate::ctx(), |tx| append(tx, &entry("profile.set"))).unwrap();
+    let upd = store.write(&crate::ctx(), |tx| {
         tx.execute("UPDATE audit_log SET detail = 'x'", []).map_err(balai_store::StoreError::from)
     });
     assert!(upd.unwrap_err().to_string().contains("append-only"));
-    let del = store
-        .write(|tx| tx.execute("DELETE FROM audit_log", []).map_err(balai_store::StoreError::from));
+    let del = store.write(&crate::ctx(), |tx| {
+        tx.execute("DELETE FROM audit_log", []).map_err(balai_store::StoreError::from)
+    });
     assert!(del.unwrap_err().to_string().contains("append-only"));
     assert_eq!(store.read(|c| verify(c)).unwrap(), Ok(1));
 }
@@ -36,7 +37,7 @@ fn editing_the_file_behind_the_apps_back_breaks_the_chain() {
     {
         let store = open(&path);
         for a in ["a", "b", "c", "d"] {
-            store.write(|tx| append(tx, &entry(a))).unwrap();
+            store.write(&crate::ctx(), |tx| append(tx, &entry(a))).unwrap();
         }
         assert_eq!(store.read(|c| verify(c)).unwrap(), Ok(4));
     }
@@ -56,7 +57,7 @@ fn deleting_a_row_in_the_middle_breaks_the_chain() {
     {
         let store = open(&path);
         for a in ["a", "b", "c"] {
-            store.write(|tx| append(tx, &entry(a))).unwrap();
+            store.write(&crate::ctx(), |tx| append(tx, &entry(a))).unwrap();
         }
     }
     {

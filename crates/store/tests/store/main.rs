@@ -2,6 +2,7 @@
 
 mod audit;
 mod migrations;
+mod register;
 
 use balai_store::Store;
 use std::path::PathBuf;
@@ -14,4 +15,8 @@ pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
 
 pub fn open(path: &std::path::Path) -> Store {
     Store::open(path).unwrap()
+}
+
+pub fn ctx() -> balai_store::WriteCtx {
+    balai_store::WriteCtx { now_ms: 1_782_892_800_000, user_id: "u-test".into() }
 }

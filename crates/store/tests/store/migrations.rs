@@ -10,7 +10,11 @@ fn a_database_upgraded_from_every_earlier_schema_equals_a_fresh_one() {
     let (_fresh_dir, fresh_path) = temp_db();
     let fresh = open(&fresh_path);
     let fresh_schema = fresh.read(|c| schema_dump(c)).unwrap();
-    assert!(fresh_schema.contains("user_version 1"), "{fresh_schema}");
+    assert!(fresh_schema.contains(&format!("user_version {LATEST}")), "{fresh_schema}");
+    assert!(
+        fresh_schema.contains("_capture_residents_identity_update"),
+        "capture triggers installed"
+    );
 
     for start in 0..LATEST {
         let (_dir, path) = temp_db();
@@ -103,7 +107,7 @@ fn the_database_runs_in_wal_with_full_sync() {
 fn a_failed_write_leaves_nothing_behind() {
     let (_dir, path) = temp_db();
     let store = open(&path);
-    let result: Result<(), StoreError> = store.write(|tx| {
+    let result: Result<(), StoreError> = store.write(&crate::ctx(), |tx| {
         balai_store::settings::set_int(tx, balai_store::settings::IDLE_LOCK_MINUTES, 3)?;
         Err(StoreError::Corrupt("stop half-way".into()))
     });

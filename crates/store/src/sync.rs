@@ -1,0 +1,268 @@
+//! Change capture for sync (design.md, sync-notes §3.3).
+//!
+//! [`SYNCED`] is the schema registry: every column of every synced table belongs to exactly one
+//! field group or is listed as local-only (a test checks this against the live schema). The
+//! capture triggers are generated from it on every open, so a new column cannot be forgotten
+//! by some code path. The triggers call SQL functions registered on the writer connection:
+//! `balai_capture()` (off while applying pulled changes), `balai_hlc()`, `balai_change_id()`,
+//! `balai_device()` and `balai_user()`, which read the [`WriteCtx`] of the current transaction.
+
+use balai_domain::hlc::Hlc;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex};
+
+pub struct SyncedTable {
+    pub name: &'static str,
+    /// (field group, its columns). Columns that change together share one clock.
+    pub groups: &'static [(&'static str, &'static [&'static str])],
+    /// Columns that never travel: ids (the row key travels separately), derived data, local times.
+    pub local_only: &'static [&'static str],
+    /// BLOB columns among the captured ones (sent as lower-case hex).
+    pub blob_columns: &'static [&'static str],
+}
+
+pub const SYNCED: &[SyncedTable] = &[
+    SyncedTable {
+        name: "residents",
+        groups: &[
+            (
+                "identity",
+                &[
+                    "nik",
+                    "nik_temporary",
+                    "full_name",
+                    "sex",
+                    "birth_place",
+                    "birth_date",
+                    "nik_warnings",
+                    "nik_override_reason",
+                ],
+            ),
+            ("family", &["family_id", "shdk"]),
+            (
+                "civil",
+                &[
+                    "religion",
+                    "marital_status",
+                    "education",
+                    "occupation",
+                    "blood_type",
+                    "citizenship",
+                    "disability",
+                ],
+            ),
+            ("parents", &["mother_nik", "mother_name", "father_nik", "father_name"]),
+            ("address", &["address", "rt", "rw", "lingkungan"]),
+            (
+                "documents",
+                &[
+                    "birth_cert_no",
+                    "marriage_cert_no",
+                    "marriage_date",
+                    "divorce_cert_no",
+                    "divorce_date",
+                ],
+            ),
+            ("status", &["status"]),
+            ("merge", &["merged_into"]),
+        ],
+        local_only: &["id", "name_norm", "created_at", "updated_at"],
+        blob_columns: &["family_id", "merged_into"],
+    },
+    SyncedTable {
+        name: "families",
+        groups: &[("family", &["no_kk", "address", "rt", "rw", "lingkungan"])],
+        local_only: &["id", "created_at", "updated_at"],
+        blob_columns: &[],
+    },
+    SyncedTable {
+        name: "resident_events",
+        groups: &[("event", &["resident_id", "kind", "event_date", "details", "recorded_by"])],
+        local_only: &["id", "created_at"],
+        blob_columns: &["resident_id"],
+    },
+];
+
+/// Who writes and when, for the triggers of one transaction.
+#[derive(Debug, Clone)]
+pub struct WriteCtx {
+    /// Wall time of the write in Unix milliseconds (from the app's Clock).
+    pub now_ms: u64,
+    /// The acting user's id (empty for the CLI operator).
+    pub user_id: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct CaptureState {
+    pub ctx: WriteCtx,
+    pub capture: bool,
+    pub hlc: Hlc,
+    pub device_id: String,
+    rng: u64,
+}
+
+impl CaptureState {
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: change ids need uniqueness, not secrecy (the hlc part already orders them).
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+pub(crate) type Shared = Arc<Mutex<CaptureState>>;
+
+pub(crate) fn lock(s: &Shared) -> std::sync::MutexGuard<'_, CaptureState> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers the trigger functions on `conn`, sharing `state`.
+pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared> {
+    let state: Shared = Arc::new(Mutex::new(CaptureState {
+        ctx: WriteCtx { now_ms: 0, user_id: String::new() },
+        capture: true,
+        hlc: Hlc::default(),
+        device_id: String::new(),
+        rng: seed | 1,
+    }));
+    let flags = FunctionFlags::SQLITE_UTF8;
+    let s = state.clone();
+    conn.create_scalar_function("balai_capture", 0, flags, move |_| Ok(lock(&s).capture as i64))?;
+    let s = state.clone();
+    conn.create_scalar_function("balai_hlc", 0, flags, move |_| {
+        let mut st = lock(&s);
+        let now = st.ctx.now_ms;
+        Ok(st.hlc.tick(now) as i64)
+    })?;
+    let s = state.clone();
+    conn.create_scalar_function("balai_change_id", 0, flags, move |_| {
+        let mut st = lock(&s);
+        let r = st.next_random().to_le_bytes();
+        let r2 = st.next_random().to_le_bytes();
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&r);
+        random[8..].copy_from_slice(&r2[..2]);
+        Ok(crate::uuid_v7(st.ctx.now_ms, random).as_bytes().to_vec())
+    })?;
+    let s = state.clone();
+    conn.create_scalar_function("balai_device", 0, flags, move |_| Ok(lock(&s).device_id.clone()))?;
+    let s = state.clone();
+    conn.create_scalar_function("balai_user", 0, flags, move |_| Ok(lock(&s).ctx.user_id.clone()))?;
+    Ok(state)
+}
+
+fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
+    let parts: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            if t.blob_columns.contains(c) {
+                format!("'{c}', lower(hex({row}.{c}))")
+            } else {
+                format!("'{c}', {row}.{c}")
+            }
+        })
+        .collect();
+    format!("json_object({})", parts.join(", "))
+}
+
+/// The SQL that (re)creates every capture trigger.
+pub fn trigger_sql() -> String {
+    let mut sql = String::new();
+    for t in SYNCED {
+        for (group, cols) in t.groups {
+            let body = |row: &str| {
+                format!(
+                    "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
+        VALUES (balai_change_id(), '{tbl}', {row}.id, '{group}', {value}, balai_hlc(), balai_device(), balai_user());
+    INSERT INTO _sync_clock (tbl, row_id, field_group, hlc, device_id)
+        SELECT tbl, row_id, field_group, hlc, device_id FROM _sync_outbox WHERE seq = last_insert_rowid()
+        ON CONFLICT (tbl, row_id, field_group) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id;",
+                    tbl = t.name,
+                    value = value_expr(t, cols, row)
+                )
+            };
+            let changed: Vec<String> =
+                cols.iter().map(|c| format!("old.{c} IS NOT new.{c}")).collect();
+            sql.push_str(&format!(
+                "DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_insert;
+CREATE TRIGGER _capture_{tbl}_{group}_insert AFTER INSERT ON {tbl} WHEN balai_capture() BEGIN
+    {ins}
+END;
+DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_update;
+CREATE TRIGGER _capture_{tbl}_{group}_update AFTER UPDATE OF {cols} ON {tbl}
+WHEN balai_capture() AND ({changed}) BEGIN
+    {upd}
+END;
+",
+                tbl = t.name,
+                ins = body("new"),
+                upd = body("new"),
+                cols = cols.join(", "),
+                changed = changed.join(" OR ")
+            ));
+        }
+    }
+    sql
+}
+
+/// Every (table, column) of a synced table that is neither in a field group nor local-only.
+pub fn uncovered_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for t in SYNCED {
+        let mut stmt =
+            conn.prepare(&format!("SELECT name FROM pragma_table_info('{}')", t.name))?;
+        let cols =
+            stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        for c in cols {
+            let grouped = t.groups.iter().filter(|(_, cs)| cs.contains(&c.as_str())).count();
+            let local = t.local_only.contains(&c.as_str());
+            if grouped + local as usize != 1 {
+                out.push(format!("{}.{c}", t.name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the device id (made on first open) and the HLC high-water mark, so the clock never
+/// goes backwards across restarts.
+pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Result<()> {
+    let has_tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = '_sync_state'", [], |r| {
+            r.get(0)
+        })?;
+    if has_tables == 0 {
+        return Ok(());
+    }
+    let existing: Option<String> = conn
+        .query_row("SELECT value FROM _sync_state WHERE key = 'device_id'", [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| {
+            if matches!(e, rusqlite::Error::QueryReturnedNoRows) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        })?;
+    let mut st = lock(state);
+    let device_id = match existing {
+        Some(d) => d,
+        None => {
+            let a = st.next_random();
+            let b = st.next_random();
+            let id = format!("local-{a:016x}{b:016x}");
+            conn.execute("INSERT INTO _sync_state (key, value) VALUES ('device_id', ?1)", [&id])?;
+            id
+        }
+    };
+    st.device_id = device_id;
+    let high: i64 = conn.query_row(
+        "SELECT max(coalesce((SELECT max(hlc) FROM _sync_clock), 0), coalesce((SELECT max(hlc) FROM _sync_outbox), 0))",
+        [],
+        |r| r.get(0),
+    )?;
+    st.hlc.observe(high.max(0) as u64);
+    Ok(())
+}

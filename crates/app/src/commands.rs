@@ -3,7 +3,9 @@
 //! Transports (Tauri, `balai serve`, the CLI) call [`dispatch`] with a command name and JSON
 //! arguments; nothing else of balai-app is reachable from the UI.
 
-use crate::areas::{audit, auth, demo, info, profile, settings, signatories, users};
+use crate::areas::{
+    audit, auth, demo, import, info, profile, residents, settings, signatories, users,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
 use crate::{App, Ctx};
@@ -73,9 +75,13 @@ fn normalize_args(v: Value) -> Value {
     }
 }
 
-use Role::{Admin, Lurah};
+use Role::{Admin, Lurah, Petugas, Sekretaris};
 const ADMIN: Access = Access::Roles(&[Admin]);
 const OVERSIGHT: Access = Access::Roles(&[Admin, Lurah]);
+/// Keeping the register is the counter's and the secretary's job (and the admin's, for imports).
+const REGISTRAR: Access = Access::Roles(&[Admin, Sekretaris, Petugas]);
+/// Merging records removes one from view: a supervisor's decision.
+const SUPERVISOR: Access = Access::Roles(&[Admin, Sekretaris, Lurah]);
 
 /// Every command, in one place. Documented in docs/commands.md.
 pub static COMMANDS: &[Command] = &[
@@ -101,6 +107,15 @@ pub static COMMANDS: &[Command] = &[
     command!("settings.set", ADMIN, true, settings::set),
     command!("audit.list", OVERSIGHT, false, audit::list),
     command!("audit.verify", OVERSIGHT, false, audit::verify),
+    command!("residents.search", Access::AnyUser, false, residents::search),
+    command!("residents.show", Access::AnyUser, false, residents::show),
+    command!("residents.add", REGISTRAR, true, residents::add),
+    command!("residents.edit", REGISTRAR, true, residents::edit),
+    command!("residents.event", REGISTRAR, true, residents::event),
+    command!("residents.duplicates", Access::AnyUser, false, residents::duplicates),
+    command!("residents.merge", SUPERVISOR, true, residents::merge),
+    command!("residents.import", REGISTRAR, true, import::import),
+    command!("families.show", Access::AnyUser, false, residents::family),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];
 

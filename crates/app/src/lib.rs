@@ -67,11 +67,14 @@ impl App {
         actor: &Actor,
         f: impl FnOnce(&balai_store::WriteTx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let ctx = balai_store::WriteCtx {
+        self.store.write(&self.write_ctx(actor), f)
+    }
+
+    pub(crate) fn write_ctx(&self, actor: &Actor) -> balai_store::WriteCtx {
+        balai_store::WriteCtx {
             now_ms: self.now().timestamp_millis().max(0) as u64,
             user_id: actor.audit_id(),
-        };
-        self.store.write(&ctx, f)
+        }
     }
 
     /// A new UUIDv7 from the app's clock.

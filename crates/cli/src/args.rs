@@ -39,6 +39,12 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The resident register.
+    #[command(subcommand)]
+    Residents(ResidentsCmd),
+    /// Family cards (KK).
+    #[command(subcommand)]
+    Families(FamiliesCmd),
     /// A synthetic demo office.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -194,6 +200,73 @@ pub enum AuditCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ResidentsCmd {
+    /// Import a CSV register (OpenSID/SIAK headers; comma or semicolon; BOM or not).
+    Import {
+        file: PathBuf,
+        /// Check and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Accept NIK warnings (not errors) on every row, with this written reason.
+        #[arg(long, value_name = "REASON")]
+        accept_nik_warnings: Option<String>,
+    },
+    /// Search by name words, NIK prefix or No. KK prefix.
+    Search {
+        #[arg(default_value = "")]
+        query: String,
+        #[arg(long)]
+        rt: Option<u16>,
+        #[arg(long)]
+        rw: Option<u16>,
+        #[arg(long)]
+        sex: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// One resident by NIK or id, with family, events and likely duplicates.
+    Show { key: String },
+    /// Add a resident from a JSON file (fields as in docs/cli.md).
+    Add {
+        #[arg(long, value_name = "FILE")]
+        from_json: PathBuf,
+    },
+    /// Replace a resident's fields from a JSON file.
+    Edit {
+        key: String,
+        #[arg(long, value_name = "FILE")]
+        from_json: PathBuf,
+    },
+    /// Record a life event: lahir, mati, pindah_masuk, pindah_keluar, hilang, pergi.
+    Event {
+        key: String,
+        #[arg(long = "type")]
+        kind: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "")]
+        details: String,
+    },
+    /// Pairs of likely duplicate records.
+    Duplicates,
+    /// Merge the record `--drop` into `--keep` (both are kept with their history).
+    Merge {
+        #[arg(long)]
+        keep: String,
+        #[arg(long)]
+        drop: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FamiliesCmd {
+    /// A family card with its members.
+    Show { no_kk: String },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum DemoCmd {
     /// Fill a new database with a synthetic office and one user per role.
     Seed {
@@ -279,6 +352,10 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             ("audit.list", json!({"limit": limit, "before": before}))
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
+        Command::Residents(r) => residents(r)?,
+        Command::Families(FamiliesCmd::Show { no_kk }) => {
+            ("families.show", json!({"no_kk": no_kk}))
+        }
         Command::Demo(DemoCmd::Seed { residents, seed }) => {
             ("demo.seed", json!({"residents": residents, "seed": seed}))
         }
@@ -290,6 +367,39 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Profile(ProfileCmd::Set(_)) | Command::Commands | Command::Serve(_) => {
             bail!("handled before dispatch")
+        }
+    })
+}
+
+fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+fn residents(c: &ResidentsCmd) -> anyhow::Result<(&'static str, Value)> {
+    Ok(match c {
+        ResidentsCmd::Import { file, dry_run, accept_nik_warnings } => (
+            "residents.import",
+            json!({"path": file, "dry_run": dry_run, "nik_override_reason": accept_nik_warnings}),
+        ),
+        ResidentsCmd::Search { query, rt, rw, sex, status, limit } => (
+            "residents.search",
+            json!({"q": query, "rt": rt, "rw": rw, "sex": sex, "status": status, "limit": limit}),
+        ),
+        ResidentsCmd::Show { key } => ("residents.show", json!({"key": key})),
+        ResidentsCmd::Add { from_json } => {
+            ("residents.add", json!({"resident": read_json(from_json)?}))
+        }
+        ResidentsCmd::Edit { key, from_json } => {
+            ("residents.edit", json!({"id": key, "resident": read_json(from_json)?}))
+        }
+        ResidentsCmd::Event { key, kind, date, details } => {
+            ("residents.event", json!({"key": key, "kind": kind, "date": date, "details": details}))
+        }
+        ResidentsCmd::Duplicates => ("residents.duplicates", json!({})),
+        ResidentsCmd::Merge { keep, drop } => {
+            ("residents.merge", json!({"keep": keep, "drop": drop}))
         }
     })
 }

@@ -113,8 +113,53 @@ fn print_text(command: &str, out: &Value) {
             }
             _ => println!("Profil kantor belum diisi (jalankan `balai init`)."),
         },
+        "residents.search" => {
+            for r in out.as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<32} {} {}  RT {:>3}/RW {:>3}  {}",
+                    s(&r["nik"]),
+                    s(&r["full_name"]),
+                    s(&r["sex"]),
+                    s(&r["birth_date"]),
+                    r["rt"],
+                    r["rw"],
+                    s(&r["status"])
+                );
+            }
+        }
+        "residents.import" => {
+            let dry =
+                if out["dry_run"] == true { " (uji coba, tidak ada yang disimpan)" } else { "" };
+            println!(
+                "{} baris: {} baru, {} diperbarui, {} tidak berubah, {} masalah{dry}",
+                out["rows"],
+                out["imported"],
+                out["updated"],
+                out["unchanged"],
+                out["rejected"].as_array().map(Vec::len).unwrap_or(0)
+            );
+            for r in out["rejected"].as_array().into_iter().flatten() {
+                println!(
+                    "  baris {:>6}  {:<16} {:<20} {}",
+                    r["line"],
+                    s(&r["column"]),
+                    s(&r["value"]),
+                    s(&r["message"])
+                );
+            }
+            if let Some(u) = out["unknown_columns"].as_array().filter(|u| !u.is_empty()) {
+                println!(
+                    "  kolom tidak dikenal (diabaikan): {}",
+                    u.iter().map(s).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
         "demo.seed" => {
-            println!("Kantor demo Kelurahan {} dibuat. Pengguna demo:", s(&out["kelurahan"]));
+            println!(
+                "Kantor demo Kelurahan {} dibuat dengan {} penduduk sintetis. Pengguna demo:",
+                s(&out["kelurahan"]),
+                out["residents"]
+            );
             for u in out["users"].as_array().into_iter().flatten() {
                 println!(
                     "  {:<10} kata sandi {:<14} ({})",

@@ -95,6 +95,20 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.write_or_rehearse(ctx, true, f)
+    }
+
+    /// Like [`Store::write`], but with `commit == false` always rolls back: a dry run that
+    /// sees exactly what the real write would (for `--dry-run` imports).
+    pub fn write_or_rehearse<T, E>(
+        &self,
+        ctx: &WriteCtx,
+        commit: bool,
+        f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         let mut conn = lock(&self.writer);
         {
             let mut st = sync::lock(&self.capture);
@@ -105,7 +119,11 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| E::from(StoreError::Sql(e)))?;
         let out = f(&tx)?;
-        tx.commit().map_err(|e| E::from(StoreError::Sql(e)))?;
+        if commit {
+            tx.commit().map_err(|e| E::from(StoreError::Sql(e)))?;
+        } else {
+            tx.rollback().map_err(|e| E::from(StoreError::Sql(e)))?;
+        }
         Ok(out)
     }
 

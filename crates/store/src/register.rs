@@ -547,3 +547,10 @@ pub fn count_active(conn: &Connection) -> Result<i64> {
 pub fn expect_row<T>(v: Option<T>, what: &str) -> Result<T> {
     v.ok_or_else(|| StoreError::Corrupt(format!("{what} disappeared during the transaction")))
 }
+
+/// Records that were merged into `id`.
+pub fn merged_into(conn: &Connection, id: Uuid) -> Result<Vec<Uuid>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM residents WHERE merged_into = ?1")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}

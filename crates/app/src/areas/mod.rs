@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod import;
 pub mod info;
 pub mod profile;
+pub mod residents;
 pub mod settings;
 pub mod signatories;
 pub mod users;

@@ -1,0 +1,393 @@
+//! Importing a register from a spreadsheet saved as CSV (comma, semicolon or tab; with or
+//! without a BOM; UTF-8 or Windows-1252), with the headers OpenSID and SIAK exports use.
+//!
+//! One transaction per file: valid rows are written together, every rejected row is reported
+//! with its line, column, value, a stable code and an Indonesian message. Re-importing the same
+//! file changes nothing. A dry run does the same work and rolls it back.
+
+use crate::areas::{audit, residents};
+use crate::error::{ApiError, ErrorCode};
+use crate::{App, Ctx};
+use balai_domain::resident::{normalize_name, ResidentInput};
+use balai_domain::FieldErrors;
+use balai_store::register;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportArgs {
+    /// A file on this computer (CLI), or…
+    #[serde(default)]
+    pub path: Option<String>,
+    /// …the file's text (UI upload).
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// A reason that accepts NIK *warnings* (not errors) on every row, e.g. "data SIAK".
+    #[serde(default)]
+    pub nik_override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rejected {
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: Vec<Rejected>,
+    /// Columns of the file that Balai does not know (ignored).
+    pub unknown_columns: Vec<String>,
+    pub dry_run: bool,
+    /// Rows read (excluding the header).
+    pub rows: u64,
+}
+
+/// Header spellings (letters and digits only, lower-case) → field.
+const HEADERS: &[(&str, &[&str])] = &[
+    ("nik", &["nik", "noinduk", "nomorindukkependudukan", "noinduckependudukan"]),
+    ("no_kk", &["nokk", "nomorkk", "kk", "nokartukeluarga", "nomorkartukeluarga"]),
+    ("full_name", &["nama", "namalengkap", "namapenduduk", "fullname"]),
+    ("sex", &["sex", "jeniskelamin", "jk", "lp", "kelamin", "jeniskelaminid"]),
+    ("birth_place", &["tempatlahir", "tmptlahir", "tempatlhr", "tmplahir"]),
+    ("birth_date", &["tanggallahir", "tgllahir", "tgllhr", "tanggallhr", "tgl_lahir"]),
+    ("religion", &["agama", "agamaid"]),
+    ("marital_status", &["statuskawin", "statusperkawinan", "statuskawinid", "kawin", "stskawin"]),
+    (
+        "shdk",
+        &[
+            "shdk",
+            "kklevel",
+            "hubungankeluarga",
+            "hubungandalamkeluarga",
+            "statushubungandalamkeluarga",
+            "hubungan",
+            "stathbkel",
+        ],
+    ),
+    (
+        "education",
+        &[
+            "pendidikan",
+            "pendidikankk",
+            "pendidikankkid",
+            "pendidikanterakhir",
+            "pendidikandalamkk",
+        ],
+    ),
+    ("occupation", &["pekerjaan", "pekerjaanid", "jenispekerjaan"]),
+    ("blood_type", &["golongandarah", "goldarah", "golongandarahid", "goldrh"]),
+    ("citizenship", &["kewarganegaraan", "warganegara", "warganegaraid"]),
+    ("disability", &["cacat", "cacatid", "penyandangcacat", "disabilitas"]),
+    ("mother_nik", &["nikibu", "ibunik"]),
+    ("mother_name", &["namaibu", "ibukandung", "namaibukandung", "namaibu_kandung"]),
+    ("father_nik", &["nikayah", "ayahnik"]),
+    ("father_name", &["namaayah"]),
+    ("address", &["alamat", "alamatsekarang", "alamatlengkap"]),
+    ("rt", &["rt", "nort"]),
+    ("rw", &["rw", "norw"]),
+    ("lingkungan", &["dusun", "lingkungan"]),
+    ("birth_cert_no", &["aktalahir", "noaktalahir", "noaktakelahiran"]),
+    ("marriage_cert_no", &["aktaperkawinan", "noaktaperkawinan", "aktanikah"]),
+    ("marriage_date", &["tanggalperkawinan", "tglperkawinan", "tanggalnikah"]),
+    ("divorce_cert_no", &["aktaperceraian", "noaktaperceraian"]),
+    ("divorce_date", &["tanggalperceraian", "tglperceraian"]),
+];
+
+const REQUIRED: &[&str] = &[
+    "nik",
+    "no_kk",
+    "full_name",
+    "sex",
+    "birth_place",
+    "birth_date",
+    "religion",
+    "marital_status",
+    "shdk",
+    "rt",
+    "rw",
+];
+
+fn field_for(header: &str) -> Option<&'static str> {
+    let key: String =
+        header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    HEADERS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| n.replace('_', "") == key))
+        .map(|(f, _)| *f)
+}
+
+fn set(input: &mut ResidentInput, field: &str, v: String) {
+    let slot = match field {
+        "nik" => &mut input.nik,
+        "no_kk" => &mut input.no_kk,
+        "full_name" => &mut input.full_name,
+        "sex" => &mut input.sex,
+        "birth_place" => &mut input.birth_place,
+        "birth_date" => &mut input.birth_date,
+        "religion" => &mut input.religion,
+        "marital_status" => &mut input.marital_status,
+        "shdk" => &mut input.shdk,
+        "education" => &mut input.education,
+        "occupation" => &mut input.occupation,
+        "blood_type" => &mut input.blood_type,
+        "citizenship" => &mut input.citizenship,
+        "disability" => &mut input.disability,
+        "mother_nik" => &mut input.mother_nik,
+        "mother_name" => &mut input.mother_name,
+        "father_nik" => &mut input.father_nik,
+        "father_name" => &mut input.father_name,
+        "address" => &mut input.address,
+        "rt" => &mut input.rt,
+        "rw" => &mut input.rw,
+        "lingkungan" => &mut input.lingkungan,
+        "birth_cert_no" => &mut input.birth_cert_no,
+        "marriage_cert_no" => &mut input.marriage_cert_no,
+        "marriage_date" => &mut input.marriage_date,
+        "divorce_cert_no" => &mut input.divorce_cert_no,
+        "divorce_date" => &mut input.divorce_date,
+        _ => return,
+    };
+    *slot = v;
+}
+
+fn file_error(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::field("file", code, message)
+}
+
+/// Text of the file: UTF-8 (BOM stripped), else Windows-1252 as Excel writes it.
+fn decode(bytes: &[u8]) -> Result<String, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(ApiError::new(
+            ErrorCode::NotAvailable,
+            "Berkas XLSX belum dapat diimpor di versi ini; simpan sebagai CSV dari Excel lalu impor.",
+        ));
+    }
+    if bytes.iter().take(4096).any(|b| *b == 0) {
+        return Err(file_error(
+            "not_a_spreadsheet",
+            "Berkas ini bukan lembar kerja CSV (berisi data biner).",
+        ));
+    }
+    Ok(match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => bytes.iter().map(|b| char::from(*b)).collect(),
+    })
+}
+
+fn delimiter(first_line: &str) -> u8 {
+    let count = |c: char| first_line.matches(c).count();
+    let (semi, comma, tab) = (count(';'), count(','), count('\t'));
+    if tab > semi && tab > comma {
+        b'\t'
+    } else if semi > comma {
+        b';'
+    } else {
+        b','
+    }
+}
+
+pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiError> {
+    let actor = ctx.actor()?;
+    let bytes = match (&a.path, &a.content) {
+        (Some(p), None) => std::fs::read(p)
+            .map_err(|e| file_error("unreadable", format!("Berkas tidak dapat dibaca: {e}")))?,
+        (None, Some(c)) => c.clone().into_bytes(),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::BadArguments,
+                "Beri `path` atau `content`, salah satu.",
+            ))
+        }
+    };
+    let text = decode(&bytes)?;
+    if text.trim().is_empty() {
+        return Err(file_error("file_empty", "Berkas kosong: tidak ada baris judul maupun data."));
+    }
+    let first = text.lines().next().unwrap_or("");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(first))
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| file_error("csv_syntax", format!("Baris judul tidak terbaca: {e}")))?
+        .clone();
+    let mut mapping: Vec<Option<&'static str>> = Vec::new();
+    let mut report = ImportReport { dry_run: a.dry_run, ..Default::default() };
+    for h in headers.iter() {
+        let f = field_for(h);
+        if f.is_none() && !h.trim().is_empty() {
+            report.unknown_columns.push(h.trim().to_string());
+        }
+        // A column seen twice counts once (the first).
+        mapping.push(f.filter(|f| !mapping.contains(&Some(*f))));
+    }
+    let missing: Vec<&str> =
+        REQUIRED.iter().copied().filter(|r| !mapping.contains(&Some(*r))).collect();
+    if missing.len() == REQUIRED.len() {
+        return Err(file_error(
+            "not_a_spreadsheet",
+            "Tidak ada kolom penduduk yang dikenal (NIK, No. KK, Nama, …): ini bukan berkas data penduduk.",
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(file_error(
+            "missing_columns",
+            format!("Kolom wajib tidak ada: {}.", missing.join(", ")),
+        ));
+    }
+    let column_name = |field: &str| -> String {
+        mapping
+            .iter()
+            .position(|m| *m == Some(field))
+            .and_then(|i| headers.get(i))
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|| field.to_string())
+    };
+    let today = residents::today(app);
+    let at = app.now_text();
+    let override_reason = a.nik_override_reason.clone().unwrap_or_default();
+
+    let ctx_w = crate::session::Actor::clone(actor);
+    let report = app.store.write_or_rehearse(
+        &app.write_ctx(&ctx_w),
+        !a.dry_run,
+        |tx| -> Result<ImportReport, ApiError> {
+            let mut first_line_of_nik: HashMap<String, u64> = HashMap::new();
+            let mut head_line_of_kk: HashMap<String, u64> = HashMap::new();
+            let mut new_families: HashMap<String, balai_store::Uuid> = HashMap::new();
+            let mut record = csv::StringRecord::new();
+            loop {
+                let line_hint = reader.position().line() + 1;
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        report.rows += 1;
+                        report.rejected.push(Rejected {
+                            line: e.position().map(|p| p.line()).unwrap_or(line_hint),
+                            column: String::new(),
+                            value: String::new(),
+                            code: "csv_syntax".into(),
+                            message: format!("Baris tidak terbaca sebagai CSV: {e}"),
+                        });
+                        continue;
+                    }
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(line_hint);
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue; // blank lines that Excel leaves at the end
+                }
+                report.rows += 1;
+                let mut input = ResidentInput::default();
+                for (i, v) in record.iter().enumerate() {
+                    if let Some(Some(f)) = mapping.get(i) {
+                        set(&mut input, f, v.trim().to_string());
+                    }
+                }
+                if input.nik_override_reason.is_empty() {
+                    input.nik_override_reason = override_reason.clone();
+                }
+                let reject = |report: &mut ImportReport, e: FieldErrors, input: &ResidentInput| {
+                    for f in e.0 {
+                        let value = field_value(input, &f.field);
+                        report.rejected.push(Rejected { line, column: column_name(&f.field), value, code: f.code, message: f.message });
+                    }
+                };
+                let r = match input.validate(today) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        reject(&mut report, e, &input);
+                        continue;
+                    }
+                };
+                if let Some(first) = first_line_of_nik.get(r.nik.as_str()) {
+                    let mut e = FieldErrors::default();
+                    e.push("nik", "duplicate_nik_in_file", format!("NIK ini sudah ada di baris {first} berkas yang sama."));
+                    reject(&mut report, e, &input);
+                    continue;
+                }
+                first_line_of_nik.insert(r.nik.as_str().to_string(), line);
+                // The same person already in the register: update or leave as is.
+                let existing = register::by_nik(tx, r.nik.as_str())?.into_iter().next();
+                let existing_id = match &existing {
+                    Some(old)
+                        if normalize_name(&old.data.full_name) == normalize_name(&r.full_name)
+                            && old.data.birth_date == r.birth_date =>
+                    {
+                        if old.data == r {
+                            report.unchanged += 1;
+                            continue;
+                        }
+                        Some(old.id)
+                    }
+                    _ => None,
+                };
+                let placement = match residents::place(app, tx, &r, existing_id, &mut new_families) {
+                    Ok(p) => p,
+                    Err(mut e) => {
+                        for f in e.0.iter_mut() {
+                            if f.code == "second_head" {
+                                if let Some(first) = head_line_of_kk.get(r.no_kk.as_str()) {
+                                    f.message = format!("KK {} sudah punya kepala keluarga di baris {first}; satu KK hanya boleh satu kepala keluarga.", r.no_kk);
+                                }
+                            }
+                        }
+                        reject(&mut report, e, &input);
+                        continue;
+                    }
+                };
+                if let Some(f) = &placement.new_family {
+                    new_families.insert(f.no_kk.clone(), f.id);
+                }
+                if r.shdk == balai_domain::resident::SHDK_KEPALA {
+                    head_line_of_kk.entry(r.no_kk.as_str().to_string()).or_insert(line);
+                }
+                residents::store_resident(tx, &r, existing_id, app.new_id(), &placement, &at)?;
+                if existing_id.is_some() {
+                    report.updated += 1;
+                } else {
+                    report.imported += 1;
+                }
+            }
+            if report.rows == 0 {
+                return Err(file_error("file_empty", "Berkas hanya berisi baris judul, tanpa data penduduk."));
+            }
+            audit::record_in(
+                tx,
+                app,
+                actor,
+                if a.dry_run { "residents.import_dry_run" } else { "residents.import" },
+                "register",
+                "",
+                &format!(
+                    "rows={} imported={} updated={} unchanged={} rejected_rows={}",
+                    report.rows,
+                    report.imported,
+                    report.updated,
+                    report.unchanged,
+                    report.rejected.iter().map(|r| r.line).collect::<std::collections::BTreeSet<_>>().len()
+                ),
+            )?;
+            Ok(std::mem::take(&mut report))
+        },
+    )?;
+    Ok(report)
+}
+
+fn field_value(i: &ResidentInput, field: &str) -> String {
+    let v = serde_json::to_value(i).ok();
+    v.and_then(|v| v.get(field).and_then(|x| x.as_str()).map(str::to_string)).unwrap_or_default()
+}

@@ -108,8 +108,8 @@ fn demo_seed_refuses_a_database_that_has_users() {
     let t = TestApp::demo();
     let r = t.operator("demo.seed", json!({}));
     assert_eq!(crate::outcome(&r), "err conflict");
-    let r = TestApp::empty().operator("demo.seed", json!({"residents": 50}));
-    assert_eq!(crate::outcome(&r), "err not_available");
+    let r = TestApp::empty().operator("demo.seed", json!({"residents": 2_000_000}));
+    assert_eq!(crate::outcome(&r), "err invalid_input [residents:too_many]");
 }
 
 #[test]

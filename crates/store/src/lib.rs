@@ -67,6 +67,11 @@ impl Store {
         let writer =
             connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        // A large import is one transaction: give the writer room so pages are not spilled to
+        // the WAL before commit (64 MiB; reads use the default).
+        writer.pragma_update(None, "cache_size", -65_536)?;
+        // Statement journals (one per multi-row statement with triggers) stay in memory.
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         let capture = sync::register(&writer, random_seed())?;
         migrations::migrate(&writer, path)?;
         migrations::install_capture_triggers(&writer)?;
@@ -114,6 +119,7 @@ impl Store {
             let mut st = sync::lock(&self.capture);
             st.ctx = ctx.clone();
             st.capture = true;
+            st.fts_live = true;
         }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -125,6 +131,13 @@ impl Store {
             tx.rollback().map_err(|e| E::from(StoreError::Sql(e)))?;
         }
         Ok(out)
+    }
+
+    /// Within a write: stop (or resume) keeping the name index row by row. Whoever stops it
+    /// must call [`register::rebuild_name_index`] before the transaction ends; the next write
+    /// turns it back on regardless.
+    pub fn set_name_index_live(&self, live: bool) {
+        sync::lock(&self.capture).fts_live = live;
     }
 
     /// Runs `f` on the reader connection.

@@ -554,3 +554,46 @@ pub fn merged_into(conn: &Connection, id: Uuid) -> Result<Vec<Uuid>> {
     let rows = stmt.query_map([id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+/// What an import needs to know about the register, read once instead of per row.
+#[derive(Debug, Default)]
+pub struct RegisterIndex {
+    /// NIK → (id, normalised name, birth date) of unmerged records.
+    pub by_nik: std::collections::HashMap<String, (Uuid, String, NaiveDate)>,
+    /// No. KK → family id.
+    pub families: std::collections::HashMap<String, Uuid>,
+    /// Family id → its living, unmerged heads.
+    pub heads: std::collections::HashMap<Uuid, Vec<Uuid>>,
+}
+
+pub fn load_index(conn: &Connection) -> Result<RegisterIndex> {
+    let mut idx = RegisterIndex::default();
+    let mut stmt = conn.prepare(
+        "SELECT id, nik, name_norm, birth_date, family_id, shdk, status FROM residents WHERE merged_into IS NULL",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: Uuid = r.get(0)?;
+        let birth = parse_stored_date(&r.get::<_, String>(3)?)?;
+        idx.by_nik.insert(r.get(1)?, (id, r.get(2)?, birth));
+        let family: Option<Uuid> = r.get(4)?;
+        if let (Some(f), 1, "hidup") =
+            (family, r.get::<_, i64>(5)?, r.get::<_, String>(6)?.as_str())
+        {
+            idx.heads.entry(f).or_default().push(id);
+        }
+    }
+    let mut stmt = conn.prepare("SELECT no_kk, id FROM families ORDER BY id DESC")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        // Oldest id wins, as in family_by_no_kk.
+        idx.families.insert(r.get(0)?, r.get(1)?);
+    }
+    Ok(idx)
+}
+
+/// Rebuilds the full-text name index from the residents table (after a bulk import).
+pub fn rebuild_name_index(tx: &Transaction) -> Result<()> {
+    tx.execute("INSERT INTO residents_fts (residents_fts) VALUES ('rebuild')", [])?;
+    Ok(())
+}

@@ -97,6 +97,8 @@ pub struct WriteCtx {
 pub(crate) struct CaptureState {
     pub ctx: WriteCtx,
     pub capture: bool,
+    /// Off during a bulk import, which rebuilds the name index once at its end.
+    pub fts_live: bool,
     pub hlc: Hlc,
     pub device_id: String,
     rng: u64,
@@ -123,6 +125,7 @@ pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared>
     let state: Shared = Arc::new(Mutex::new(CaptureState {
         ctx: WriteCtx { now_ms: 0, user_id: String::new() },
         capture: true,
+        fts_live: true,
         hlc: Hlc::default(),
         device_id: String::new(),
         rng: seed | 1,
@@ -130,6 +133,8 @@ pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared>
     let flags = FunctionFlags::SQLITE_UTF8;
     let s = state.clone();
     conn.create_scalar_function("balai_capture", 0, flags, move |_| Ok(lock(&s).capture as i64))?;
+    let s = state.clone();
+    conn.create_scalar_function("balai_fts_live", 0, flags, move |_| Ok(lock(&s).fts_live as i64))?;
     let s = state.clone();
     conn.create_scalar_function("balai_hlc", 0, flags, move |_| {
         let mut st = lock(&s);
@@ -167,38 +172,52 @@ fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
     format!("json_object({})", parts.join(", "))
 }
 
+/// The statements a capture trigger runs: one outbox row and its clock.
+fn capture_body(tbl: &str, group: &str, value: &str) -> String {
+    format!(
+        "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
+        VALUES (balai_change_id(), '{tbl}', new.id, '{group}', {value}, balai_hlc(), balai_device(), balai_user());
+    INSERT INTO _sync_clock (tbl, row_id, field_group, hlc, device_id)
+        SELECT tbl, row_id, field_group, hlc, device_id FROM _sync_outbox WHERE seq = last_insert_rowid()
+        ON CONFLICT (tbl, row_id, field_group) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id;"
+    )
+}
+
 /// The SQL that (re)creates every capture trigger.
+///
+/// An INSERT is captured as one change of field group `*` holding every group (a 100,000-row
+/// import writes one outbox row per resident, not one per group); an UPDATE is captured per
+/// field group that actually changed. The clock of a group is its own `_sync_clock` row when it
+/// has one, else the row's `*` clock.
 pub fn trigger_sql() -> String {
     let mut sql = String::new();
     for t in SYNCED {
+        let all_groups: Vec<String> = t
+            .groups
+            .iter()
+            .map(|(group, cols)| format!("'{group}', {}", value_expr(t, cols, "new")))
+            .collect();
+        sql.push_str(&format!(
+            "DROP TRIGGER IF EXISTS _capture_{tbl}_insert;
+CREATE TRIGGER _capture_{tbl}_insert AFTER INSERT ON {tbl} WHEN balai_capture() BEGIN
+    {body}
+END;
+",
+            tbl = t.name,
+            body = capture_body(t.name, "*", &format!("json_object({})", all_groups.join(", ")))
+        ));
         for (group, cols) in t.groups {
-            let body = |row: &str| {
-                format!(
-                    "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
-        VALUES (balai_change_id(), '{tbl}', {row}.id, '{group}', {value}, balai_hlc(), balai_device(), balai_user());
-    INSERT INTO _sync_clock (tbl, row_id, field_group, hlc, device_id)
-        SELECT tbl, row_id, field_group, hlc, device_id FROM _sync_outbox WHERE seq = last_insert_rowid()
-        ON CONFLICT (tbl, row_id, field_group) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id;",
-                    tbl = t.name,
-                    value = value_expr(t, cols, row)
-                )
-            };
             let changed: Vec<String> =
                 cols.iter().map(|c| format!("old.{c} IS NOT new.{c}")).collect();
             sql.push_str(&format!(
-                "DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_insert;
-CREATE TRIGGER _capture_{tbl}_{group}_insert AFTER INSERT ON {tbl} WHEN balai_capture() BEGIN
-    {ins}
-END;
-DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_update;
+                "DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_update;
 CREATE TRIGGER _capture_{tbl}_{group}_update AFTER UPDATE OF {cols} ON {tbl}
 WHEN balai_capture() AND ({changed}) BEGIN
-    {upd}
+    {body}
 END;
 ",
                 tbl = t.name,
-                ins = body("new"),
-                upd = body("new"),
+                body = capture_body(t.name, group, &value_expr(t, cols, "new")),
                 cols = cols.join(", "),
                 changed = changed.join(" OR ")
             ));

@@ -235,6 +235,7 @@ pub fn synthetic_register_csv(n: u32, seed: u64, today: NaiveDate) -> String {
         "nik;no_kk;nama;jenis_kelamin;tempat_lahir;tanggal_lahir;agama;status_kawin;hubungan_keluarga;pendidikan;pekerjaan;golongan_darah;nama_ibu;nama_ayah;alamat;rt;rw;dusun\n",
     );
     let mut used = std::collections::HashSet::new();
+    let mut used_kk: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut serial = 0u32;
     let mut nik_for = |rng: &mut Rng, birth: NaiveDate, sex: Sex| -> String {
         loop {
@@ -261,13 +262,20 @@ pub fn synthetic_register_csv(n: u32, seed: u64, today: NaiveDate) -> String {
         let rw = 1 + rng.below(5);
         let address = format!("Jl. Contoh {} No. {}", rng.pick(FAMILY), 1 + rng.below(200));
         let recorded = birth(&mut rng, 0, 15);
-        let kk = format!(
-            "187204{:02}{:02}{:02}{:04}",
-            recorded.day(),
-            recorded.month(),
-            recorded.year() % 100,
-            family_no % 10_000
-        );
+        let mut kk_serial = family_no;
+        let kk = loop {
+            let kk = format!(
+                "187204{:02}{:02}{:02}{:04}",
+                recorded.day(),
+                recorded.month(),
+                recorded.year() % 100,
+                1 + kk_serial % 9999
+            );
+            if used_kk.insert(kk.clone()) {
+                break kk;
+            }
+            kk_serial += 7;
+        };
         let size = (1 + rng.below(5)).min((n - made) as u64) as u32;
         let head_birth = birth(&mut rng, 25, 75);
         let mother = format!("{} {}", rng.pick(FEMALE), rng.pick(FAMILY));

@@ -8,7 +8,7 @@
 use crate::areas::{audit, residents};
 use crate::error::{ApiError, ErrorCode};
 use crate::{App, Ctx};
-use balai_domain::resident::{normalize_name, ResidentInput};
+use balai_domain::resident::{normalize_name, ResidentInput, SHDK_KEPALA};
 use balai_domain::FieldErrors;
 use balai_store::register;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,9 @@ const HEADERS: &[(&str, &[&str])] = &[
     ("divorce_cert_no", &["aktaperceraian", "noaktaperceraian"]),
     ("divorce_date", &["tanggalperceraian", "tglperceraian"]),
 ];
+
+/// Above this many lines the name index is rebuilt once instead of kept row by row.
+const BULK_ROWS: usize = 2_000;
 
 const REQUIRED: &[&str] = &[
     "nik",
@@ -267,7 +270,11 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
         |tx| -> Result<ImportReport, ApiError> {
             let mut first_line_of_nik: HashMap<String, u64> = HashMap::new();
             let mut head_line_of_kk: HashMap<String, u64> = HashMap::new();
-            let mut new_families: HashMap<String, balai_store::Uuid> = HashMap::new();
+            let mut index = register::load_index(tx)?;
+            // Keeping the name index row by row costs a flush per statement; for a big file,
+            // rebuild it once at the end instead.
+            let bulk = text.lines().count() > BULK_ROWS;
+            app.store.set_name_index_live(!bulk);
             let mut record = csv::StringRecord::new();
             loop {
                 let line_hint = reader.position().line() + 1;
@@ -320,42 +327,84 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
                     continue;
                 }
                 first_line_of_nik.insert(r.nik.as_str().to_string(), line);
-                // The same person already in the register: update or leave as is.
-                let existing = register::by_nik(tx, r.nik.as_str())?.into_iter().next();
-                let existing_id = match &existing {
-                    Some(old)
-                        if normalize_name(&old.data.full_name) == normalize_name(&r.full_name)
-                            && old.data.birth_date == r.birth_date =>
-                    {
-                        if old.data == r {
+                // The same person already in the register: update or leave as is. Another
+                // person with this NIK: refuse.
+                let existing_id = match index.by_nik.get(r.nik.as_str()) {
+                    Some((id, name, birth)) if *name == normalize_name(&r.full_name) && *birth == r.birth_date => {
+                        let old = register::get(tx, *id)?;
+                        if old.as_ref().is_some_and(|o| o.data == r) {
                             report.unchanged += 1;
                             continue;
                         }
-                        Some(old.id)
+                        Some(*id)
                     }
-                    _ => None,
-                };
-                let placement = match residents::place(app, tx, &r, existing_id, &mut new_families) {
-                    Ok(p) => p,
-                    Err(mut e) => {
-                        for f in e.0.iter_mut() {
-                            if f.code == "second_head" {
-                                if let Some(first) = head_line_of_kk.get(r.no_kk.as_str()) {
-                                    f.message = format!("KK {} sudah punya kepala keluarga di baris {first}; satu KK hanya boleh satu kepala keluarga.", r.no_kk);
-                                }
-                            }
-                        }
+                    Some((id, _, _)) => {
+                        let other = register::get(tx, *id)?;
+                        let mut e = FieldErrors::default();
+                        e.push(
+                            "nik",
+                            "nik_taken",
+                            match other {
+                                Some(o) => format!(
+                                    "NIK sudah terdaftar atas nama {} (lahir {}).",
+                                    o.data.full_name,
+                                    o.data.birth_date.format("%d-%m-%Y")
+                                ),
+                                None => "NIK sudah terdaftar atas nama orang lain.".into(),
+                            },
+                        );
                         reject(&mut report, e, &input);
                         continue;
                     }
+                    None => None,
                 };
-                if let Some(f) = &placement.new_family {
-                    new_families.insert(f.no_kk.clone(), f.id);
-                }
-                if r.shdk == balai_domain::resident::SHDK_KEPALA {
+                let (family_id, new_family) = match index.families.get(r.no_kk.as_str()) {
+                    Some(f) => (*f, None),
+                    None => {
+                        let id = app.new_id();
+                        let f = register::FamilyRow {
+                            id,
+                            no_kk: r.no_kk.as_str().into(),
+                            address: r.address.clone(),
+                            rt: r.rt,
+                            rw: r.rw,
+                            lingkungan: r.lingkungan.clone(),
+                        };
+                        (id, Some(f))
+                    }
+                };
+                if r.shdk == SHDK_KEPALA {
+                    let other_head = index
+                        .heads
+                        .get(&family_id)
+                        .and_then(|hs| hs.iter().find(|h| Some(**h) != existing_id));
+                    if other_head.is_some() {
+                        let at_line = head_line_of_kk
+                            .get(r.no_kk.as_str())
+                            .map(|l| format!("di baris {l}"))
+                            .unwrap_or_else(|| "di register".into());
+                        let mut e = FieldErrors::default();
+                        e.push(
+                            "shdk",
+                            "second_head",
+                            format!("KK {} sudah punya kepala keluarga {at_line}; satu KK hanya boleh satu kepala keluarga.", r.no_kk),
+                        );
+                        reject(&mut report, e, &input);
+                        continue;
+                    }
                     head_line_of_kk.entry(r.no_kk.as_str().to_string()).or_insert(line);
                 }
-                residents::store_resident(tx, &r, existing_id, app.new_id(), &placement, &at)?;
+                if let Some(f) = &new_family {
+                    index.families.insert(f.no_kk.clone(), f.id);
+                }
+                let placement = residents::Placement { family_id, new_family };
+                let new_id = app.new_id();
+                let id = existing_id.unwrap_or(new_id);
+                index.by_nik.insert(r.nik.as_str().to_string(), (id, normalize_name(&r.full_name), r.birth_date));
+                if r.shdk == SHDK_KEPALA {
+                    index.heads.entry(family_id).or_default().push(id);
+                }
+                residents::store_resident(tx, &r, existing_id, new_id, &placement, &at)?;
                 if existing_id.is_some() {
                     report.updated += 1;
                 } else {
@@ -365,26 +414,31 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             if report.rows == 0 {
                 return Err(file_error("file_empty", "Berkas hanya berisi baris judul, tanpa data penduduk."));
             }
-            audit::record_in(
-                tx,
-                app,
-                actor,
-                if a.dry_run { "residents.import_dry_run" } else { "residents.import" },
-                "register",
-                "",
-                &format!(
-                    "rows={} imported={} updated={} unchanged={} rejected_rows={}",
-                    report.rows,
-                    report.imported,
-                    report.updated,
-                    report.unchanged,
-                    report.rejected.iter().map(|r| r.line).collect::<std::collections::BTreeSet<_>>().len()
-                ),
-            )?;
+            if bulk {
+                register::rebuild_name_index(tx)?;
+                app.store.set_name_index_live(true);
+            }
+            if !a.dry_run {
+                audit::record_in(tx, app, actor, "residents.import", "register", "", &summary(&report))?;
+            }
             Ok(std::mem::take(&mut report))
         },
     )?;
+    if a.dry_run {
+        // The rehearsal rolled back; its audit entry is written on its own.
+        audit::record(app, actor, "residents.import_dry_run", "register", "", &summary(&report))?;
+    }
     Ok(report)
+}
+
+/// Counts only: the audit trail never holds the rows themselves.
+fn summary(r: &ImportReport) -> String {
+    let rejected_rows =
+        r.rejected.iter().map(|x| x.line).collect::<std::collections::BTreeSet<_>>().len();
+    format!(
+        "rows={} imported={} updated={} unchanged={} rejected_rows={rejected_rows}",
+        r.rows, r.imported, r.updated, r.unchanged
+    )
 }
 
 fn field_value(i: &ResidentInput, field: &str) -> String {

@@ -2,7 +2,9 @@
 //! SQLite file. `check` renders an outcome as one line so expectations read like the API.
 
 mod auth;
+mod import;
 mod office;
+mod register;
 
 use balai_testkit::TestApp;
 use serde_json::Value;

@@ -79,7 +79,8 @@ CREATE TABLE resident_events (
 CREATE INDEX resident_events_date ON resident_events (event_date);
 CREATE INDEX resident_events_resident ON resident_events (resident_id);
 
--- Full-text index of names (local, derived), kept by the triggers below.
+-- Full-text index of names (local, derived), kept by the triggers below. A bulk import turns
+-- the insert trigger off (balai_fts_live() = 0) and rebuilds the index once at the end.
 CREATE VIRTUAL TABLE residents_fts USING fts5 (
     name_norm,
     content = 'residents',
@@ -87,7 +88,7 @@ CREATE VIRTUAL TABLE residents_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3'
 );
-CREATE TRIGGER residents_fts_insert AFTER INSERT ON residents BEGIN
+CREATE TRIGGER residents_fts_insert AFTER INSERT ON residents WHEN balai_fts_live() BEGIN
     INSERT INTO residents_fts (rowid, name_norm) VALUES (new.rowid, new.name_norm);
 END;
 CREATE TRIGGER residents_fts_delete AFTER DELETE ON residents BEGIN

@@ -1,0 +1,176 @@
+//! Imports of the files offices really have, and of hostile ones.
+
+use crate::{login_demo, outcome};
+use balai_testkit::TestApp;
+use serde_json::{json, Value};
+
+const HEADER: &str = "NIK;No KK;Nama Lengkap;Jenis Kelamin;Tempat Lahir;Tanggal Lahir;Agama;Status Perkawinan;SHDK;RT;RW";
+
+fn import(t: &TestApp, content: &str, dry_run: bool) -> Result<Value, balai_app::ApiError> {
+    let tok = login_demo(t, "petugas");
+    t.call(Some(&tok), "residents.import", json!({"content": content, "dry_run": dry_run}))
+}
+
+fn count(t: &TestApp) -> usize {
+    let tok = login_demo(t, "lurah");
+    t.call(Some(&tok), "residents.search", json!({"limit": 500})).unwrap().as_array().unwrap().len()
+}
+
+fn rejected(r: &Value) -> Vec<String> {
+    r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            format!(
+                "{}:{}:{}",
+                x["line"],
+                x["column"].as_str().unwrap(),
+                x["code"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn family_file() -> String {
+    format!(
+        "{HEADER}\n\
+         1872040101800002;1872041203150007;Budi Santoso;L;Metro;01-01-1980;Islam;Kawin;Kepala Keluarga;3;2\n\
+         1872045508900001;1872041203150007;Siti Aminah;P;Metro;15/08/1990;islam;KAWIN;istri;003;002\n\
+         1872040503200004;1872041203150007;Bagus Santoso;L;Metro;2020-03-05;1;1;4;3;2\n"
+    )
+}
+
+#[test]
+fn semicolons_bom_and_mixed_date_formats_import_and_reimport_changes_nothing() {
+    let t = TestApp::demo();
+    let file = format!("\u{feff}{}", family_file());
+    let r = import(&t, &file, false).unwrap();
+    assert_eq!(
+        (r["imported"].as_u64(), r["rejected"].as_array().unwrap().len()),
+        (Some(3), 0),
+        "{r}"
+    );
+    let before = t.operator("audit.verify", json!({})).unwrap()["entries"].as_i64().unwrap();
+    let again = import(&t, &file, false).unwrap();
+    assert_eq!(
+        (again["imported"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(3))
+    );
+    assert_eq!(count(&t), 3);
+    // The only new audit entries are the logins and the import summary itself.
+    let after = t.operator("audit.verify", json!({})).unwrap()["entries"].as_i64().unwrap();
+    assert!(after - before <= 4);
+}
+
+#[test]
+fn comma_separated_with_quotes_and_a_changed_row_updates() {
+    let t = TestApp::demo();
+    import(&t, &family_file(), false).unwrap();
+    let csv = "nik,no_kk,nama,jenis_kelamin,tempat_lahir,tanggal_lahir,agama,status_kawin,hubungan_keluarga,rt,rw,alamat\n\
+               1872040101800002,1872041203150007,Budi Santoso,L,Metro,01-01-1980,Islam,Kawin,Kepala Keluarga,4,2,\"Jl. Mawar, No. 5\"\n";
+    let r = import(&t, csv, false).unwrap();
+    assert_eq!((r["updated"].as_u64(), r["imported"].as_u64()), (Some(1), Some(0)), "{r}");
+    let tok = login_demo(&t, "lurah");
+    let shown = t.call(Some(&tok), "residents.show", json!({"key": "1872040101800002"})).unwrap();
+    assert_eq!(shown["resident"]["address"], "Jl. Mawar, No. 5");
+    assert_eq!(shown["resident"]["rt"], 4);
+}
+
+#[test]
+fn every_bad_row_is_reported_with_line_column_and_code_and_good_rows_still_import() {
+    let t = TestApp::demo();
+    let file = format!(
+        "{HEADER};Hobi\n\
+         1872040101800002;1872041203150007;Budi Santoso;L;Metro;01-01-1980;Islam;Kawin;Kepala Keluarga;3;2;catur\n\
+         1872040101800002;1872041203150007;Budi Kembar;L;Metro;01-01-1980;Islam;Kawin;Anak;3;2;\n\
+         1872040202820003;1872041203150007;Joko;L;Metro;02-02-1982;Islam;Kawin;Kepala Keluarga;3;2;\n\
+         18720402028;1872041203150007;Andi;X;Metro;31-02-1982;Jedi;Kawin;Anak;3;2;\n\
+         1872045508900001;1872041203150007;Siti;P;Metro;15-08-1990;Islam;Kawin;Istri;3;2;\n"
+    );
+    let r = import(&t, &file, false).unwrap();
+    assert_eq!(
+        rejected(&r),
+        [
+            "3:NIK:duplicate_nik_in_file",
+            "4:SHDK:second_head",
+            "5:NIK:nik_format",
+            "5:Jenis Kelamin:sex_format",
+            "5:Tanggal Lahir:date_format",
+            "5:Agama:unknown_code"
+        ]
+    );
+    let dup = &r["rejected"][0];
+    assert!(dup["message"].as_str().unwrap().contains("baris 2"), "{dup}");
+    let head = &r["rejected"][1];
+    assert!(head["message"].as_str().unwrap().contains("baris 2"), "{head}");
+    assert_eq!(r["rejected"][2]["value"], "18720402028");
+    assert_eq!(r["unknown_columns"], json!(["Hobi"]));
+    assert_eq!(r["imported"], 2);
+    assert_eq!(count(&t), 2);
+}
+
+#[test]
+fn a_dry_run_reports_the_same_and_writes_nothing() {
+    let t = TestApp::demo();
+    let r = import(&t, &family_file(), true).unwrap();
+    assert_eq!((r["imported"].as_u64(), r["dry_run"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(count(&t), 0);
+    let last = t.operator("audit.list", json!({"limit": 5})).unwrap();
+    assert!(last.as_array().unwrap().iter().any(|e| e["action"] == "residents.import_dry_run"));
+}
+
+#[test]
+fn broken_quotes_wrong_dates_and_windows_1252_do_not_stop_the_file() {
+    let t = TestApp::demo();
+    // An unclosed quote swallows the rest of its line into one field; the row is rejected,
+    // the file is not.
+    let file = format!(
+        "{HEADER}\n\
+         1872040101800002;1872041203150007;\"Budi Santoso;L;Metro;01-01-1980;Islam;Kawin;Kepala Keluarga;3;2\n"
+    );
+    let r = import(&t, &file, false).unwrap();
+    assert_eq!(r["imported"], 0);
+    assert!(!r["rejected"].as_array().unwrap().is_empty());
+    let mut latin1 = format!("{HEADER}\n1872040101800002;1872041203150007;Jos").into_bytes();
+    latin1.push(0xE9); // é in Windows-1252
+    latin1.extend_from_slice(b";L;Metro;13-13-1980;Islam;Kawin;Kepala Keluarga;3;2\n");
+    let content = latin1.iter().map(|b| char::from(*b)).collect::<String>();
+    let r = import(&t, &content, false).unwrap();
+    assert_eq!(rejected(&r), ["2:Tanggal Lahir:date_format"]);
+}
+
+#[test]
+fn files_that_are_not_registers_are_refused_whole() {
+    let t = TestApp::demo();
+    assert_eq!(outcome(&import(&t, "", false)), "err invalid_input [file:file_empty]");
+    assert_eq!(outcome(&import(&t, "   \n\n", false)), "err invalid_input [file:file_empty]");
+    assert_eq!(outcome(&import(&t, HEADER, false)), "err invalid_input [file:file_empty]");
+    assert_eq!(
+        outcome(&import(&t, "\u{89}PNG\r\n\u{1a}\n\0\0\0\rIHDR", false)),
+        "err invalid_input [file:not_a_spreadsheet]"
+    );
+    assert_eq!(
+        outcome(&import(&t, "judul,isi\nrapat,besok\n", false)),
+        "err invalid_input [file:not_a_spreadsheet]"
+    );
+    assert_eq!(
+        outcome(&import(&t, "nik;nama\n1872040101800002;Budi\n", false)),
+        "err invalid_input [file:missing_columns]"
+    );
+    assert_eq!(outcome(&import(&t, "PK\u{3}\u{4}xlsx", false)), "err not_available");
+    assert_eq!(count(&t), 0);
+}
+
+#[test]
+fn a_hundred_thousand_rows_import_in_one_transaction() {
+    let t = TestApp::demo();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    let csv = balai_app::areas::demo::synthetic_register_csv(100_000, 7, today);
+    let r = import(&t, &csv, false).unwrap();
+    assert_eq!(r["imported"], 100_000, "{}", r["rejected"][0]);
+    assert_eq!(r["rejected"], json!([]));
+    let tok = login_demo(&t, "petugas");
+    let hits = t.call(Some(&tok), "residents.search", json!({"q": "siti", "limit": 5})).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 5);
+}

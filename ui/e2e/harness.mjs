@@ -14,10 +14,10 @@ export const balaiBin = process.env.BALAI_BIN ?? join(repo, 'target', 'debug', '
 export const screenshotDir = join(repo, 'docs', 'screenshots');
 
 /** Starts `balai serve` on a seeded demo database; resolves to { url, stop }. */
-export async function startServer() {
+export async function startServer({ residents = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'balai-e2e-'));
   const db = join(dir, 'office.sqlite');
-  execFileSync(balaiBin, ['--db', db, 'demo', 'seed'], { stdio: 'ignore' });
+  execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', String(residents)], { stdio: 'ignore' });
   const child = spawn(balaiBin, ['--db', db, '--json', 'serve', '--port', '0', '--ui-dir', join(repo, 'ui', 'dist')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

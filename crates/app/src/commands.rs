@@ -115,6 +115,7 @@ pub static COMMANDS: &[Command] = &[
     command!("residents.duplicates", Access::AnyUser, false, residents::duplicates),
     command!("residents.merge", SUPERVISOR, true, residents::merge),
     command!("residents.import", REGISTRAR, true, import::import),
+    command!("residents.codes", Access::AnyUser, false, residents::codes),
     command!("families.show", Access::AnyUser, false, residents::family),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];

@@ -58,3 +58,73 @@ export interface VerifyReport {
   entries: number;
   message: string;
 }
+
+export interface SearchHit {
+  id: string;
+  nik: string;
+  no_kk: string | null;
+  full_name: string;
+  sex: 'L' | 'P';
+  birth_place: string;
+  birth_date: string;
+  rt: number;
+  rw: number;
+  status: 'hidup' | 'mati' | 'pindah' | 'hilang' | 'pergi';
+  shdk: number;
+}
+
+export interface ResidentData {
+  nik: string;
+  nik_temporary: boolean;
+  no_kk: string;
+  full_name: string;
+  sex: 'L' | 'P';
+  birth_place: string;
+  birth_date: string;
+  religion: number;
+  marital_status: number;
+  shdk: number;
+  education: number | null;
+  occupation: number | null;
+  blood_type: number | null;
+  citizenship: number;
+  disability: number | null;
+  mother_nik: string | null;
+  mother_name: string;
+  father_nik: string | null;
+  father_name: string;
+  address: string;
+  rt: number;
+  rw: number;
+  lingkungan: string;
+  nik_warnings: string[];
+  nik_override_reason: string;
+}
+
+export interface ResidentView {
+  id: string;
+  status: SearchHit['status'];
+  merged_into: string | null;
+  resident: ResidentData;
+  labels: Record<string, string>;
+  age: number;
+  family: {
+    id: string;
+    no_kk: string;
+    address: string;
+    heads: number;
+    members: { id: string; nik: string; full_name: string; sex: 'L' | 'P'; birth_date: string; shdk_label: string; status: SearchHit['status'] }[];
+  } | null;
+  events: { id: string; kind: string; event_date: string; details: string; recorded_by: string }[];
+  duplicates: { other_id: string; other_name: string; other_nik: string; reason: string }[];
+}
+
+export interface ImportReport {
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rows: number;
+  dry_run: boolean;
+  unknown_columns: string[];
+  rejected: { line: number; column: string; value: string; code: string; message: string }[];
+}

@@ -629,3 +629,13 @@ pub fn family(app: &App, _ctx: &Ctx, a: FamilyArgs) -> Result<FamilyView, ApiErr
         family_view(c, f.id)?.ok_or_else(|| ApiError::not_found("Anggota kartu keluarga"))
     })
 }
+
+/// The code lists the forms offer (Dukcapil codes with their labels).
+pub fn codes(
+    _app: &App,
+    _ctx: &Ctx,
+    _a: NoArgs,
+) -> Result<std::collections::BTreeMap<&'static str, Vec<balai_domain::codes::CodeEntry>>, ApiError>
+{
+    Ok(CodeKind::ALL.iter().map(|k| (k.name(), list(*k).entries.clone())).collect())
+}

@@ -1,0 +1,15 @@
+// Dates as Indonesian offices write them.
+
+/** `2026-10-05` → `05-10-2026`. */
+export function dmy(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const [y, m, d] = iso.split('-');
+  return `${d}-${m}-${y}`;
+}
+
+/** Only digits, at most 16: what a NIK or No. KK field may hold while typing. */
+export function sixteenDigitsProblem(value: string): 'nik_format' | null {
+  const v = value.replace(/\s/g, '');
+  if (v === '') return null;
+  return /^\d{16}$/.test(v) ? null : 'nik_format';
+}

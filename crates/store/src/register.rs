@@ -412,86 +412,127 @@ fn fts_query(q: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-pub fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
+const HIT_COLUMNS: &str = "r.id, r.nik, f.no_kk, r.full_name, r.sex, r.birth_place, r.birth_date, r.rt, r.rw, r.status, r.shdk, r.name_norm";
+
+fn hit_from_row(r: &Row<'_>) -> rusqlite::Result<(SearchHit, String)> {
+    let status: String = r.get(9)?;
+    Ok((
+        SearchHit {
+            id: r.get::<_, Uuid>(0)?.to_string(),
+            nik: r.get(1)?,
+            no_kk: r.get(2)?,
+            full_name: r.get(3)?,
+            sex: Sex::parse(&r.get::<_, String>(4)?).ok_or_else(|| corrupt("sex"))?,
+            birth_place: r.get(5)?,
+            birth_date: parse_stored_date(&r.get::<_, String>(6)?)?,
+            rt: r.get(7)?,
+            rw: r.get(8)?,
+            status: LifeStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+            shdk: r.get(10)?,
+        },
+        r.get::<_, String>(11)?,
+    ))
+}
+
+/// Runs one search statement: `head` is everything before the shared filters, `tail` what
+/// follows them (ORDER BY); `args` are bound first, then the filters', then the limit.
+fn run_search(
+    conn: &Connection,
+    head: &str,
+    mut args: Vec<SqlValue>,
+    q: &SearchQuery,
+    tail: &str,
+    limit: i64,
+) -> Result<Vec<(SearchHit, String)>> {
     let mut filters = vec!["r.merged_into IS NULL".to_string()];
-    let mut args: Vec<SqlValue> = Vec::new();
-    let push = |sql: &str, v: SqlValue, filters: &mut Vec<String>, args: &mut Vec<SqlValue>| {
+    let mut add = |sql: &str, v: SqlValue| {
         args.push(v);
         filters.push(sql.replace('?', &format!("?{}", args.len())));
     };
     if let Some(rt) = q.rt {
-        push("r.rt = ?", SqlValue::Integer(rt.into()), &mut filters, &mut args);
+        add("r.rt = ?", SqlValue::Integer(rt.into()));
     }
     if let Some(rw) = q.rw {
-        push("r.rw = ?", SqlValue::Integer(rw.into()), &mut filters, &mut args);
+        add("r.rw = ?", SqlValue::Integer(rw.into()));
     }
     if let Some(sex) = q.sex {
-        push("r.sex = ?", SqlValue::Text(sex.as_str().into()), &mut filters, &mut args);
+        add("r.sex = ?", SqlValue::Text(sex.as_str().into()));
     }
     if let Some(st) = q.status {
-        push("r.status = ?", SqlValue::Text(st.as_str().into()), &mut filters, &mut args);
+        add("r.status = ?", SqlValue::Text(st.as_str().into()));
     }
     if let Some(d) = q.born_on_or_before {
-        push("r.birth_date <= ?", SqlValue::Text(date_text(d)), &mut filters, &mut args);
+        add("r.birth_date <= ?", SqlValue::Text(date_text(d)));
     }
     if let Some(d) = q.born_after {
-        push("r.birth_date > ?", SqlValue::Text(date_text(d)), &mut filters, &mut args);
+        add("r.birth_date > ?", SqlValue::Text(date_text(d)));
     }
+    args.push(SqlValue::Integer(limit));
+    let sql = format!("{head} AND {} {tail} LIMIT ?{}", filters.join(" AND "), args.len());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), hit_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Searches the register. Each kind of query is one index walk that stops at the limit:
+/// a NIK prefix walks the NIK index, a No. KK prefix the families index, name words the FTS5
+/// index (prefix-indexed), and filters alone the name order.
+pub fn search(conn: &Connection, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500) as i64;
     let text = q.q.trim();
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let (from, order) = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        args.push(SqlValue::Text(digits.clone()));
-        let lo = args.len();
-        args.push(SqlValue::Text(prefix_upper(&digits)));
-        let hi = args.len();
-        filters.push(format!(
-            "(r.nik >= ?{lo} AND r.nik < ?{hi} OR r.family_id IN (SELECT id FROM families WHERE no_kk >= ?{lo} AND no_kk < ?{hi}))"
-        ));
-        (FROM.to_string(), "ORDER BY r.nik")
+    let mut hits = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let range = vec![SqlValue::Text(digits.clone()), SqlValue::Text(prefix_upper(&digits))];
+        let mut hits = run_search(
+            conn,
+            &format!("SELECT {HIT_COLUMNS} {FROM} WHERE r.nik >= ?1 AND r.nik < ?2"),
+            range.clone(),
+            q,
+            "ORDER BY r.nik",
+            limit,
+        )?;
+        if (hits.len() as i64) < limit {
+            // Then whole families whose No. KK has this prefix (members not found by NIK).
+            let more = run_search(
+                conn,
+                &format!(
+                    "SELECT {HIT_COLUMNS} FROM families f JOIN residents r ON r.family_id = f.id
+                     WHERE f.no_kk >= ?1 AND f.no_kk < ?2 AND NOT (r.nik >= ?1 AND r.nik < ?2)"
+                ),
+                range,
+                q,
+                "ORDER BY f.no_kk, r.shdk",
+                limit - hits.len() as i64,
+            )?;
+            hits.extend(more);
+        }
+        hits
     } else if let Some(fts) = fts_query(text) {
-        args.push(SqlValue::Text(fts));
-        filters.push(format!(
-            "r.rowid IN (SELECT rowid FROM residents_fts WHERE residents_fts MATCH ?{})",
-            args.len()
-        ));
-        (FROM.to_string(), "")
-    } else {
-        (FROM.to_string(), "ORDER BY r.name_norm")
-    };
-    args.push(SqlValue::Integer(limit));
-    let sql = format!(
-        "SELECT r.id, r.nik, f.no_kk, r.full_name, r.sex, r.birth_place, r.birth_date, r.rt, r.rw, r.status, r.shdk, r.name_norm
-         {from} WHERE {} {order} LIMIT ?{}",
-        filters.join(" AND "),
-        args.len()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-        let status: String = r.get(9)?;
-        Ok((
-            SearchHit {
-                id: r.get::<_, Uuid>(0)?.to_string(),
-                nik: r.get(1)?,
-                no_kk: r.get(2)?,
-                full_name: r.get(3)?,
-                sex: Sex::parse(&r.get::<_, String>(4)?).ok_or_else(|| corrupt("sex"))?,
-                birth_place: r.get(5)?,
-                birth_date: parse_stored_date(&r.get::<_, String>(6)?)?,
-                rt: r.get(7)?,
-                rw: r.get(8)?,
-                status: LifeStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-                shdk: r.get(10)?,
-            },
-            r.get::<_, String>(11)?,
-        ))
-    })?;
-    let mut hits = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    if order.is_empty() {
+        let mut hits = run_search(
+            conn,
+            &format!(
+                "SELECT {HIT_COLUMNS} FROM residents_fts JOIN residents r ON r.rowid = residents_fts.rowid
+                 LEFT JOIN families f ON f.id = r.family_id WHERE residents_fts MATCH ?1"
+            ),
+            vec![SqlValue::Text(fts)],
+            q,
+            "",
+            limit,
+        )?;
         // FTS matches come in index order; show the page sorted by name.
         hits.sort_by(|a, b| a.1.cmp(&b.1));
-    }
-    Ok(hits.into_iter().map(|(h, _)| h).collect())
+        hits
+    } else {
+        run_search(
+            conn,
+            &format!("SELECT {HIT_COLUMNS} {FROM} WHERE 1"),
+            Vec::new(),
+            q,
+            "ORDER BY r.name_norm",
+            limit,
+        )?
+    };
+    Ok(hits.drain(..).map(|(h, _)| h).collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

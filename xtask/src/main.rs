@@ -110,7 +110,12 @@ fn run() -> Result<bool> {
     let db = data.join("demo.sqlite");
     if !db.exists() {
         println!("xtask: first run — creating the demo office in {}", db.display());
-        must(Command::new(bin.join("balai")).arg("--db").arg(&db).args(["demo", "seed"]))?;
+        must(Command::new(bin.join("balai")).arg("--db").arg(&db).args([
+            "demo",
+            "seed",
+            "--residents",
+            "2000",
+        ]))?;
     }
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()

@@ -1,0 +1,95 @@
+use crate::{demo_db, run};
+
+const FILE: &str = "nik;no_kk;nama;jenis_kelamin;tempat_lahir;tanggal_lahir;agama;status_kawin;hubungan_keluarga;rt;rw\n\
+1872040101800002;1872041203159991;Wiryo Percobaan;L;Metro;01-01-1980;Islam;Kawin;Kepala Keluarga;3;2\n\
+1872045508900001;1872041203159991;Sukma Percobaan;P;Metro;15-08-1990;Islam;Kawin;Istri;3;2\n\
+1872045508900001;1872041203159991;Sukma Kembar;P;Metro;15-08-1990;Islam;Kawin;Anak;3;2\n";
+
+#[test]
+fn import_reports_in_the_documented_shape_and_dry_run_writes_nothing() {
+    let (dir, db) = demo_db();
+    let file = dir.path().join("penduduk.csv");
+    std::fs::write(&file, format!("\u{feff}{FILE}")).unwrap();
+    let f = file.to_str().unwrap();
+    let dry = run(&db, &["--json", "residents", "import", f, "--dry-run"]);
+    assert_eq!(dry.status, 0, "{}", dry.stderr);
+    let r = dry.json();
+    assert_eq!(
+        (r["imported"].as_u64(), r["updated"].as_u64(), r["unchanged"].as_u64()),
+        (Some(2), Some(0), Some(0))
+    );
+    assert_eq!(r["dry_run"], true);
+    let rej = &r["rejected"][0];
+    for key in ["line", "column", "value", "code", "message"] {
+        assert!(rej.get(key).is_some(), "rejected row lacks `{key}`: {rej}");
+    }
+    assert_eq!(
+        (rej["line"].as_u64(), rej["code"].as_str()),
+        (Some(4), Some("duplicate_nik_in_file"))
+    );
+    assert_eq!(
+        run(&db, &["--json", "residents", "search", "percobaan"]).json(),
+        serde_json::json!([])
+    );
+
+    let real = run(&db, &["--json", "residents", "import", f]);
+    assert_eq!(real.json()["imported"], 2);
+    let again = run(&db, &["--json", "residents", "import", f]).json();
+    assert_eq!((again["imported"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)));
+}
+
+#[test]
+fn search_show_event_and_family_from_the_command_line() {
+    let (dir, db) = demo_db();
+    let file = dir.path().join("penduduk.csv");
+    std::fs::write(&file, FILE).unwrap();
+    run(&db, &["residents", "import", file.to_str().unwrap()]);
+    let hits = run(&db, &["--json", "residents", "search", "wiryo"]).json();
+    assert_eq!(hits[0]["nik"], "1872040101800002");
+    let text = run(&db, &["residents", "search", "1872045508"]);
+    assert!(text.stdout.contains("Sukma Percobaan"), "{}", text.stdout);
+    let ev = run(
+        &db,
+        &[
+            "--json",
+            "residents",
+            "event",
+            "1872040101800002",
+            "--type",
+            "mati",
+            "--date",
+            "01-06-2026",
+        ],
+    );
+    assert_eq!(ev.status, 0, "{}", ev.stderr);
+    assert_eq!(ev.json()["status"], "mati");
+    let fam = run(&db, &["--json", "families", "show", "1872041203159991"]).json();
+    assert_eq!(fam["members"].as_array().unwrap().len(), 2);
+    let missing = run(&db, &["--json", "residents", "show", "1872049999999999"]);
+    assert_eq!(missing.status, 4);
+    let bad = run(
+        &db,
+        &[
+            "--json",
+            "residents",
+            "event",
+            "1872040101800002",
+            "--type",
+            "mati",
+            "--date",
+            "kemarin",
+        ],
+    );
+    assert_eq!(bad.status, 2);
+}
+
+#[test]
+fn demo_seed_fills_the_register() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let r = run(&db, &["--json", "demo", "seed", "--residents", "250", "--seed", "9"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.json()["residents"], 250);
+    let all = run(&db, &["--json", "residents", "search", "", "--limit", "500"]).json();
+    assert_eq!(all.as_array().unwrap().len(), 250);
+}

@@ -4,7 +4,7 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, demo, import, info, profile, residents, settings, signatories, users,
+    audit, auth, demo, import, info, profile, reports, residents, settings, signatories, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
@@ -116,6 +116,9 @@ pub static COMMANDS: &[Command] = &[
     command!("residents.merge", SUPERVISOR, true, residents::merge),
     command!("residents.import", REGISTRAR, true, import::import),
     command!("residents.codes", Access::AnyUser, false, residents::codes),
+    command!("residents.export", Access::AnyUser, true, reports::export),
+    command!("reports.monthly", Access::AnyUser, false, reports::monthly),
+    command!("reports.demographics", Access::AnyUser, false, reports::demographics),
     command!("families.show", Access::AnyUser, false, residents::family),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];

@@ -42,6 +42,9 @@ pub enum Command {
     /// The resident register.
     #[command(subcommand)]
     Residents(ResidentsCmd),
+    /// Reports from the register.
+    #[command(subcommand)]
+    Reports(ReportsCmd),
     /// Family cards (KK).
     #[command(subcommand)]
     Families(FamiliesCmd),
@@ -251,6 +254,12 @@ pub enum ResidentsCmd {
     },
     /// Pairs of likely duplicate records.
     Duplicates,
+    /// Export the register as CSV (NIK/KK masked unless --full and the role allows it).
+    Export {
+        file: PathBuf,
+        #[arg(long)]
+        full: bool,
+    },
     /// Merge the record `--drop` into `--keep` (both are kept with their history).
     Merge {
         #[arg(long)]
@@ -258,6 +267,17 @@ pub enum ResidentsCmd {
         #[arg(long)]
         drop: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCmd {
+    /// Laporan mutasi penduduk for a month (YYYY-MM).
+    Monthly {
+        #[arg(long)]
+        month: String,
+    },
+    /// Counts by sex, age band, RT/RW, religion, education, occupation.
+    Demographics,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +373,10 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Residents(r) => residents(r)?,
+        Command::Reports(ReportsCmd::Monthly { month }) => {
+            ("reports.monthly", json!({"month": month}))
+        }
+        Command::Reports(ReportsCmd::Demographics) => ("reports.demographics", json!({})),
         Command::Families(FamiliesCmd::Show { no_kk }) => {
             ("families.show", json!({"no_kk": no_kk}))
         }
@@ -398,6 +422,9 @@ fn residents(c: &ResidentsCmd) -> anyhow::Result<(&'static str, Value)> {
             ("residents.event", json!({"key": key, "kind": kind, "date": date, "details": details}))
         }
         ResidentsCmd::Duplicates => ("residents.duplicates", json!({})),
+        ResidentsCmd::Export { file, full } => {
+            ("residents.export", json!({"path": file, "full": full}))
+        }
         ResidentsCmd::Merge { keep, drop } => {
             ("residents.merge", json!({"keep": keep, "drop": drop}))
         }

@@ -154,6 +154,29 @@ fn print_text(command: &str, out: &Value) {
                 );
             }
         }
+        "reports.monthly" => {
+            println!("Laporan mutasi penduduk {}", s(&out["month"]));
+            println!("{:<24} {:>8} {:>8} {:>8}", "", "L", "P", "Jumlah");
+            for (label, key) in [
+                ("Awal bulan", "start"),
+                ("Lahir", "births"),
+                ("Pindah masuk", "moves_in"),
+                ("Meninggal", "deaths"),
+                ("Pindah keluar", "moves_out"),
+                ("Hilang / pergi", "other_departures"),
+                ("Akhir bulan", "end"),
+            ] {
+                let (l, p) =
+                    (out[key]["l"].as_i64().unwrap_or(0), out[key]["p"].as_i64().unwrap_or(0));
+                println!("{label:<24} {l:>8} {p:>8} {:>8}", l + p);
+            }
+        }
+        "residents.export" => println!(
+            "{} penduduk diekspor ke {}{}",
+            out["rows"],
+            s(&out["path"]),
+            if out["masked"] == true { " (NIK dan No. KK disamarkan)" } else { "" }
+        ),
         "demo.seed" => {
             println!(
                 "Kantor demo Kelurahan {} dibuat dengan {} penduduk sintetis. Pengguna demo:",

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod migrations;
 pub mod profile;
 pub mod register;
+pub mod reports;
 pub mod settings;
 pub mod signatories;
 pub mod sync;

@@ -88,4 +88,14 @@ describe('register', () => {
     await page.getByRole('button', { name: 'Catat peristiwa' }).click();
     await page.getByTestId('res-status').filter({ hasText: 'Meninggal' }).waitFor();
   });
+
+  it('shows the report of this month with the death just recorded, and the demographics charts', async () => {
+    await page.getByRole('link', { name: 'Laporan' }).click();
+    const month = new Date().toISOString().slice(0, 7);
+    await page.getByLabel('Bulan').fill(month);
+    const deaths = page.getByTestId('monthly-table').locator('tr', { hasText: 'Meninggal' });
+    await deaths.locator('td').nth(1).filter({ hasText: '1' }).waitFor();
+    assert.ok((await page.locator('figure svg').count()) >= 5);
+    await screenshot(page, 'reports-1366x768');
+  });
 });

@@ -103,6 +103,10 @@ const HEADERS: &[(&str, &[&str])] = &[
     ("divorce_date", &["tanggalperceraian", "tglperceraian"]),
 ];
 
+/// Columns Balai's own export writes for reading, which an import does not set (a status
+/// changes only through a recorded life event).
+const IGNORED_HEADERS: &[&str] = &["status"];
+
 /// Above this many lines the name index is rebuilt once instead of kept row by row.
 const BULK_ROWS: usize = 2_000;
 
@@ -231,7 +235,10 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
     let mut report = ImportReport { dry_run: a.dry_run, ..Default::default() };
     for h in headers.iter() {
         let f = field_for(h);
-        if f.is_none() && !h.trim().is_empty() {
+        if f.is_none()
+            && !h.trim().is_empty()
+            && !IGNORED_HEADERS.contains(&h.trim().to_lowercase().as_str())
+        {
             report.unknown_columns.push(h.trim().to_string());
         }
         // A column seen twice counts once (the first).

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod info;
 pub mod profile;
+pub mod reports;
 pub mod residents;
 pub mod settings;
 pub mod signatories;

@@ -5,6 +5,7 @@ mod auth;
 mod import;
 mod office;
 mod register;
+mod reports;
 
 use balai_testkit::TestApp;
 use serde_json::Value;

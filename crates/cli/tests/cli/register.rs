@@ -93,3 +93,28 @@ fn demo_seed_fills_the_register() {
     let all = run(&db, &["--json", "residents", "search", "", "--limit", "500"]).json();
     assert_eq!(all.as_array().unwrap().len(), 250);
 }
+
+#[test]
+fn reports_and_export_from_the_command_line() {
+    let (dir, db) = demo_db();
+    let file = dir.path().join("penduduk.csv");
+    std::fs::write(&file, FILE).unwrap();
+    run(&db, &["residents", "import", file.to_str().unwrap()]);
+    let monthly = run(&db, &["--json", "reports", "monthly", "--month", "2026-01"]);
+    assert_eq!(monthly.status, 0, "{}", monthly.stderr);
+    let m = monthly.json();
+    for key in ["start", "births", "deaths", "moves_in", "moves_out", "other_departures", "end"] {
+        assert!(m[key]["l"].is_i64() && m[key]["p"].is_i64(), "{key}: {m}");
+    }
+    let text = run(&db, &["reports", "monthly", "--month", "2026-01"]);
+    assert!(text.stdout.contains("Akhir bulan"), "{}", text.stdout);
+    let out = dir.path().join("ekspor.csv");
+    let e = run(&db, &["--json", "residents", "export", out.to_str().unwrap()]);
+    assert_eq!((e.json()["rows"].as_u64(), e.json()["masked"].as_bool()), (Some(2), Some(true)));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.contains("1872********0002") && !csv.contains("1872040101800002"));
+    let full = run(&db, &["--json", "residents", "export", out.to_str().unwrap(), "--full"]);
+    assert_eq!(full.json()["masked"], false, "the operator acts as admin");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("1872040101800002"));
+}

@@ -1,0 +1,227 @@
+//! Reports from the register: the monthly population report (laporan mutasi penduduk), the
+//! demographics behind the charts, and the register export (masked unless the role may see
+//! full numbers; always audited).
+
+use crate::areas::{audit, residents::today};
+use crate::error::ApiError;
+use crate::{App, Ctx};
+use balai_domain::codes::{list, CodeKind};
+use balai_domain::Role;
+use balai_store::reports::{self, age_expr, Bucket, BySex};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthArgs {
+    /// `YYYY-MM`
+    pub month: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonthlyReport {
+    pub month: String,
+    pub start: BySex,
+    pub births: BySex,
+    pub deaths: BySex,
+    pub moves_in: BySex,
+    pub moves_out: BySex,
+    /// hilang + pergi
+    pub other_departures: BySex,
+    pub end: BySex,
+}
+
+const ARRIVALS: &[&str] = &["lahir", "pindah_masuk"];
+const DEPARTURES: &[&str] = &["mati", "pindah_keluar", "hilang", "pergi"];
+
+fn sub(a: BySex, b: BySex) -> BySex {
+    BySex { l: a.l - b.l, p: a.p - b.p }
+}
+fn add(a: BySex, b: BySex) -> BySex {
+    BySex { l: a.l + b.l, p: a.p + b.p }
+}
+
+/// Counts for a month. The population at a date is reconstructed from today's living residents
+/// by undoing the events after that date; residents registered without an arrival event
+/// (imported registers) count as present throughout.
+pub fn monthly(app: &App, _ctx: &Ctx, a: MonthArgs) -> Result<MonthlyReport, ApiError> {
+    let first =
+        NaiveDate::parse_from_str(&format!("{}-01", a.month.trim()), "%Y-%m-%d").map_err(|_| {
+            ApiError::field("month", "month_format", "Bulan ditulis TTTT-BB, contoh 2026-10.")
+        })?;
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    }
+    .ok_or_else(|| ApiError::field("month", "month_format", "Bulan tidak valid."))?;
+    if first > today(app) {
+        return Err(ApiError::field("month", "month_in_future", "Bulan ini belum terjadi."));
+    }
+    let before = (first - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let last = (next - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    app.store.read(|c| {
+        let far = "9999-12-31";
+        let now = reports::living_now(c)?;
+        let arrivals_after = reports::events_between(c, ARRIVALS, &last, far)?;
+        let departures_after = reports::events_between(c, DEPARTURES, &last, far)?;
+        let end = add(sub(now, arrivals_after), departures_after);
+        let births = reports::events_between(c, &["lahir"], &before, &last)?;
+        let moves_in = reports::events_between(c, &["pindah_masuk"], &before, &last)?;
+        let deaths = reports::events_between(c, &["mati"], &before, &last)?;
+        let moves_out = reports::events_between(c, &["pindah_keluar"], &before, &last)?;
+        let other = reports::events_between(c, &["hilang", "pergi"], &before, &last)?;
+        let start = add(sub(sub(end, births), moves_in), add(add(deaths, moves_out), other));
+        Ok(MonthlyReport {
+            month: first.format("%Y-%m").to_string(),
+            start,
+            births,
+            deaths,
+            moves_in,
+            moves_out,
+            other_departures: other,
+            end,
+        })
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Demographics {
+    pub total: BySex,
+    /// 5-year bands: "0-4", "5-9", …, "75+".
+    pub age_bands: Vec<Bucket>,
+    /// "RW 001 / RT 003"
+    pub regions: Vec<Bucket>,
+    pub religion: Vec<Bucket>,
+    pub education: Vec<Bucket>,
+    /// The ten most common.
+    pub occupation: Vec<Bucket>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+fn labelled(kind: CodeKind, buckets: Vec<Bucket>) -> Vec<Bucket> {
+    buckets
+        .into_iter()
+        .map(|b| Bucket {
+            key: b
+                .key
+                .parse::<u16>()
+                .ok()
+                .and_then(|c| list(kind).label(c))
+                .unwrap_or("(kosong)")
+                .to_string(),
+            ..b
+        })
+        .collect()
+}
+
+pub fn demographics(app: &App, _ctx: &Ctx, _a: NoArgs) -> Result<Demographics, ApiError> {
+    let today = today(app).format("%Y-%m-%d").to_string();
+    app.store.read(|c| {
+        let ages = reports::group_living(c, &format!("min({} / 5, 15)", age_expr()), &today)?;
+        let age_bands = (0..16)
+            .map(|band| {
+                let found = ages.iter().find(|b| b.key == band.to_string());
+                Bucket {
+                    key: if band == 15 {
+                        "75+".into()
+                    } else {
+                        format!("{}-{}", band * 5, band * 5 + 4)
+                    },
+                    l: found.map_or(0, |b| b.l),
+                    p: found.map_or(0, |b| b.p),
+                }
+            })
+            .collect();
+        let mut occupation =
+            labelled(CodeKind::Pekerjaan, reports::group_living(c, "r.occupation", &today)?);
+        occupation.sort_by_key(|b| std::cmp::Reverse(b.l + b.p));
+        occupation.truncate(10);
+        Ok(Demographics {
+            total: reports::living_now(c)?,
+            age_bands,
+            regions: reports::group_living(c, "printf('RW %03d / RT %03d', r.rw, r.rt)", &today)?,
+            religion: labelled(CodeKind::Agama, reports::group_living(c, "r.religion", &today)?),
+            education: labelled(
+                CodeKind::Pendidikan,
+                reports::group_living(c, "r.education", &today)?,
+            ),
+            occupation,
+        })
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportArgs {
+    /// Write to this file (CLI); without it the CSV text is returned (UI download).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Ask for full NIK and No. KK (admin and lurah only; others always get masked numbers).
+    #[serde(default)]
+    pub full: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportOut {
+    pub rows: usize,
+    pub masked: bool,
+    pub path: Option<String>,
+    /// The CSV text when no path was given.
+    pub content: Option<String>,
+}
+
+const EXPORT_HEADER: &str = "nik;no_kk;nama;jenis_kelamin;tempat_lahir;tanggal_lahir;agama;status_kawin;hubungan_keluarga;pendidikan;pekerjaan;golongan_darah;kewarganegaraan;nama_ibu;nama_ayah;alamat;rt;rw;dusun;status";
+
+fn mask16(s: &str) -> String {
+    if s.len() == 16 {
+        format!("{}********{}", &s[..4], &s[12..])
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    // Leading = + - @ would run as formulas in Excel: neutralise them (CSV injection).
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError> {
+    let actor = ctx.actor()?;
+    let masked = !(a.full && matches!(actor.role, Role::Admin | Role::Lurah));
+    let rows = app.store.read(|c| Ok::<_, ApiError>(reports::export_rows(c)?))?;
+    // Semicolons and a BOM: what Indonesian-locale Excel opens directly; dates day first.
+    let mut out = String::from("\u{feff}");
+    out.push_str(EXPORT_HEADER);
+    out.push_str("\r\n");
+    for mut r in rows.iter().cloned() {
+        if masked {
+            r[0] = mask16(&r[0]);
+            r[1] = mask16(&r[1]);
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(&r[5], "%Y-%m-%d") {
+            r[5] = d.format("%d-%m-%Y").to_string();
+        }
+        out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(";"));
+        out.push_str("\r\n");
+    }
+    let detail = format!("rows={} masked={masked}", rows.len());
+    audit::record(app, actor, "residents.export", "register", "", &detail)?;
+    match a.path {
+        Some(p) => {
+            std::fs::write(&p, out).map_err(|e| {
+                ApiError::field("path", "unwritable", format!("Berkas tidak dapat ditulis: {e}"))
+            })?;
+            Ok(ExportOut { rows: rows.len(), masked, path: Some(p), content: None })
+        }
+        None => Ok(ExportOut { rows: rows.len(), masked, path: None, content: Some(out) }),
+    }
+}

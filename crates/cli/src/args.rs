@@ -256,6 +256,7 @@ pub enum ResidentsCmd {
     Duplicates,
     /// Export the register as CSV (NIK/KK masked unless --full and the role allows it).
     Export {
+        /// Ends in .xlsx for an Excel workbook, anything else for CSV.
         file: PathBuf,
         #[arg(long)]
         full: bool,

@@ -33,7 +33,7 @@ const file = [
 describe('register', () => {
   it('imports a file, showing every rejected row before anything is saved', async () => {
     await page.getByRole('link', { name: 'Impor data' }).click();
-    await page.getByLabel('Berkas CSV').setInputFiles({ name: 'penduduk.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
+    await page.getByLabel('Berkas CSV atau XLSX').setInputFiles({ name: 'penduduk.csv', mimeType: 'text/csv', buffer: Buffer.from(file) });
     const summary = page.getByTestId('import-summary');
     await summary.filter({ hasText: 'belum ada yang disimpan' }).waitFor();
     assert.match(await summary.textContent(), /4 baris dibaca: 2 baru/);

@@ -11,6 +11,7 @@ use crate::{App, Ctx};
 use balai_domain::resident::{normalize_name, ResidentInput, SHDK_KEPALA};
 use balai_domain::FieldErrors;
 use balai_store::register;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -20,9 +21,12 @@ pub struct ImportArgs {
     /// A file on this computer (CLI), or…
     #[serde(default)]
     pub path: Option<String>,
-    /// …the file's text (UI upload).
+    /// …the file's text (UI upload of a CSV), or…
     #[serde(default)]
     pub content: Option<String>,
+    /// …the file's bytes in base64 (UI upload of an XLSX).
+    #[serde(default)]
+    pub content_base64: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
     /// A reason that accepts NIK *warnings* (not errors) on every row, e.g. "data SIAK".
@@ -174,12 +178,6 @@ fn file_error(code: &str, message: impl Into<String>) -> ApiError {
 /// Text of the file: UTF-8 (BOM stripped), else Windows-1252 as Excel writes it.
 fn decode(bytes: &[u8]) -> Result<String, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.starts_with(b"PK\x03\x04") {
-        return Err(ApiError::new(
-            ErrorCode::NotAvailable,
-            "Berkas XLSX belum dapat diimpor di versi ini; simpan sebagai CSV dari Excel lalu impor.",
-        ));
-    }
     if bytes.iter().take(4096).any(|b| *b == 0) {
         return Err(file_error(
             "not_a_spreadsheet",
@@ -190,6 +188,92 @@ fn decode(bytes: &[u8]) -> Result<String, ApiError> {
         Ok(s) => s.to_string(),
         Err(_) => bytes.iter().map(|b| char::from(*b)).collect(),
     })
+}
+
+/// A file read into rows, whatever its format; lines are numbered as the office sees them
+/// (the header is line 1).
+struct Table {
+    headers: Vec<String>,
+    rows: Vec<Row>,
+}
+
+enum Row {
+    Cells(u64, Vec<String>),
+    Broken(u64, String),
+}
+
+fn read_table(bytes: &[u8]) -> Result<Table, ApiError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_xlsx(bytes);
+    }
+    let text = decode(bytes)?;
+    if text.trim().is_empty() {
+        return Err(file_error("file_empty", "Berkas kosong: tidak ada baris judul maupun data."));
+    }
+    let first = text.lines().next().unwrap_or("");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(first))
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| file_error("csv_syntax", format!("Baris judul tidak terbaca: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line_hint = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(line_hint);
+                rows.push(Row::Cells(line, record.iter().map(str::to_string).collect()));
+            }
+            Err(e) => rows.push(Row::Broken(
+                e.position().map(|p| p.line()).unwrap_or(line_hint),
+                e.to_string(),
+            )),
+        }
+    }
+    Ok(Table { headers, rows })
+}
+
+/// The first worksheet of an XLSX (or XLS/ODS) workbook. Numbers that are whole print without a
+/// decimal point (a NIK stored as a number stays 16 digits); date cells print as ISO dates.
+fn read_xlsx(bytes: &[u8]) -> Result<Table, ApiError> {
+    use calamine::{open_workbook_auto_from_rs, Data, Reader};
+    let not_a_workbook = |e: &dyn std::fmt::Display| {
+        file_error("not_a_spreadsheet", format!("Berkas Excel tidak terbaca: {e}"))
+    };
+    let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+        .map_err(|e| not_a_workbook(&e))?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or_else(|| file_error("file_empty", "Berkas Excel tidak punya lembar kerja."))?
+        .map_err(|e| not_a_workbook(&e))?;
+    let cell = |d: &Data| -> String {
+        match d {
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{f:.0}"),
+            Data::DateTime(dt) => {
+                let base = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+                (base + chrono::Duration::days(dt.as_f64().floor() as i64))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            }
+            other => other.to_string(),
+        }
+    };
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    let mut rows = range.rows();
+    let headers = rows.next().map(|r| r.iter().map(cell).collect()).unwrap_or_default();
+    let rows = rows
+        .enumerate()
+        .map(|(i, r)| Row::Cells(first_row as u64 + i as u64 + 2, r.iter().map(cell).collect()))
+        .collect();
+    Ok(Table { headers, rows })
 }
 
 fn delimiter(first_line: &str) -> u8 {
@@ -206,31 +290,26 @@ fn delimiter(first_line: &str) -> u8 {
 
 pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiError> {
     let actor = ctx.actor()?;
-    let bytes = match (&a.path, &a.content) {
-        (Some(p), None) => std::fs::read(p)
+    let bytes = match (&a.path, &a.content, &a.content_base64) {
+        (Some(p), None, None) => std::fs::read(p)
             .map_err(|e| file_error("unreadable", format!("Berkas tidak dapat dibaca: {e}")))?,
-        (None, Some(c)) => c.clone().into_bytes(),
+        (None, Some(c), None) => c.clone().into_bytes(),
+        (None, None, Some(b)) => {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .map_err(|_| file_error("unreadable", "Isi berkas tidak terbaca (base64)."))?
+        }
         _ => {
             return Err(ApiError::new(
                 ErrorCode::BadArguments,
-                "Beri `path` atau `content`, salah satu.",
+                "Beri `path`, `content` atau `content_base64`, salah satu.",
             ))
         }
     };
-    let text = decode(&bytes)?;
-    if text.trim().is_empty() {
-        return Err(file_error("file_empty", "Berkas kosong: tidak ada baris judul maupun data."));
-    }
-    let first = text.lines().next().unwrap_or("");
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(first))
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| file_error("csv_syntax", format!("Baris judul tidak terbaca: {e}")))?
-        .clone();
+    let mut table = read_table(&bytes)?;
+    let headers = table.headers.clone();
+    let bulk = table.rows.len() > BULK_ROWS;
     let mut mapping: Vec<Option<&'static str>> = Vec::new();
     let mut report = ImportReport { dry_run: a.dry_run, ..Default::default() };
     for h in headers.iter() {
@@ -263,7 +342,7 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             .iter()
             .position(|m| *m == Some(field))
             .and_then(|i| headers.get(i))
-            .map(|h| h.trim().to_string())
+            .map(|h: &String| h.trim().to_string())
             .unwrap_or_else(|| field.to_string())
     };
     let today = residents::today(app);
@@ -280,33 +359,28 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             let mut index = register::load_index(tx)?;
             // Keeping the name index row by row costs a flush per statement; for a big file,
             // rebuild it once at the end instead.
-            let bulk = text.lines().count() > BULK_ROWS;
             app.store.set_name_index_live(!bulk);
-            let mut record = csv::StringRecord::new();
-            loop {
-                let line_hint = reader.position().line() + 1;
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => {
+            for row in std::mem::take(&mut table.rows) {
+                let (line, cells) = match row {
+                    Row::Cells(line, cells) => (line, cells),
+                    Row::Broken(line, why) => {
                         report.rows += 1;
                         report.rejected.push(Rejected {
-                            line: e.position().map(|p| p.line()).unwrap_or(line_hint),
+                            line,
                             column: String::new(),
                             value: String::new(),
                             code: "csv_syntax".into(),
-                            message: format!("Baris tidak terbaca sebagai CSV: {e}"),
+                            message: format!("Baris tidak terbaca sebagai CSV: {why}"),
                         });
                         continue;
                     }
-                }
-                let line = record.position().map(|p| p.line()).unwrap_or(line_hint);
-                if record.iter().all(|f| f.trim().is_empty()) {
+                };
+                if cells.iter().all(|f| f.trim().is_empty()) {
                     continue; // blank lines that Excel leaves at the end
                 }
                 report.rows += 1;
                 let mut input = ResidentInput::default();
-                for (i, v) in record.iter().enumerate() {
+                for (i, v) in cells.into_iter().enumerate() {
                     if let Some(Some(f)) = mapping.get(i) {
                         set(&mut input, f, v.trim().to_string());
                     }

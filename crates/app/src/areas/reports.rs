@@ -163,6 +163,9 @@ pub struct ExportArgs {
     /// Ask for full NIK and No. KK (admin and lurah only; others always get masked numbers).
     #[serde(default)]
     pub full: bool,
+    /// `csv` (default) or `xlsx`.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +175,8 @@ pub struct ExportOut {
     pub path: Option<String>,
     /// The CSV text when no path was given.
     pub content: Option<String>,
+    /// The XLSX bytes in base64 when no path was given.
+    pub content_base64: Option<String>,
 }
 
 const EXPORT_HEADER: &str = "nik;no_kk;nama;jenis_kelamin;tempat_lahir;tanggal_lahir;agama;status_kawin;hubungan_keluarga;pendidikan;pekerjaan;golongan_darah;kewarganegaraan;nama_ibu;nama_ayah;alamat;rt;rw;dusun;status";
@@ -194,15 +199,38 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
+fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        ApiError::new(crate::error::ErrorCode::Internal, format!("XLSX: {e}"))
+    };
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Penduduk").map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in EXPORT_HEADER.split(';').enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold).map_err(fail)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            // Everything as text: NIKs keep their 16 digits, nothing is read as a formula.
+            sheet.write_string(r as u32 + 1, c as u16, v).map_err(fail)?;
+        }
+    }
+    wb.save_to_buffer().map_err(fail)
+}
+
 pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError> {
     let actor = ctx.actor()?;
     let masked = !(a.full && matches!(actor.role, Role::Admin | Role::Lurah));
-    let rows = app.store.read(|c| Ok::<_, ApiError>(reports::export_rows(c)?))?;
-    // Semicolons and a BOM: what Indonesian-locale Excel opens directly; dates day first.
-    let mut out = String::from("\u{feff}");
-    out.push_str(EXPORT_HEADER);
-    out.push_str("\r\n");
-    for mut r in rows.iter().cloned() {
+    let as_xlsx = match a.format.as_deref().unwrap_or("csv") {
+        "csv" => false,
+        "xlsx" => true,
+        _ => {
+            return Err(ApiError::field("format", "export_format", "Format ekspor: csv atau xlsx."))
+        }
+    };
+    let mut rows = app.store.read(|c| Ok::<_, ApiError>(reports::export_rows(c)?))?;
+    for r in rows.iter_mut() {
         if masked {
             r[0] = mask16(&r[0]);
             r[1] = mask16(&r[1]);
@@ -210,18 +238,38 @@ pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError
         if let Ok(d) = NaiveDate::parse_from_str(&r[5], "%Y-%m-%d") {
             r[5] = d.format("%d-%m-%Y").to_string();
         }
+    }
+    // Semicolons and a BOM: what Indonesian-locale Excel opens directly; dates day first.
+    let mut out = String::from("\u{feff}");
+    out.push_str(EXPORT_HEADER);
+    out.push_str("\r\n");
+    for r in &rows {
         out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(";"));
         out.push_str("\r\n");
     }
-    let detail = format!("rows={} masked={masked}", rows.len());
+    let bytes = if as_xlsx { xlsx(&rows)? } else { out.clone().into_bytes() };
+    let detail = format!(
+        "rows={} masked={masked} format={}",
+        rows.len(),
+        if as_xlsx { "xlsx" } else { "csv" }
+    );
     audit::record(app, actor, "residents.export", "register", "", &detail)?;
+    let base =
+        ExportOut { rows: rows.len(), masked, path: None, content: None, content_base64: None };
     match a.path {
         Some(p) => {
-            std::fs::write(&p, out).map_err(|e| {
+            std::fs::write(&p, bytes).map_err(|e| {
                 ApiError::field("path", "unwritable", format!("Berkas tidak dapat ditulis: {e}"))
             })?;
-            Ok(ExportOut { rows: rows.len(), masked, path: Some(p), content: None })
+            Ok(ExportOut { path: Some(p), ..base })
         }
-        None => Ok(ExportOut { rows: rows.len(), masked, path: None, content: Some(out) }),
+        None if as_xlsx => {
+            use base64::Engine;
+            Ok(ExportOut {
+                content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                ..base
+            })
+        }
+        None => Ok(ExportOut { content: Some(out), ..base }),
     }
 }

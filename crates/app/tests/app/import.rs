@@ -158,7 +158,10 @@ fn files_that_are_not_registers_are_refused_whole() {
         outcome(&import(&t, "nik;nama\n1872040101800002;Budi\n", false)),
         "err invalid_input [file:missing_columns]"
     );
-    assert_eq!(outcome(&import(&t, "PK\u{3}\u{4}xlsx", false)), "err not_available");
+    assert_eq!(
+        outcome(&import(&t, "PK\u{3}\u{4}xlsx", false)),
+        "err invalid_input [file:not_a_spreadsheet]"
+    );
     assert_eq!(count(&t), 0);
 }
 
@@ -173,4 +176,71 @@ fn a_hundred_thousand_rows_import_in_one_transaction() {
     let tok = login_demo(&t, "petugas");
     let hits = t.call(Some(&tok), "residents.search", json!({"q": "siti", "limit": 5})).unwrap();
     assert_eq!(hits.as_array().unwrap().len(), 5);
+}
+
+/// A workbook as Excel users make it: NIK typed as a number, dates as date cells, a header
+/// row, a second sheet that is ignored.
+fn workbook() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (c, h) in HEADER.split(';').enumerate() {
+        sheet.write_string(0, c as u16, h).unwrap();
+    }
+    let date = Format::new().set_num_format("dd-mm-yyyy");
+    let rows = [
+        (1872040101800002.0, "Budi Santoso", "L", (1980, 1, 1), "Kepala Keluarga"),
+        (1872045508900001.0, "Siti Aminah", "P", (1990, 8, 15), "Istri"),
+        (1872040202820003.0, "Joko Kedua", "L", (1982, 2, 2), "Kepala Keluarga"),
+    ];
+    for (i, (nik, name, sex, (y, m, d), shdk)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, *nik).unwrap();
+        sheet.write_number(r, 1, 1872041203150007.0).unwrap();
+        sheet.write_string(r, 2, *name).unwrap();
+        sheet.write_string(r, 3, *sex).unwrap();
+        sheet.write_string(r, 4, "Metro").unwrap();
+        sheet
+            .write_datetime_with_format(r, 5, ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), &date)
+            .unwrap();
+        sheet.write_string(r, 6, "Islam").unwrap();
+        sheet.write_string(r, 7, "Kawin").unwrap();
+        sheet.write_string(r, 8, *shdk).unwrap();
+        sheet.write_number(r, 9, 3.0).unwrap();
+        sheet.write_number(r, 10, 2.0).unwrap();
+    }
+    wb.add_worksheet().write_string(0, 0, "catatan").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+#[test]
+fn an_xlsx_workbook_imports_with_numbers_and_date_cells_and_exports_back() {
+    use base64::Engine;
+    let t = TestApp::demo();
+    let tok = login_demo(&t, "petugas");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(workbook());
+    let r = t.call(Some(&tok), "residents.import", json!({"content_base64": b64})).unwrap();
+    assert_eq!(r["imported"], 2, "{r}");
+    assert_eq!(rejected(&r), ["4:SHDK:second_head"]);
+    let shown = t.call(Some(&tok), "residents.show", json!({"key": "1872045508900001"})).unwrap();
+    assert_eq!(shown["resident"]["birth_date"], "1990-08-15");
+    // Export as XLSX (full, as the lurah) and import that workbook again: nothing changes.
+    let lurah = login_demo(&t, "lurah");
+    let x =
+        t.call(Some(&lurah), "residents.export", json!({"full": true, "format": "xlsx"})).unwrap();
+    assert_eq!((x["rows"].as_u64(), x["masked"].as_bool()), (Some(2), Some(false)));
+    let again = t
+        .call(
+            Some(&tok),
+            "residents.import",
+            json!({"content_base64": x["content_base64"], "dry_run": true}),
+        )
+        .unwrap();
+    assert_eq!(
+        (again["unchanged"].as_u64(), again["rejected"].as_array().map(Vec::len)),
+        (Some(2), Some(0)),
+        "{again}"
+    );
+    let bad = t.call(Some(&tok), "residents.import", json!({"content_base64": base64::engine::general_purpose::STANDARD.encode(b"PK\x03\x04not really a zip")}));
+    assert_eq!(outcome(&bad), "err invalid_input [file:not_a_spreadsheet]");
 }

@@ -118,6 +118,7 @@ pub static COMMANDS: &[Command] = &[
     command!("residents.codes", Access::AnyUser, false, residents::codes),
     command!("residents.export", Access::AnyUser, true, reports::export),
     command!("reports.monthly", Access::AnyUser, false, reports::monthly),
+    command!("reports.monthly_xlsx", Access::AnyUser, false, reports::monthly_xlsx),
     command!("reports.demographics", Access::AnyUser, false, reports::demographics),
     command!("families.show", Access::AnyUser, false, residents::family),
     command!("demo.seed", ADMIN, true, demo::seed),

@@ -276,6 +276,9 @@ pub enum ReportsCmd {
     Monthly {
         #[arg(long)]
         month: String,
+        /// Also write the report as an XLSX workbook to this file.
+        #[arg(long, value_name = "FILE")]
+        xlsx: Option<PathBuf>,
     },
     /// Counts by sex, age band, RT/RW, religion, education, occupation.
     Demographics,

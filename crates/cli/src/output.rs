@@ -171,6 +171,7 @@ fn print_text(command: &str, out: &Value) {
                 println!("{label:<24} {l:>8} {p:>8} {:>8}", l + p);
             }
         }
+        "reports.monthly_xlsx" => println!("Laporan ditulis ke {}", s(&out["path"])),
         "residents.export" => println!(
             "{} penduduk diekspor ke {}{}",
             out["rows"],

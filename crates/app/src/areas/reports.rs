@@ -273,3 +273,79 @@ pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError
         None => Ok(ExportOut { content: Some(out), ..base }),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyFileArgs {
+    /// `YYYY-MM`
+    pub month: String,
+    /// Write here (CLI); without it the workbook is returned in base64 (UI download).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileOut {
+    pub path: Option<String>,
+    pub content_base64: Option<String>,
+}
+
+/// The monthly report as an XLSX workbook, laid out as the report is printed.
+pub fn monthly_xlsx(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut, ApiError> {
+    let r = monthly(app, ctx, MonthArgs { month: a.month })?;
+    let office = app.store.read(|c| Ok::<_, ApiError>(balai_store::profile::get(c)?))?;
+    let fail = |e: rust_xlsxwriter::XlsxError| {
+        ApiError::new(crate::error::ErrorCode::Internal, format!("XLSX: {e}"))
+    };
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Mutasi").map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let title = match &office {
+        Some(p) => format!(
+            "LAPORAN MUTASI PENDUDUK KELURAHAN {} — {}",
+            p.kelurahan_name.to_uppercase(),
+            r.month
+        ),
+        None => format!("LAPORAN MUTASI PENDUDUK — {}", r.month),
+    };
+    sheet.write_string_with_format(0, 0, &title, &bold).map_err(fail)?;
+    for (c, h) in ["Uraian", "L", "P", "Jumlah"].iter().enumerate() {
+        sheet.write_string_with_format(2, c as u16, *h, &bold).map_err(fail)?;
+    }
+    let rows = [
+        ("Penduduk awal bulan", r.start),
+        ("Lahir", r.births),
+        ("Pindah masuk", r.moves_in),
+        ("Meninggal", r.deaths),
+        ("Pindah keluar", r.moves_out),
+        ("Hilang / pergi", r.other_departures),
+        ("Penduduk akhir bulan", r.end),
+    ];
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let row = 3 + i as u32;
+        sheet.write_string(row, 0, *label).map_err(fail)?;
+        sheet.write_number(row, 1, v.l as f64).map_err(fail)?;
+        sheet.write_number(row, 2, v.p as f64).map_err(fail)?;
+        sheet.write_number(row, 3, v.total() as f64).map_err(fail)?;
+    }
+    sheet.set_column_width(0, 28).map_err(fail)?;
+    let bytes = wb.save_to_buffer().map_err(fail)?;
+    let actor = ctx.actor()?;
+    audit::record(app, actor, "reports.monthly_xlsx", "report", &r.month, "")?;
+    match a.path {
+        Some(p) => {
+            std::fs::write(&p, bytes).map_err(|e| {
+                ApiError::field("path", "unwritable", format!("Berkas tidak dapat ditulis: {e}"))
+            })?;
+            Ok(FileOut { path: Some(p), content_base64: None })
+        }
+        None => {
+            use base64::Engine;
+            Ok(FileOut {
+                path: None,
+                content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            })
+        }
+    }
+}

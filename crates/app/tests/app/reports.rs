@@ -132,3 +132,16 @@ fn a_full_export_reimports_as_unchanged() {
     );
     assert_eq!(again["unknown_columns"], json!([]));
 }
+
+/// The shared strings of a workbook (the text an office would read), via an XLSX reader of
+/// its own: the file is unzipped and its XML read, not trusted from our writer.
+fn xlsx_text(bytes: &[u8]) -> String {
+    use calamine::{open_workbook_auto_from_rs, Reader};
+    let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("|"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

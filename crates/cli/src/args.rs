@@ -377,8 +377,11 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Residents(r) => residents(r)?,
-        Command::Reports(ReportsCmd::Monthly { month }) => {
+        Command::Reports(ReportsCmd::Monthly { month, xlsx: None }) => {
             ("reports.monthly", json!({"month": month}))
+        }
+        Command::Reports(ReportsCmd::Monthly { month, xlsx: Some(file) }) => {
+            ("reports.monthly_xlsx", json!({"month": month, "path": file}))
         }
         Command::Reports(ReportsCmd::Demographics) => ("reports.demographics", json!({})),
         Command::Families(FamiliesCmd::Show { no_kk }) => {

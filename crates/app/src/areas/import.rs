@@ -360,6 +360,9 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             // Keeping the name index row by row costs a flush per statement; for a big file,
             // rebuild it once at the end instead.
             app.store.set_name_index_live(!bulk);
+            // Lookups during the import use the in-memory index above, so the register's
+            // secondary indexes can be rebuilt once at the end instead of row by row.
+            let dropped = if bulk { register::drop_secondary_indexes(tx)? } else { Vec::new() };
             for row in std::mem::take(&mut table.rows) {
                 let (line, cells) = match row {
                     Row::Cells(line, cells) => (line, cells),
@@ -496,6 +499,7 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
                 return Err(file_error("file_empty", "Berkas hanya berisi baris judul, tanpa data penduduk."));
             }
             if bulk {
+                register::recreate_indexes(tx, &dropped)?;
                 register::rebuild_name_index(tx)?;
                 app.store.set_name_index_live(true);
             }

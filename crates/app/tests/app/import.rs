@@ -176,6 +176,17 @@ fn a_hundred_thousand_rows_import_in_one_transaction() {
     let tok = login_demo(&t, "petugas");
     let hits = t.call(Some(&tok), "residents.search", json!({"q": "siti", "limit": 5})).unwrap();
     assert_eq!(hits.as_array().unwrap().len(), 5);
+    let by_nik = t
+        .call(Some(&tok), "residents.search", json!({"q": "187204", "rt": 3, "limit": 5}))
+        .unwrap();
+    assert_eq!(by_nik.as_array().unwrap().len(), 5);
+    // The bulk path dropped and rebuilt the indexes: the schema is exactly a fresh one's.
+    let dump = |p: &std::path::Path| {
+        let s = balai_store::Store::open(p).unwrap();
+        s.read(|c| balai_store::migrations::schema_dump(c)).unwrap()
+    };
+    let fresh = tempfile::tempdir().unwrap();
+    assert_eq!(dump(&t.db_path()), dump(&fresh.path().join("fresh.sqlite")));
 }
 
 /// A workbook as Excel users make it: NIK typed as a number, dates as date cells, a header

@@ -118,3 +118,16 @@ fn reports_and_export_from_the_command_line() {
     assert_eq!(full.json()["masked"], false, "the operator acts as admin");
     assert!(std::fs::read_to_string(&out).unwrap().contains("1872040101800002"));
 }
+
+#[test]
+fn the_monthly_report_is_written_as_a_workbook() {
+    let (dir, db) = demo_db();
+    let out = dir.path().join("mutasi.xlsx");
+    let r = run(
+        &db,
+        &["--json", "reports", "monthly", "--month", "2026-01", "--xlsx", out.to_str().unwrap()],
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.json()["path"], out.to_str().unwrap());
+    assert!(std::fs::read(&out).unwrap().starts_with(b"PK\x03\x04"), "an XLSX is a zip");
+}

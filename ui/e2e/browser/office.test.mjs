@@ -60,12 +60,12 @@ describe('office profile', () => {
     // The office address is changed and saved.
     await page.getByLabel('Alamat kantor').fill('Jl. Percobaan No. 7, Yosorejo');
     await page.getByLabel('Telepon').fill('0725 777888');
-    await page.getByRole('button', { name: 'Simpan', exact: true }).click();
+    await page.locator('form[aria-labelledby="profile-title"]').getByRole('button', { name: 'Simpan', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Profil kantor tersimpan.' }).waitFor();
 
     // An invalid kelurahan code is refused and the stored profile is untouched.
     await page.getByLabel('Kode kelurahan').fill('18.72.04.10');
-    await page.getByRole('button', { name: 'Simpan', exact: true }).click();
+    await page.locator('form[aria-labelledby="profile-title"]').getByRole('button', { name: 'Simpan', exact: true }).click();
     await page.locator('[data-field-error="kelurahan_code"]').waitFor();
 
     // The emblem (SVG) is uploaded and shown in the header; a GIF is refused in Indonesian.
@@ -88,6 +88,15 @@ describe('office profile', () => {
     assert.equal(await page.getByLabel('Telepon').inputValue(), '0725 777888');
     assert.equal(await page.getByLabel('Kode kelurahan').inputValue(), '18.72.04.1004');
     await screenshot(page, 'profile-1366x768');
+
+    // The idle lock is a setting the admin changes here; out-of-range values are refused.
+    const idle = page.getByRole('textbox', { name: 'Kunci otomatis setelah tidak aktif (menit)' });
+    await idle.fill('0');
+    await page.locator('form[aria-labelledby="idle-title"]').getByRole('button', { name: 'Simpan' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Di luar rentang yang diizinkan' }).waitFor();
+    await idle.fill('15');
+    await page.locator('form[aria-labelledby="idle-title"]').getByRole('button', { name: 'Simpan' }).click();
+    await page.getByRole('status').filter({ hasText: 'Pengaturan tersimpan.' }).waitFor();
     await page.context().close();
   });
 

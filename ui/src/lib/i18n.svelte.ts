@@ -48,6 +48,8 @@ const id = {
   'field.phone': 'Telepon',
   'field.email': 'E-mail',
   'field.website': 'Situs web',
+  'settings.idle': 'Kunci otomatis setelah tidak aktif (menit)',
+  'settings.saved': 'Pengaturan tersimpan.',
   'sig.title': 'Penanda tangan',
   'sig.add': 'Tambah penanda tangan',
   'sig.name': 'Nama lengkap',
@@ -237,6 +239,8 @@ const en: Record<Key, string> = {
   'field.phone': 'Phone',
   'field.email': 'E-mail',
   'field.website': 'Website',
+  'settings.idle': 'Lock after inactivity (minutes)',
+  'settings.saved': 'Setting saved.',
   'sig.title': 'Signatories',
   'sig.add': 'Add signatory',
   'sig.name': 'Full name',
@@ -420,6 +424,7 @@ const errorTexts: Record<Lang, Record<string, string>> = {
     sex_format: 'Jenis kelamin: L atau P.',
     already_dead: 'Penduduk ini sudah tercatat meninggal.',
     month_format: 'Bulan ditulis TTTT-BB.',
+    out_of_range: 'Di luar rentang yang diizinkan (1–240).',
     month_in_future: 'Bulan ini belum terjadi.',
   },
   en: {
@@ -459,6 +464,7 @@ const errorTexts: Record<Lang, Record<string, string>> = {
     sex_format: 'Sex: L or P.',
     already_dead: 'This resident is already recorded as deceased.',
     month_format: 'Months are written YYYY-MM.',
+    out_of_range: 'Outside the allowed range (1–240).',
     month_in_future: 'That month has not happened yet.',
   },
 };

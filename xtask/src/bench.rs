@@ -72,13 +72,15 @@ fn human(ns: f64) -> String {
 
 pub fn run(root: &Path) -> Result<bool> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    must(Command::new(cargo).current_dir(root).args([
-        "bench",
-        "-p",
-        "balai-app",
-        "--bench",
-        "foundation",
-    ]))?;
+    for bench in ["foundation", "register"] {
+        must(Command::new(&cargo).current_dir(root).args([
+            "bench",
+            "-p",
+            "balai-app",
+            "--bench",
+            bench,
+        ]))?;
+    }
     let mut md = String::new();
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(md, "Written by `cargo xtask bench` (criterion, release build). Re-run it after changing what these measure.\n");

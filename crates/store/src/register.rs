@@ -1,7 +1,7 @@
 //! The resident and family register: rows, search (FTS5 for names, B-tree ranges for NIK and
 //! No. KK prefixes), life events and likely duplicates.
 
-use crate::{Result, StoreError};
+use crate::Result;
 use balai_domain::nik::{Nik, NikWarning, NoKk, Sex};
 use balai_domain::resident::{EventKind, LifeStatus, Resident};
 use chrono::NaiveDate;
@@ -150,10 +150,12 @@ pub fn by_nik(conn: &Connection, nik: &str) -> Result<Vec<StoredResident>> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub fn family_by_no_kk(conn: &Connection, no_kk: &str) -> Result<Option<FamilyRow>> {
+fn family_where(conn: &Connection, condition: &str, key: SqlValue) -> Result<Option<FamilyRow>> {
     Ok(conn
-        .prepare_cached("SELECT id, no_kk, address, rt, rw, lingkungan FROM families WHERE no_kk = ?1 ORDER BY id LIMIT 1")?
-        .query_row([no_kk], |r| {
+        .prepare_cached(&format!(
+            "SELECT id, no_kk, address, rt, rw, lingkungan FROM families WHERE {condition} ORDER BY id LIMIT 1"
+        ))?
+        .query_row([key], |r| {
             Ok(FamilyRow {
                 id: r.get(0)?,
                 no_kk: r.get(1)?,
@@ -164,6 +166,15 @@ pub fn family_by_no_kk(conn: &Connection, no_kk: &str) -> Result<Option<FamilyRo
             })
         })
         .optional()?)
+}
+
+/// The family with this No. KK (the oldest, should two PCs have created it).
+pub fn family_by_no_kk(conn: &Connection, no_kk: &str) -> Result<Option<FamilyRow>> {
+    family_where(conn, "no_kk = ?1", SqlValue::Text(no_kk.into()))
+}
+
+pub fn family(conn: &Connection, id: Uuid) -> Result<Option<FamilyRow>> {
+    family_where(conn, "id = ?1", SqlValue::Blob(id.as_bytes().to_vec()))
 }
 
 pub fn insert_family(tx: &Transaction, f: &FamilyRow, at: &str) -> Result<()> {
@@ -577,16 +588,6 @@ pub fn duplicates(
         }
     }
     Ok(out)
-}
-
-pub fn count_active(conn: &Connection) -> Result<i64> {
-    Ok(conn
-        .query_row("SELECT count(*) FROM residents WHERE merged_into IS NULL", [], |r| r.get(0))?)
-}
-
-/// Turns a missing row into a `Corrupt` error for callers that know it must exist.
-pub fn expect_row<T>(v: Option<T>, what: &str) -> Result<T> {
-    v.ok_or_else(|| StoreError::Corrupt(format!("{what} disappeared during the transaction")))
 }
 
 /// Records that were merged into `id`.

@@ -1,7 +1,7 @@
 //! Reading and verifying the audit trail; writing to it is done by every other area through
 //! [`record`] and [`record_in`].
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::session::Actor;
 use crate::{App, Ctx};
 use balai_domain::audit::{AuditRecord, ChainBreak};
@@ -102,9 +102,4 @@ pub fn verify(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<VerifyReport, ApiE
             }
         }
     })
-}
-
-/// Used by the CLI to turn a failed verification into a non-zero exit.
-pub fn verification_failed(report: &VerifyReport) -> Option<ApiError> {
-    (!report.ok).then(|| ApiError::new(ErrorCode::Conflict, report.message.clone()))
 }

@@ -137,8 +137,9 @@ fn field_for(header: &str) -> Option<&'static str> {
         .map(|(f, _)| *f)
 }
 
-fn set(input: &mut ResidentInput, field: &str, v: String) {
-    let slot = match field {
+/// The text field of `input` that `field` names.
+fn slot<'a>(input: &'a mut ResidentInput, field: &str) -> Option<&'a mut String> {
+    Some(match field {
         "nik" => &mut input.nik,
         "no_kk" => &mut input.no_kk,
         "full_name" => &mut input.full_name,
@@ -166,9 +167,8 @@ fn set(input: &mut ResidentInput, field: &str, v: String) {
         "marriage_date" => &mut input.marriage_date,
         "divorce_cert_no" => &mut input.divorce_cert_no,
         "divorce_date" => &mut input.divorce_date,
-        _ => return,
-    };
-    *slot = v;
+        _ => return None,
+    })
 }
 
 fn file_error(code: &str, message: impl Into<String>) -> ApiError {
@@ -385,7 +385,9 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
                 let mut input = ResidentInput::default();
                 for (i, v) in cells.into_iter().enumerate() {
                     if let Some(Some(f)) = mapping.get(i) {
-                        set(&mut input, f, v.trim().to_string());
+                        if let Some(slot) = slot(&mut input, f) {
+                            *slot = v.trim().to_string();
+                        }
                     }
                 }
                 if input.nik_override_reason.is_empty() {
@@ -527,6 +529,6 @@ fn summary(r: &ImportReport) -> String {
 }
 
 fn field_value(i: &ResidentInput, field: &str) -> String {
-    let v = serde_json::to_value(i).ok();
-    v.and_then(|v| v.get(field).and_then(|x| x.as_str()).map(str::to_string)).unwrap_or_default()
+    let mut copy = i.clone();
+    slot(&mut copy, field).map(|s| std::mem::take(s)).unwrap_or_default()
 }

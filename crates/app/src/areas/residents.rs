@@ -163,7 +163,7 @@ fn family_view(
         .filter(|m| m.data.shdk == SHDK_KEPALA && m.status == LifeStatus::Hidup)
         .count();
     let no_kk = first.no_kk.clone().unwrap_or_default();
-    let fam = register::family_by_no_kk(conn, &no_kk)?;
+    let fam = register::family(conn, family_id)?;
     Ok(Some(FamilyView {
         id: family_id.to_string(),
         no_kk,
@@ -272,13 +272,12 @@ pub(crate) struct Placement {
 }
 
 /// Checks the register-wide rules for `r` (edited record `id`, if any) and finds or plans its
-/// family. `in_batch` lists heads already placed by an import in progress (by family id).
+/// family. (Imports check the same rules against an in-memory index of the register.)
 pub(crate) fn place(
     app: &App,
     tx: &WriteTx,
     r: &Resident,
     id: Option<Uuid>,
-    new_families: &mut std::collections::HashMap<String, Uuid>,
 ) -> Result<Placement, FieldErrors> {
     let mut e = FieldErrors::default();
     let sql = |e: balai_store::StoreError| {
@@ -298,10 +297,8 @@ pub(crate) fn place(
             ),
         );
     }
-    let existing_family = match new_families.get(r.no_kk.as_str()) {
-        Some(fid) => Some(*fid),
-        None => register::family_by_no_kk(tx, r.no_kk.as_str()).map_err(sql)?.map(|f| f.id),
-    };
+    let existing_family =
+        register::family_by_no_kk(tx, r.no_kk.as_str()).map_err(sql)?.map(|f| f.id);
     let (family_id, new_family) = match existing_family {
         Some(fid) => (fid, None),
         None => {
@@ -404,7 +401,7 @@ pub fn add(app: &App, ctx: &Ctx, a: AddArgs) -> Result<ResidentView, ApiError> {
     let id = app.new_id();
     let at = app.now_text();
     app.write(actor, |tx| {
-        let p = place(app, tx, &r, None, &mut Default::default())?;
+        let p = place(app, tx, &r, None)?;
         store_resident(tx, &r, None, id, &p, &at)?;
         if let Some((kind, date)) = event {
             register::insert_event(tx, app.new_id(), id, kind, date, "", &actor.name, &at)?;
@@ -442,7 +439,7 @@ pub fn edit(app: &App, ctx: &Ctx, a: EditArgs) -> Result<ResidentView, ApiError>
                 "Data ini sudah digabung ke data lain; ubah data tujuannya.",
             ));
         }
-        let p = place(app, tx, &r, Some(id), &mut Default::default())?;
+        let p = place(app, tx, &r, Some(id))?;
         store_resident(tx, &r, Some(id), id, &p, &at)?;
         audit::record_in(
             tx,

@@ -9,6 +9,7 @@
 //! reaches here), no roles or sessions (balai-app), no clock (callers pass times in).
 
 pub mod audit;
+mod bulk;
 pub mod migrations;
 pub mod profile;
 pub mod register;
@@ -119,7 +120,7 @@ impl Store {
         {
             let mut st = sync::lock(&self.capture);
             st.ctx = ctx.clone();
-            st.capture = true;
+            st.capture = sync::Capture::On;
             st.fts_live = true;
         }
         let tx = conn
@@ -134,11 +135,30 @@ impl Store {
         Ok(out)
     }
 
-    /// Within a write: stop (or resume) keeping the name index row by row. Whoever stops it
-    /// must call [`register::rebuild_name_index`] before the transaction ends; the next write
-    /// turns it back on regardless.
-    pub fn set_name_index_live(&self, live: bool) {
-        sync::lock(&self.capture).fts_live = live;
+    /// Within a write: runs `f` as a bulk write, for an import of thousands of rows. Per-row
+    /// work is moved to set-based passes at the end: the register's secondary indexes are
+    /// dropped and rebuilt once from sorted data, the name index is rebuilt once, and inserts
+    /// into synced tables are captured for sync in one statement per table (updates are still
+    /// captured by their triggers as they happen). What is stored and captured is exactly what
+    /// row-by-row writes would have left; a test compares the two.
+    ///
+    /// `f` must not update a row it inserted itself (its insert is captured afterwards, with
+    /// the row's final values, after the update's change).
+    pub fn bulk<T, E>(
+        &self,
+        tx: &Transaction,
+        f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let marks = bulk::begin(tx, &self.capture).map_err(E::from)?;
+        let out = f(tx);
+        // Restore per-row behaviour even when `f` failed (the caller then rolls back).
+        let finished = bulk::finish(tx, &self.capture, marks);
+        let out = out?;
+        finished.map_err(E::from)?;
+        Ok(out)
     }
 
     /// Runs `f` on the reader connection.

@@ -9,8 +9,11 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// The scripts, in order. The schema version after running the first `n` is `n`.
-pub const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_foundation.sql"), include_str!("migrations/002_register.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_foundation.sql"),
+    include_str!("migrations/002_register.sql"),
+    include_str!("migrations/003_outbox_insert_by_reference.sql"),
+];
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -47,6 +50,9 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         let dest = backup_path(path, current);
         vacuum_into(conn, &dest).map_err(StoreError::Backup)?;
     }
+    // Migrations run without the capture triggers (they are generated for the latest schema
+    // and re-created after migrating), so a script may rebuild the tables they write to.
+    drop_capture_triggers(conn)?;
     apply(conn, current, LATEST)
 }
 
@@ -66,6 +72,17 @@ pub fn apply(conn: &Connection, from: i64, to: i64) -> Result<()> {
             let _ = conn.execute("ROLLBACK", []);
             return Err(StoreError::Migration { version, source });
         }
+    }
+    Ok(())
+}
+
+fn drop_capture_triggers(conn: &Connection) -> Result<()> {
+    let names = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '\\_capture\\_%' ESCAPE '\\'")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for name in names {
+        conn.execute(&format!("DROP TRIGGER \"{}\"", name.replace('"', "")), [])?;
     }
     Ok(())
 }

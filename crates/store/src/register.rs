@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, Transaction};
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -251,6 +252,30 @@ const DATA_COLUMNS: &str = "nik, nik_temporary, full_name, name_norm, sex, birth
     blood_type, citizenship, disability, mother_nik, mother_name, father_nik, father_name, address, \
     rt, rw, lingkungan, birth_cert_no, marriage_cert_no, marriage_date, divorce_cert_no";
 
+/// `INSERT INTO residents …` with every data column, then divorce_date, id, family_id, status,
+/// created_at, updated_at, as numbered parameters (built once: an import runs it per row).
+static INSERT_RESIDENT: LazyLock<String> = LazyLock::new(|| {
+    let n = DATA_COLUMNS.split(", ").count() + 6;
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO residents ({DATA_COLUMNS}, divorce_date, id, family_id, status, created_at, updated_at)
+         VALUES ({})",
+        placeholders.join(", ")
+    )
+});
+
+/// `UPDATE residents SET …` of every data column, divorce_date, family_id and updated_at,
+/// for the row whose id is the last parameter.
+static UPDATE_RESIDENT: LazyLock<String> = LazyLock::new(|| {
+    let sets: Vec<String> = DATA_COLUMNS
+        .split(", ")
+        .chain(["divorce_date", "family_id", "updated_at"])
+        .enumerate()
+        .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
+        .collect();
+    format!("UPDATE residents SET {} WHERE id = ?{}", sets.join(", "), sets.len() + 1)
+});
+
 pub fn insert_resident(
     tx: &Transaction,
     id: Uuid,
@@ -266,13 +291,7 @@ pub fn insert_resident(
     values.push(SqlValue::Text(status.as_str().into()));
     values.push(SqlValue::Text(at.into()));
     values.push(SqlValue::Text(at.into()));
-    let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
-    tx.prepare_cached(&format!(
-        "INSERT INTO residents ({DATA_COLUMNS}, divorce_date, id, family_id, status, created_at, updated_at)
-         VALUES ({})",
-        placeholders.join(", ")
-    ))?
-    .execute(params_from_iter(values.iter()))?;
+    tx.prepare_cached(&INSERT_RESIDENT)?.execute(params_from_iter(values.iter()))?;
     Ok(())
 }
 
@@ -289,15 +308,7 @@ pub fn update_resident(
     values.push(SqlValue::Blob(family_id.as_bytes().to_vec()));
     values.push(SqlValue::Text(at.into()));
     values.push(SqlValue::Blob(id.as_bytes().to_vec()));
-    let sets: Vec<String> = DATA_COLUMNS
-        .split(", ")
-        .chain(["divorce_date", "family_id", "updated_at"])
-        .enumerate()
-        .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
-        .collect();
-    let n = values.len();
-    tx.prepare_cached(&format!("UPDATE residents SET {} WHERE id = ?{n}", sets.join(", ")))?
-        .execute(params_from_iter(values.iter()))?;
+    tx.prepare_cached(&UPDATE_RESIDENT)?.execute(params_from_iter(values.iter()))?;
     Ok(())
 }
 
@@ -635,7 +646,7 @@ pub fn load_index(conn: &Connection) -> Result<RegisterIndex> {
 }
 
 /// Rebuilds the full-text name index from the residents table (after a bulk import).
-pub fn rebuild_name_index(tx: &Transaction) -> Result<()> {
+pub(crate) fn rebuild_name_index(tx: &Transaction) -> Result<()> {
     tx.execute("INSERT INTO residents_fts (residents_fts) VALUES ('rebuild')", [])?;
     Ok(())
 }
@@ -644,7 +655,7 @@ pub fn rebuild_name_index(tx: &Transaction) -> Result<()> {
 /// data afterwards is faster than 100,000 incremental inserts into it) and returns the SQL to
 /// recreate them exactly as they were. Inside the caller's transaction, so a failure or a dry
 /// run leaves them untouched.
-pub fn drop_secondary_indexes(tx: &Transaction) -> Result<Vec<String>> {
+pub(crate) fn drop_secondary_indexes(tx: &Transaction) -> Result<Vec<String>> {
     let mut stmt = tx.prepare(
         "SELECT name, sql FROM sqlite_schema
          WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('residents', 'families')
@@ -661,7 +672,7 @@ pub fn drop_secondary_indexes(tx: &Transaction) -> Result<Vec<String>> {
 }
 
 /// Recreates indexes dropped by [`drop_secondary_indexes`].
-pub fn recreate_indexes(tx: &Transaction, sqls: &[String]) -> Result<()> {
+pub(crate) fn recreate_indexes(tx: &Transaction, sqls: &[String]) -> Result<()> {
     for sql in sqls {
         tx.execute(sql, [])?;
     }

@@ -4,7 +4,9 @@
 //! field group or is listed as local-only (a test checks this against the live schema). The
 //! capture triggers are generated from it on every open, so a new column cannot be forgotten
 //! by some code path. The triggers call SQL functions registered on the writer connection:
-//! `balai_capture()` (off while applying pulled changes), `balai_hlc()`, `balai_change_id()`,
+//! `balai_capture()` (1 normally; 0 will mean applying pulled changes; 2 while a bulk write defers the capture of
+//! its inserts to one set-based statement per table, see [`Store::bulk`](crate::Store::bulk)),
+//! `balai_hlc()`, `balai_change_id()`,
 //! `balai_device()` and `balai_user()`, which read the [`WriteCtx`] of the current transaction.
 
 use balai_domain::hlc::Hlc;
@@ -93,10 +95,20 @@ pub struct WriteCtx {
     pub user_id: String,
 }
 
+/// What the capture triggers do in the current transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Capture {
+    /// Every insert and update is captured by its trigger as it happens.
+    On = 1,
+    /// Updates are captured by their triggers; inserts are captured together when the bulk
+    /// write ends ([`capture_inserts_sql`]).
+    InsertsDeferred = 2,
+}
+
 #[derive(Debug)]
 pub(crate) struct CaptureState {
     pub ctx: WriteCtx,
-    pub capture: bool,
+    pub capture: Capture,
     /// Off during a bulk import, which rebuilds the name index once at its end.
     pub fts_live: bool,
     pub hlc: Hlc,
@@ -124,7 +136,7 @@ pub(crate) fn lock(s: &Shared) -> std::sync::MutexGuard<'_, CaptureState> {
 pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared> {
     let state: Shared = Arc::new(Mutex::new(CaptureState {
         ctx: WriteCtx { now_ms: 0, user_id: String::new() },
-        capture: true,
+        capture: Capture::On,
         fts_live: true,
         hlc: Hlc::default(),
         device_id: String::new(),
@@ -172,6 +184,86 @@ fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
     format!("json_object({})", parts.join(", "))
 }
 
+/// The value of an inserted row (`new`): every field group.
+fn whole_row_value(t: &SyncedTable) -> String {
+    let groups: Vec<String> = t
+        .groups
+        .iter()
+        .map(|(group, cols)| format!("'{group}', {}", value_expr(t, cols, "new")))
+        .collect();
+    format!("json_object({})", groups.join(", "))
+}
+
+/// One captured change as it is pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub change_id: uuid::Uuid,
+    pub tbl: String,
+    pub row_id: uuid::Uuid,
+    pub field_group: String,
+    /// JSON object: the group's columns, or for `*` (an insert) every group of the row as it
+    /// is now.
+    pub value: String,
+    pub hlc: u64,
+    pub device_id: String,
+    pub user_id: String,
+}
+
+/// Captured changes after outbox seq `after`, oldest first, at most `limit`: what a push
+/// sends. An insert's value is read from its row here (the outbox keeps only a reference);
+/// a row that no longer exists is sent as `{}`.
+pub fn changes_after(conn: &Connection, after: i64, limit: u32) -> rusqlite::Result<Vec<Change>> {
+    let whole_rows: Vec<String> = SYNCED
+        .iter()
+        .map(|t| {
+            format!(
+                "WHEN '{tbl}' THEN (SELECT {value} FROM {tbl} AS new WHERE new.id = o.row_id)",
+                tbl = t.name,
+                value = whole_row_value(t)
+            )
+        })
+        .collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT o.seq, o.change_id, o.tbl, o.row_id, o.field_group,
+                coalesce(o.value, CASE o.tbl {} END, '{{}}'), o.hlc, o.device_id, o.user_id
+         FROM _sync_outbox o WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2",
+        whole_rows.join(" ")
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![after, limit], |r| {
+        Ok(Change {
+            seq: r.get(0)?,
+            change_id: r.get(1)?,
+            tbl: r.get(2)?,
+            row_id: r.get(3)?,
+            field_group: r.get(4)?,
+            value: r.get(5)?,
+            hlc: r.get::<_, i64>(6)? as u64,
+            device_id: r.get(7)?,
+            user_id: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// For a bulk write: the statement that captures, in one pass, every row of `t` with a rowid
+/// above `?1` exactly as its insert trigger would have (one `*` change per row, in rowid order).
+/// The clocks follow with [`CLOCKS_FROM_OUTBOX_SQL`].
+pub(crate) fn capture_inserts_sql(t: &SyncedTable) -> String {
+    format!(
+        "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
+         SELECT balai_change_id(), '{tbl}', id, '*', NULL, balai_hlc(), balai_device(), balai_user()
+         FROM {tbl} WHERE rowid > ?1 ORDER BY rowid",
+        tbl = t.name,
+    )
+}
+
+/// For a bulk write: the clocks of the changes captured after outbox seq `?1`.
+pub(crate) const CLOCKS_FROM_OUTBOX_SQL: &str =
+    "INSERT INTO _sync_clock (tbl, row_id, field_group, hlc, device_id)
+     SELECT tbl, row_id, field_group, hlc, device_id FROM _sync_outbox WHERE seq > ?1 ORDER BY seq
+     ON CONFLICT (tbl, row_id, field_group) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id";
+
 /// The statements a capture trigger runs: one outbox row and its clock.
 fn capture_body(tbl: &str, group: &str, value: &str) -> String {
     format!(
@@ -192,19 +284,14 @@ fn capture_body(tbl: &str, group: &str, value: &str) -> String {
 pub fn trigger_sql() -> String {
     let mut sql = String::new();
     for t in SYNCED {
-        let all_groups: Vec<String> = t
-            .groups
-            .iter()
-            .map(|(group, cols)| format!("'{group}', {}", value_expr(t, cols, "new")))
-            .collect();
         sql.push_str(&format!(
             "DROP TRIGGER IF EXISTS _capture_{tbl}_insert;
-CREATE TRIGGER _capture_{tbl}_insert AFTER INSERT ON {tbl} WHEN balai_capture() BEGIN
+CREATE TRIGGER _capture_{tbl}_insert AFTER INSERT ON {tbl} WHEN balai_capture() = 1 BEGIN
     {body}
 END;
 ",
             tbl = t.name,
-            body = capture_body(t.name, "*", &format!("json_object({})", all_groups.join(", ")))
+            body = capture_body(t.name, "*", "NULL")
         ));
         for (group, cols) in t.groups {
             let changed: Vec<String> =
@@ -212,7 +299,7 @@ END;
             sql.push_str(&format!(
                 "DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_update;
 CREATE TRIGGER _capture_{tbl}_{group}_update AFTER UPDATE OF {cols} ON {tbl}
-WHEN balai_capture() AND ({changed}) BEGIN
+WHEN balai_capture() > 0 AND ({changed}) BEGIN
     {body}
 END;
 ",

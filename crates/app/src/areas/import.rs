@@ -111,7 +111,8 @@ const HEADERS: &[(&str, &[&str])] = &[
 /// changes only through a recorded life event).
 const IGNORED_HEADERS: &[&str] = &["status"];
 
-/// Above this many lines the name index is rebuilt once instead of kept row by row.
+/// Above this many lines a file is written as a bulk write (indexes and sync capture done once,
+/// set-based, at the end).
 const BULK_ROWS: usize = 2_000;
 
 const REQUIRED: &[&str] = &[
@@ -357,12 +358,9 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             let mut first_line_of_nik: HashMap<String, u64> = HashMap::new();
             let mut head_line_of_kk: HashMap<String, u64> = HashMap::new();
             let mut index = register::load_index(tx)?;
-            // Keeping the name index row by row costs a flush per statement; for a big file,
-            // rebuild it once at the end instead.
-            app.store.set_name_index_live(!bulk);
-            // Lookups during the import use the in-memory index above, so the register's
-            // secondary indexes can be rebuilt once at the end instead of row by row.
-            let dropped = if bulk { register::drop_secondary_indexes(tx)? } else { Vec::new() };
+            // Lookups during the import use the in-memory index above, never the register's
+            // secondary indexes, so a big file can be written as a bulk write.
+            let mut write_rows = |tx: &balai_store::WriteTx| -> Result<(), ApiError> {
             for row in std::mem::take(&mut table.rows) {
                 let (line, cells) = match row {
                     Row::Cells(line, cells) => (line, cells),
@@ -497,13 +495,15 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
                     report.imported += 1;
                 }
             }
+            Ok(())
+            };
+            if bulk {
+                app.store.bulk(tx, write_rows)?;
+            } else {
+                write_rows(tx)?;
+            }
             if report.rows == 0 {
                 return Err(file_error("file_empty", "Berkas hanya berisi baris judul, tanpa data penduduk."));
-            }
-            if bulk {
-                register::recreate_indexes(tx, &dropped)?;
-                register::rebuild_name_index(tx)?;
-                app.store.set_name_index_live(true);
             }
             if !a.dry_run {
                 audit::record_in(tx, app, actor, "residents.import", "register", "", &summary(&report))?;

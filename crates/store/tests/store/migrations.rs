@@ -117,3 +117,57 @@ fn a_failed_write_leaves_nothing_behind() {
         .unwrap();
     assert_eq!(v, 10, "the half-done write must be rolled back");
 }
+
+/// Schema 3 keeps an insert's change as a reference to its row: upgrading a schema-2 file keeps
+/// every captured change and its place in the queue, and new changes continue after them.
+#[test]
+fn upgrading_to_schema_3_keeps_the_outbox_queue() {
+    let (_dir, path) = temp_db();
+    {
+        let conn = Connection::open(&path).unwrap();
+        migrations::apply(&conn, 0, 2).unwrap();
+        for (seq, group, value) in
+            [(7, "*", r#"{"family":{"no_kk":"1"}}"#), (8, "family", r#"{"no_kk":"2"}"#)]
+        {
+            conn.execute(
+                "INSERT INTO _sync_outbox (seq, change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
+                 VALUES (?1, randomblob(16), 'families', x'01', ?2, ?3, ?1, 'd', 'u')",
+                rusqlite::params![seq, group, value],
+            )
+            .unwrap();
+        }
+    }
+    let store = open(&path);
+    let rows: Vec<(i64, String, Option<String>)> = store
+        .read(|c| {
+            let mut s =
+                c.prepare("SELECT seq, field_group, value FROM _sync_outbox ORDER BY seq")?;
+            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap();
+    assert_eq!(
+        rows,
+        [(7, "*".to_string(), None), (8, "family".to_string(), Some(r#"{"no_kk":"2"}"#.into()))]
+    );
+    // The next captured change is numbered after the old ones.
+    store
+        .write(&crate::ctx(), |tx| {
+            balai_store::register::insert_family(
+                tx,
+                &balai_store::register::FamilyRow {
+                    id: balai_store::Uuid::from_bytes([9; 16]),
+                    no_kk: "1872041203150007".into(),
+                    address: String::new(),
+                    rt: 1,
+                    rw: 1,
+                    lingkungan: String::new(),
+                },
+                "t",
+            )
+        })
+        .unwrap();
+    let max: i64 =
+        store.read(|c| c.query_row("SELECT max(seq) FROM _sync_outbox", [], |r| r.get(0))).unwrap();
+    assert_eq!(max, 9);
+}

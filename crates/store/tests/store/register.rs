@@ -74,15 +74,14 @@ fn every_synced_column_is_captured_or_local_only() {
     assert!(missing.is_empty(), "columns neither captured nor local-only: {missing:?}");
 }
 
+/// (table, field group, value) of every change a push would send, oldest first.
 fn outbox(store: &balai_store::Store) -> Vec<(String, String, String)> {
     store
-        .read(|c| {
-            let mut s =
-                c.prepare("SELECT tbl, field_group, value FROM _sync_outbox ORDER BY seq")?;
-            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })
+        .read(|c| balai_store::sync::changes_after(c, 0, 1_000_000))
         .unwrap()
+        .into_iter()
+        .map(|c| (c.tbl, c.field_group, c.value))
+        .collect()
 }
 
 #[test]
@@ -193,4 +192,90 @@ fn likely_duplicates_are_found_by_name_and_birth_or_by_birth_place_and_mother() 
     // Merging 2 into 1 removes it from duplicates and from search.
     store.write(&ctx(), |tx| register::set_merged_into(tx, id(2), id(1), "t")).unwrap();
     assert_eq!(store.read(|conn| register::duplicates(conn, None)).unwrap().len(), 1);
+}
+
+/// Writes one family with `n` members (ids 1..=n), row by row or as a bulk write, plus a
+/// status change of a resident that existed before.
+fn write_people(store: &balai_store::Store, bulk: bool) {
+    seed(store, &[(100, input("1872045508900100", "Sri Lestari", "P", "15-08-1990"))]);
+    let people: Vec<(u8, ResidentInput)> = (1..=40u8)
+        .map(|n| {
+            let nik = format!("18720401018000{n:02}");
+            (n, input(&nik, &format!("Warga Nomor {n}"), "L", "01-01-1980"))
+        })
+        .collect();
+    let fam = id(201);
+    let body = |tx: &balai_store::WriteTx| -> Result<(), StoreError> {
+        register::insert_family(
+            tx,
+            &FamilyRow {
+                id: fam,
+                no_kk: "1872041203150099".into(),
+                address: "Jl. Mawar".into(),
+                rt: 1,
+                rw: 1,
+                lingkungan: String::new(),
+            },
+            "2026-07-01T00:00:00Z",
+        )?;
+        for (n, p) in &people {
+            let r = p.validate(today()).unwrap();
+            register::insert_resident(tx, id(*n), fam, &r, LifeStatus::Hidup, "t")?;
+        }
+        register::set_status(tx, id(100), LifeStatus::Pindah, "t")
+    };
+    store.write(&ctx(), |tx| if bulk { store.bulk(tx, body) } else { body(tx) }).unwrap();
+}
+
+/// Invariant: a bulk write leaves exactly what row-by-row writes leave — the same rows, the
+/// same indexes, the same name search, and the same captured changes and clocks.
+#[test]
+fn a_bulk_write_stores_and_captures_what_row_by_row_writes_do() {
+    let snapshot = |bulk: bool| {
+        let (_dir, path) = temp_db();
+        let store = open(&path);
+        write_people(&store, bulk);
+        store
+            .read(|c| {
+                let schema = balai_store::migrations::schema_dump(c).unwrap();
+                let list = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                    let mut s = c.prepare(sql)?;
+                    let rows = s.query_map([], |r| r.get::<_, String>(0))?;
+                    rows.collect()
+                };
+                let residents = list(
+                    "SELECT hex(id) || nik || full_name || status || hex(family_id) FROM residents ORDER BY id",
+                )?;
+                let outbox = list(
+                    "SELECT tbl || ' ' || hex(row_id) || ' ' || field_group || ' ' || coalesce(value, '-') || ' ' || user_id
+                     FROM _sync_outbox ORDER BY tbl, row_id, field_group",
+                )?;
+                let clocks = list(
+                    "SELECT c.tbl || hex(c.row_id) || c.field_group || (c.hlc = o.hlc)
+                     FROM _sync_clock c JOIN _sync_outbox o USING (tbl, row_id, field_group)
+                     ORDER BY 1",
+                )?;
+                let found = list(
+                    "SELECT hex(r.id) FROM residents_fts f JOIN residents r ON r.rowid = f.rowid
+                     WHERE residents_fts MATCH 'nomor* AND 1*' ORDER BY r.id",
+                )?;
+                let integrity = list("PRAGMA integrity_check")?;
+                Ok::<_, rusqlite::Error>((schema, residents, outbox, clocks, found, integrity))
+            })
+            .unwrap()
+    };
+    let by_row = snapshot(false);
+    let bulk = snapshot(true);
+    assert_eq!(by_row.5, ["ok"]);
+    assert_eq!(bulk.5, ["ok"]);
+    assert_eq!(bulk.0, by_row.0, "the same schema and indexes");
+    assert_eq!(bulk.1, by_row.1, "the same rows");
+    assert_eq!(bulk.1.len(), 41);
+    assert_eq!(bulk.2, by_row.2, "the same captured changes");
+    // 2 families + 41 residents inserted, and one status change.
+    assert_eq!(bulk.2.len(), 44);
+    assert_eq!(bulk.3, by_row.3, "every change has its clock");
+    assert_eq!(bulk.3.len(), 44);
+    assert_eq!(bulk.4, by_row.4, "the same name search");
+    assert_eq!(bulk.4.len(), 11, "Warga Nomor 1, 10–19");
 }

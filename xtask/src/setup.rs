@@ -21,7 +21,8 @@ const BUILD_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
 ];
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools.
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "poppler-utils"];
+const TEST_PACKAGES: &[&str] =
+    &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "poppler-utils", "zbar-tools"];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")

@@ -15,7 +15,8 @@ use std::process::Command;
 const LAYERS: &[(&str, &[&str])] = &[
     ("balai-domain", &[]),
     ("balai-store", &["balai-domain"]),
-    ("balai-app", &["balai-domain", "balai-store"]),
+    ("balai-letters", &["balai-domain"]),
+    ("balai-app", &["balai-domain", "balai-store", "balai-letters"]),
     ("balai-cli", &["balai-app"]),
     ("balai-desktop", &["balai-app"]),
     ("balai-testkit", &["balai-app"]),

@@ -2,7 +2,9 @@
 //!
 //! What it does: value types with their checks (Kemendagri region codes, NIP, NIK, No. KK,
 //! office profile, signatories, residents), the Dukcapil code lists, the roles of the office,
-//! and the hash rule of the audit chain.
+//! the hash rule of the audit chain, letter-number patterns and the signed letter payload
+//! carried by the QR code (here, not in balai-letters, so the city server verifies with the
+//! same code).
 //!
 //! What it does not do: no IO, no clock, no SQL, no randomness. Every time or id a rule needs
 //! is passed in, so every function here is deterministic and testable on its own.
@@ -11,6 +13,8 @@ pub mod audit;
 pub mod codes;
 pub mod field;
 pub mod hlc;
+pub mod letter_number;
+pub mod letter_payload;
 pub mod nik;
 pub mod office;
 pub mod resident;

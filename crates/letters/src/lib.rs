@@ -1,0 +1,28 @@
+//! balai-letters: letter types as data → laid-out pages → PDF bytes, with the QR code.
+//!
+//! What it does: loads and checks the templates of `assets/letters` ([`template`]), validates a
+//! letter's extra fields and fills its placeholders ([`content`]), lays the letter out on F4 or
+//! A4 paper ([`layout`], pure), and renders it to a deterministic PDF with embedded subset fonts
+//! and the signed payload as a QR code ([`pdf`]). It is the only user of printpdf.
+//!
+//! What it does not do: no storage, numbering or workflow (balai-app and balai-store), no
+//! signing (the payload is made and checked in `balai_domain::letter_payload`, so the city
+//! server verifies with the same code), no reading of PDFs or images.
+
+pub mod content;
+pub mod layout;
+pub mod pdf;
+pub mod template;
+
+pub use content::{LetterContent, Office, Paper, Person, Signer};
+pub use template::{load_shipped, Template};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LetterError {
+    #[error("the letter fonts could not be read")]
+    Font,
+    #[error("QR code: {0}")]
+    Qr(String),
+    #[error("PDF: {0}")]
+    Pdf(String),
+}

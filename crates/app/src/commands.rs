@@ -4,7 +4,8 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, demo, import, info, profile, reports, residents, settings, signatories, users,
+    audit, auth, demo, import, info, letters, profile, reports, residents, settings, signatories,
+    users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
@@ -82,6 +83,10 @@ const OVERSIGHT: Access = Access::Roles(&[Admin, Lurah]);
 const REGISTRAR: Access = Access::Roles(&[Admin, Sekretaris, Petugas]);
 /// Merging records removes one from view: a supervisor's decision.
 const SUPERVISOR: Access = Access::Roles(&[Admin, Sekretaris, Lurah]);
+/// The letter desk: whoever serves residents records and moves requests.
+const LETTER_DESK: Access = Access::Roles(&[Sekretaris, Petugas, Lurah]);
+/// Who signs letters (the lurah, or the sekretaris a.n. the lurah) and voids them.
+const SIGNER: Access = Access::Roles(&[Lurah, Sekretaris]);
 
 /// Every command, in one place. Documented in docs/commands.md.
 pub static COMMANDS: &[Command] = &[
@@ -121,6 +126,22 @@ pub static COMMANDS: &[Command] = &[
     command!("reports.monthly_xlsx", Access::AnyUser, false, reports::monthly_xlsx),
     command!("reports.demographics", Access::AnyUser, false, reports::demographics),
     command!("families.show", Access::AnyUser, false, residents::family),
+    command!("letters.types", Access::AnyUser, false, letters::types),
+    command!("letters.settings", Access::AnyUser, false, letters::settings),
+    command!("letters.set_settings", ADMIN, true, letters::set_settings),
+    command!("letters.list", Access::AnyUser, false, letters::list),
+    command!("letters.show", Access::AnyUser, false, letters::show),
+    command!("letters.request", LETTER_DESK, true, letters::request),
+    command!("letters.mark_verified", LETTER_DESK, true, letters::mark_verified),
+    command!("letters.reject", LETTER_DESK, true, letters::reject),
+    command!("letters.approve", SIGNER, true, letters::approve),
+    command!("letters.issue", SIGNER, true, letters::issue),
+    command!("letters.collect", LETTER_DESK, true, letters::collect),
+    command!("letters.void", SIGNER, true, letters::void),
+    command!("letters.pdf", Access::AnyUser, true, letters::pdf),
+    command!("letters.verify", Access::AnyUser, false, letters::verify),
+    command!("letters.keys", Access::AnyUser, false, letters::keys),
+    command!("letters.register", Access::AnyUser, false, letters::register_of),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];
 

@@ -19,6 +19,10 @@ pub struct Cli {
     /// Print one JSON document on stdout (errors as JSON on stderr).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Act as this Balai user (password from $BALAI_PASSWORD) instead of as the operator:
+    /// needed for what only a role may do, e.g. signing letters as the lurah.
+    #[arg(long, global = true, env = "BALAI_USER")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +49,9 @@ pub enum Command {
     /// Reports from the register.
     #[command(subcommand)]
     Reports(ReportsCmd),
+    /// Letters: request, sign and issue, verify, the outgoing register.
+    #[command(subcommand)]
+    Letters(LettersCmd),
     /// Family cards (KK).
     #[command(subcommand)]
     Families(FamiliesCmd),
@@ -284,6 +291,130 @@ pub enum ReportsCmd {
     Demographics,
 }
 
+/// Who and what a letter names.
+#[derive(Debug, Args)]
+pub struct LetterInput {
+    /// The letter type's code (see `balai letters types`).
+    #[arg(long = "type")]
+    pub letter_type: String,
+    /// The letter's subject (its first person), by NIK.
+    #[arg(long)]
+    pub nik: Option<String>,
+    /// Another person, `role=NIK` (repeat; a `many` role may repeat).
+    #[arg(long = "person", value_name = "ROLE=NIK")]
+    pub people: Vec<String>,
+    /// An extra field, `key=value` (repeat).
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+}
+
+impl LetterInput {
+    fn json(&self) -> anyhow::Result<Value> {
+        let mut people: Map<String, Value> = Map::new();
+        for p in &self.people {
+            let (role, nik) =
+                p.split_once('=').with_context(|| format!("--person {p}: use ROLE=NIK"))?;
+            let list = people.entry(role.trim().to_string()).or_insert_with(|| json!([]));
+            if let Value::Array(a) = list {
+                a.push(json!(nik.trim()));
+            }
+        }
+        let mut fields = Map::new();
+        for f in &self.fields {
+            let (k, v) =
+                f.split_once('=').with_context(|| format!("--field {f}: use KEY=VALUE"))?;
+            fields.insert(k.trim().to_string(), json!(v));
+        }
+        Ok(
+            json!({"letter_type": self.letter_type, "nik": self.nik, "people": people, "fields": fields}),
+        )
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LettersCmd {
+    /// The letter types this build ships, with the people and fields each needs.
+    Types,
+    /// Letters, newest first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+    },
+    Show {
+        id: String,
+    },
+    /// Record a request (status diminta).
+    Request(LetterInput),
+    /// Mark a request verified (requirements checked).
+    Verified {
+        id: String,
+    },
+    /// Sign and issue a request (lurah or sekretaris).
+    Approve {
+        id: String,
+        /// Write the PDF here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Void a letter (its number is never reused).
+    Void {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The resident collected the letter.
+    Collect {
+        id: String,
+    },
+    /// Counter fast path for a signer: request, sign and issue at once.
+    Issue {
+        #[command(flatten)]
+        input: LetterInput,
+        /// f4 or a4 (default: the office setting).
+        #[arg(long)]
+        paper: Option<String>,
+        /// Write the PDF here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write an issued letter's PDF.
+    Pdf {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a letter's QR text: valid, invalid (which check failed) or voided.
+    Verify {
+        #[arg(long)]
+        payload: String,
+    },
+    /// The outgoing register (buku agenda surat keluar).
+    Register {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        month: Option<u32>,
+    },
+    /// The office's public signing keys (for the city).
+    Keys,
+}
+
+impl LettersCmd {
+    /// Where the PDF of the answer goes, for the commands that make one.
+    pub fn pdf_out(&self) -> Option<&PathBuf> {
+        match self {
+            LettersCmd::Approve { out, .. } | LettersCmd::Issue { out, .. } => out.as_ref(),
+            LettersCmd::Pdf { out, .. } => Some(out),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum FamiliesCmd {
     /// A family card with its members.
@@ -387,6 +518,7 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         Command::Families(FamiliesCmd::Show { no_kk }) => {
             ("families.show", json!({"no_kk": no_kk}))
         }
+        Command::Letters(l) => letters_dispatch(l)?,
         Command::Demo(DemoCmd::Seed { residents, seed }) => {
             ("demo.seed", json!({"residents": residents, "seed": seed}))
         }
@@ -435,5 +567,34 @@ fn residents(c: &ResidentsCmd) -> anyhow::Result<(&'static str, Value)> {
         ResidentsCmd::Merge { keep, drop } => {
             ("residents.merge", json!({"keep": keep, "drop": drop}))
         }
+    })
+}
+
+fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
+    Ok(match c {
+        LettersCmd::Types => ("letters.types", json!({})),
+        LettersCmd::List { status } => ("letters.list", json!({"status": status})),
+        LettersCmd::Show { id } => ("letters.show", json!({"id": id})),
+        LettersCmd::Request(input) => ("letters.request", input.json()?),
+        LettersCmd::Verified { id } => ("letters.mark_verified", json!({"id": id})),
+        LettersCmd::Approve { id, .. } => ("letters.approve", json!({"id": id})),
+        LettersCmd::Reject { id, reason } => {
+            ("letters.reject", json!({"id": id, "reason": reason}))
+        }
+        LettersCmd::Void { id, reason } => ("letters.void", json!({"id": id, "reason": reason})),
+        LettersCmd::Collect { id } => ("letters.collect", json!({"id": id})),
+        LettersCmd::Issue { input, paper, .. } => {
+            let mut v = input.json()?;
+            if let Some(p) = paper {
+                v["paper"] = json!(p.to_lowercase());
+            }
+            ("letters.issue", v)
+        }
+        LettersCmd::Pdf { id, .. } => ("letters.pdf", json!({"id": id})),
+        LettersCmd::Verify { payload } => ("letters.verify", json!({"payload": payload})),
+        LettersCmd::Register { year, month } => {
+            ("letters.register", json!({"year": year, "month": month}))
+        }
+        LettersCmd::Keys => ("letters.keys", json!({})),
     })
 }

@@ -43,7 +43,21 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     let os_user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
-    let caller = Caller::Operator(os_user);
+    let caller = match &cli.user {
+        None => Caller::Operator(os_user),
+        Some(user) => {
+            let password = std::env::var("BALAI_PASSWORD")
+                .context("--user needs the password in $BALAI_PASSWORD")?;
+            let login = balai_app::dispatch(
+                &app,
+                &Caller::Session(None),
+                "auth.login",
+                serde_json::json!({"username": user, "password": password}),
+            )
+            .map_err(output::ApiFailure)?;
+            Caller::Session(login["token"].as_str().map(str::to_string))
+        }
+    };
     let call = |name: &str, params| {
         balai_app::dispatch(&app, &caller, name, params).map_err(output::ApiFailure)
     };
@@ -68,8 +82,28 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         }
         command => {
             let (name, params) = args::to_dispatch(command)?;
-            let out = call(name, params)?;
+            let mut out = call(name, params)?;
+            if let args::Command::Letters(l) = command {
+                if let Some(path) = l.pdf_out() {
+                    write_pdf(&mut out, path)?;
+                }
+            }
             output::print(cli.json, name, &out)
         }
     }
+}
+
+/// Writes the letter PDF of `out` to `path` and puts the path in its place in the answer.
+fn write_pdf(out: &mut serde_json::Value, path: &std::path::Path) -> anyhow::Result<()> {
+    use base64::Engine;
+    let b64 = out["pdf_base64"].as_str().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .context("the answer holds no readable PDF")?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(m) = out.as_object_mut() {
+        m.remove("pdf_base64");
+        m.insert("pdf".into(), serde_json::json!(path.display().to_string()));
+    }
+    Ok(())
 }

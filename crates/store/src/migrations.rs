@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_foundation.sql"),
     include_str!("migrations/002_register.sql"),
     include_str!("migrations/003_outbox_insert_by_reference.sql"),
+    include_str!("migrations/004_letters.sql"),
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod demo;
 pub mod import;
 pub mod info;
+pub mod letters;
 pub mod profile;
 pub mod reports;
 pub mod residents;

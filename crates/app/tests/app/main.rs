@@ -3,6 +3,7 @@
 
 mod auth;
 mod import;
+mod letters;
 mod office;
 mod register;
 mod reports;

@@ -1,6 +1,7 @@
 //! The `balai` binary as scripts use it: real processes, real database files.
 
 mod commands;
+mod letters;
 mod register;
 mod serve;
 

@@ -1,0 +1,241 @@
+//! Letters through dispatch: the workflow and its roles, numbering (also under concurrent
+//! issuers), the PDF read back, and verification of the QR text.
+
+use crate::{audit_actions, check, login_demo};
+use balai_testkit::TestApp;
+use serde_json::{json, Value};
+use std::process::Command;
+
+/// A demo office with a small register; returns (app, NIKs of a living woman, a living man).
+fn office() -> (TestApp, Vec<String>) {
+    let t = TestApp::empty();
+    t.operator("demo.seed", json!({"residents": 40})).unwrap();
+    let tok = login_demo(&t, "petugas");
+    let hits = t.call(Some(&tok), "residents.search", json!({"q": "187", "limit": 40})).unwrap();
+    let niks: Vec<String> = hits["hits"]
+        .as_array()
+        .or(hits.as_array())
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] == "hidup")
+        .map(|h| h["nik"].as_str().unwrap().to_string())
+        .collect();
+    assert!(niks.len() >= 5, "{niks:?}");
+    (t, niks)
+}
+
+fn domisili(nik: &str) -> Value {
+    json!({"letter_type": "domisili", "people": {"pemohon": [nik]}, "fields": {"keperluan": "melamar pekerjaan"}})
+}
+
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").arg(&path).arg("-").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn pdf_of(v: &Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(v["pdf_base64"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn the_lurah_issues_at_the_counter_with_a_number_a_pdf_and_a_qr_that_verifies() {
+    let (t, niks) = office();
+    let out = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    let number = out["number"].as_str().unwrap();
+    // Demo settings: the default pattern, this year's first domisili letter, July.
+    assert!(number.starts_with("400.8.1/001/"), "{number}");
+    assert!(number.ends_with("/VII/2026"), "{number}");
+    let text = pdftotext(&pdf_of(&out));
+    assert!(text.contains("SURAT KETERANGAN DOMISILI"), "{text}");
+    assert!(text.contains(&format!("Nomor: {number}")));
+    assert!(text.contains(&niks[0]), "the letter names the applicant's NIK");
+    let qr = out["qr_payload"].as_str().unwrap();
+    assert!(!qr.contains(&niks[0]), "the QR never carries the full NIK");
+    assert!(qr.contains(&format!("{}********{}", &niks[0][..4], &niks[0][12..])));
+    let v = check(&t, Some("petugas"), "letters.verify", json!({"payload": qr}), "ok");
+    assert_eq!(v["verdict"], "sah", "{v}");
+    // One changed character: not valid.
+    let forged = qr.replacen("/001/", "/002/", 1);
+    let v = check(&t, Some("petugas"), "letters.verify", json!({"payload": forged}), "ok");
+    assert_eq!(v["verdict"], "tidak_sah");
+    assert_eq!(v["reason"], "bad_signature");
+    // The next letter of the same type takes the next number; the register lists both.
+    let second = check(&t, Some("lurah"), "letters.issue", domisili(&niks[1]), "ok");
+    assert!(second["number"].as_str().unwrap().starts_with("400.8.1/002/"));
+    let reg = check(&t, Some("petugas"), "letters.register", json!({"year": 2026}), "ok");
+    let numbers: Vec<&str> =
+        reg.as_array().unwrap().iter().map(|l| l["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, [number, second["number"].as_str().unwrap()]);
+    assert!(reg[0]["subject_nik_masked"].as_str().unwrap().contains("********"));
+    assert!(audit_actions(&t).iter().filter(|a| *a == "letters.issue").count() == 2);
+}
+
+#[test]
+fn the_workflow_moves_by_role_and_records_who_and_when() {
+    let (t, niks) = office();
+    let req = check(&t, Some("petugas"), "letters.request", domisili(&niks[0]), "ok");
+    let id = req["id"].as_str().unwrap();
+    assert_eq!(req["status"], "diminta");
+    // A clerk may not sign, nor void.
+    check(&t, Some("petugas"), "letters.approve", json!({"id": id}), "err forbidden");
+    check(&t, Some("petugas"), "letters.void", json!({"id": id, "reason": "x"}), "err forbidden");
+    check(&t, Some("petugas"), "letters.mark_verified", json!({"id": id}), "ok");
+    // The sekretaris signs on behalf of the lurah.
+    let issued = check(&t, Some("sekel"), "letters.approve", json!({"id": id}), "ok");
+    let text = pdftotext(&pdf_of(&issued));
+    assert!(text.contains("a.n. Lurah"), "{text}");
+    check(&t, Some("sekel"), "letters.approve", json!({"id": id}), "err conflict");
+    let collected = check(&t, Some("petugas"), "letters.collect", json!({"id": id}), "ok");
+    let history: Vec<&str> = collected["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["diminta", "diverifikasi", "terbit", "diambil"]);
+    assert_eq!(collected["history"][2]["actor"], "sekel");
+    // A correction voids the letter (with a reason) and issues a new one that refers to it.
+    check(
+        &t,
+        Some("lurah"),
+        "letters.void",
+        json!({"id": id, "reason": ""}),
+        "err invalid_input [reason:required]",
+    );
+    check(
+        &t,
+        Some("lurah"),
+        "letters.void",
+        json!({"id": id, "reason": "salah tulis alamat"}),
+        "ok",
+    );
+    let qr = issued["qr_payload"].as_str().unwrap();
+    let v = check(&t, Some("petugas"), "letters.verify", json!({"payload": qr}), "ok");
+    assert_eq!(v["verdict"], "dibatalkan");
+    let mut again = domisili(&niks[0]);
+    again["replaces"] = json!(id);
+    let new = check(&t, Some("lurah"), "letters.issue", again, "ok");
+    assert_ne!(new["number"], issued["number"], "a voided number is never reused");
+    assert_eq!(new["letter"]["replaces"], id);
+    // Rejection needs a reason.
+    let req2 = check(&t, Some("petugas"), "letters.request", domisili(&niks[1]), "ok");
+    check(
+        &t,
+        Some("petugas"),
+        "letters.reject",
+        json!({"id": req2["id"], "reason": ""}),
+        "err invalid_input [reason:required]",
+    );
+    check(
+        &t,
+        Some("petugas"),
+        "letters.reject",
+        json!({"id": req2["id"], "reason": "pengantar RT belum ada"}),
+        "ok",
+    );
+}
+
+#[test]
+fn a_request_that_breaks_the_template_rules_is_refused_naming_each_problem() {
+    let (t, niks) = office();
+    check(
+        &t,
+        Some("petugas"),
+        "letters.request",
+        json!({"letter_type": "domisili", "people": {}, "fields": {}}),
+        "err invalid_input [people.pemohon:required, fields.keperluan:required]",
+    );
+    check(
+        &t,
+        Some("petugas"),
+        "letters.request",
+        json!({"letter_type": "surat_sakti", "people": {}, "fields": {}}),
+        "err invalid_input [letter_type:unknown_type]",
+    );
+    check(
+        &t,
+        Some("petugas"),
+        "letters.request",
+        json!({"letter_type": "domisili", "people": {"pemohon": ["1872000000000000"]}, "fields": {"keperluan": "x", "warna": "biru"}}),
+        "err invalid_input [people.pemohon:not_found, fields.warna:unknown_field]",
+    );
+    // Ahli waris needs a deceased pewaris: a living one is refused.
+    check(
+        &t,
+        Some("petugas"),
+        "letters.request",
+        json!({"letter_type": "ahli_waris", "people": {"pewaris": [niks[0]], "ahli_waris": [niks[1], niks[2]], "saksi1": [niks[3]], "saksi2": [niks[4]]}, "fields": {"tanggal_meninggal": "01-06-2026"}}),
+        "err invalid_input [people.pewaris:status]",
+    );
+}
+
+#[test]
+fn issuing_a_death_certificate_records_the_death_in_the_register() {
+    let (t, niks) = office();
+    let args = json!({
+        "letter_type": "kematian",
+        "people": {"almarhum": [niks[0]], "pelapor": [niks[1]], "saksi1": [niks[2]], "saksi2": [niks[3]]},
+        "fields": {"tanggal_meninggal": "28-06-2026", "tempat_meninggal": "Rumah", "sebab": "sakit biasa/tua", "hubungan_pelapor": "Anak"}
+    });
+    let out = check(&t, Some("lurah"), "letters.issue", args, "ok");
+    assert!(out["number"].as_str().unwrap().starts_with("400.8.2/001/"));
+    let r = check(&t, Some("petugas"), "residents.show", json!({"key": niks[0]}), "ok");
+    assert_eq!(r["status"], "mati", "{r}");
+}
+
+#[test]
+fn concurrent_issuers_never_get_the_same_number() {
+    let (t, niks) = office();
+    let lurah = login_demo(&t, "lurah");
+    let sekel = login_demo(&t, "sekel");
+    let numbers = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for (k, tok) in [&lurah, &sekel, &lurah, &sekel].into_iter().enumerate() {
+            let (t, niks, numbers) = (&t, &niks, &numbers);
+            s.spawn(move || {
+                for i in 0..10 {
+                    let nik = &niks[(k + i) % niks.len()];
+                    let out = t.call(Some(tok), "letters.issue", domisili(nik)).unwrap();
+                    numbers.lock().unwrap().push(out["number"].as_str().unwrap().to_string());
+                }
+            });
+        }
+    });
+    let mut all = numbers.into_inner().unwrap();
+    assert_eq!(all.len(), 40);
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 40, "every number distinct");
+    let serials: std::collections::BTreeSet<u32> =
+        all.iter().map(|n| n.split('/').nth(1).unwrap().parse().unwrap()).collect();
+    assert_eq!(serials, (1..=40).collect(), "no gaps, no repeats");
+}
+
+#[test]
+fn the_numbering_pattern_is_the_offices_and_bad_patterns_are_refused() {
+    let (t, niks) = office();
+    check(
+        &t,
+        Some("admin"),
+        "letters.set_settings",
+        json!({"number_pattern": "[kode]/[tahun]", "series": "single", "unit_code": "KEL-YSR", "paper": "a4"}),
+        "err invalid_input [number_pattern:pattern]",
+    );
+    check(
+        &t,
+        Some("admin"),
+        "letters.set_settings",
+        json!({"number_pattern": "[nomor:4]/[unit]/[bulan]/[tahun]", "series": "single", "unit_code": "KEL-YSR", "paper": "a4"}),
+        "ok",
+    );
+    let a = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    assert_eq!(a["number"], "0001/KEL-YSR/07/2026");
+    let sktm = json!({"letter_type": "sktm", "people": {"pemohon": [niks[1]]}, "fields": {"keperluan": "berobat"}});
+    let b = check(&t, Some("lurah"), "letters.issue", sktm, "ok");
+    assert_eq!(b["number"], "0002/KEL-YSR/07/2026", "one series for every type");
+}

@@ -72,7 +72,7 @@ fn human(ns: f64) -> String {
 
 pub fn run(root: &Path) -> Result<bool> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for bench in ["foundation", "register"] {
+    for bench in ["foundation", "register", "letters"] {
         must(Command::new(&cargo).current_dir(root).args([
             "bench",
             "-p",
@@ -130,6 +130,26 @@ pub fn run(root: &Path) -> Result<bool> {
             md,
             "\nThe import is one transaction: each row is validated and written with its family, then, as a bulk write, the five secondary indexes and the FTS5 name index are built once and every inserted row is captured for sync in one set-based statement; then it commits with synchronous=FULL. Profiled on this machine (perf, 2026-11-23): validating and writing the rows ~2.5 s, indexes ~0.9 s, the name index ~1.5 s, sync capture ~0.6 s, commit ~0.9 s. Why the 3 s target is missed and what is left to try: docs/adr/0005-bulk-writes-and-inserts-by-reference.md."
         );
+    }
+    let letters: Option<Value> = std::fs::read_to_string(root.join("target/bench/letters.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
+    if let Some(r) = letters {
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        let verdict = |v: f64, target: f64| if v <= target { "meets" } else { "**misses**" };
+        let _ = writeln!(md, "\n## Letters (domisili, F4, at the app boundary)\n");
+        let _ = writeln!(md, "| figure | measured | target | |");
+        let _ = writeln!(md, "|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| render one letter to PDF (median of 50) | {:.1} ms | < 30 ms | {} |",
+            f("render_ms_median"),
+            verdict(f("render_ms_median"), 30.0)
+        );
+        let kb = f("pdf_bytes") / 1024.0;
+        let _ = writeln!(md, "| PDF size | {kb:.0} KB | < 150 KB | {} |", verdict(kb, 150.0));
+        let _ = writeln!(md, "| issue {} letters in a row (number, store, sign, render; synchronous=FULL) | {:.1} s | < 60 s | {} |", r["issued"], f("issue_all_s"), verdict(f("issue_all_s"), 60.0));
+        let _ = writeln!(md, "| distinct numbers among them | {} | all | |", r["distinct_numbers"]);
     }
     std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
     println!("xtask: wrote BENCHMARKS.md");

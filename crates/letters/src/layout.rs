@@ -379,6 +379,7 @@ fn signature(f: &mut Flow, t: &Template, c: &LetterContent) {
     f.y = qy - 3.0;
     let caption = "Pindai untuk verifikasi keaslian";
     let cw = f.m.width_mm(caption, 6.5, false);
-    f.text(qr_x + (QR_MM - cw) / 2.0, 6.5, false, caption);
+    let cx = (qr_x + (QR_MM - cw) / 2.0).max(f.left);
+    f.text(cx, 6.5, false, caption);
     f.y = end.min(qy - 6.0);
 }

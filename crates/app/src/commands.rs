@@ -142,6 +142,7 @@ pub static COMMANDS: &[Command] = &[
     command!("letters.verify", Access::AnyUser, false, letters::verify),
     command!("letters.keys", Access::AnyUser, false, letters::keys),
     command!("letters.register", Access::AnyUser, false, letters::register_of),
+    command!("letters.register_xlsx", Access::AnyUser, false, letters::register_xlsx),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];
 

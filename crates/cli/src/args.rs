@@ -393,12 +393,14 @@ pub enum LettersCmd {
         #[arg(long)]
         payload: String,
     },
-    /// The outgoing register (buku agenda surat keluar).
+    /// The outgoing register (buku agenda surat keluar); with --out, as an XLSX workbook.
     Register {
         #[arg(long)]
         year: i32,
         #[arg(long)]
         month: Option<u32>,
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The office's public signing keys (for the city).
     Keys,
@@ -592,9 +594,13 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
         }
         LettersCmd::Pdf { id, .. } => ("letters.pdf", json!({"id": id})),
         LettersCmd::Verify { payload } => ("letters.verify", json!({"payload": payload})),
-        LettersCmd::Register { year, month } => {
+        LettersCmd::Register { year, month, out: None } => {
             ("letters.register", json!({"year": year, "month": month}))
         }
+        LettersCmd::Register { year, month, out: Some(out) } => (
+            "letters.register_xlsx",
+            json!({"year": year, "month": month, "path": out.display().to_string()}),
+        ),
         LettersCmd::Keys => ("letters.keys", json!({})),
     })
 }

@@ -61,6 +61,8 @@ describe('letters', () => {
     await page.getByRole('tab', { name: 'Buku agenda' }).click();
     await page.getByRole('button', { name: 'Tampilkan' }).click();
     await page.getByTestId('letter-register').getByText(number).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Unduh XLSX' }).click()]);
+    assert.match(download.suggestedFilename(), /^buku-agenda-surat-keluar-\d{4}\.xlsx$/);
     const payload = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'letters', 'list', '--status', 'terbit']).toString())[0].qr_payload;
     await page.getByRole('tab', { name: 'Verifikasi' }).click();
     await page.getByLabel('Teks kode QR surat').fill(payload);

@@ -1055,3 +1055,94 @@ pub fn register_of(app: &App, _ctx: &Ctx, a: RegisterArgs) -> Result<Vec<Registe
         .collect()
     })
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterFileArgs {
+    pub year: i32,
+    #[serde(default)]
+    pub month: Option<u32>,
+    /// Write here (CLI); without it the workbook is returned in base64 (UI download).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// The outgoing register as an XLSX workbook (buku agenda surat keluar), audited.
+pub fn register_xlsx(
+    app: &App,
+    ctx: &Ctx,
+    a: RegisterFileArgs,
+) -> Result<crate::areas::reports::FileOut, ApiError> {
+    let lines = register_of(app, ctx, RegisterArgs { year: a.year, month: a.month })?;
+    let office = app.store.read(|c| Ok::<_, ApiError>(balai_store::profile::get(c)?))?;
+    let fail =
+        |e: rust_xlsxwriter::XlsxError| ApiError::new(ErrorCode::Internal, format!("XLSX: {e}"));
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("Surat keluar").map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let period = match a.month {
+        Some(m) => format!("{}/{}", crate::areas::letters::month_name(m), a.year),
+        None => a.year.to_string(),
+    };
+    let title = match &office {
+        Some(p) => format!(
+            "BUKU AGENDA SURAT KELUAR KELURAHAN {} — {period}",
+            p.kelurahan_name.to_uppercase()
+        ),
+        None => format!("BUKU AGENDA SURAT KELUAR — {period}"),
+    };
+    sheet.write_string_with_format(0, 0, &title, &bold).map_err(fail)?;
+    let headers =
+        ["No.", "Nomor surat", "Tanggal", "Jenis surat", "Nama", "NIK", "Penanda tangan", "Status"];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(2, c as u16, *h, &bold).map_err(fail)?;
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let row = 3 + i as u32;
+        sheet.write_number(row, 0, (i + 1) as f64).map_err(fail)?;
+        let cells = [
+            &l.number,
+            &l.issued_on,
+            &l.title,
+            &l.subject_name,
+            &l.subject_nik_masked,
+            &l.signer,
+            &l.status,
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            sheet.write_string(row, c as u16 + 1, v.as_str()).map_err(fail)?;
+        }
+    }
+    for (c, w) in [5.0, 32.0, 12.0, 40.0, 28.0, 20.0, 26.0, 12.0].iter().enumerate() {
+        sheet.set_column_width(c as u16, *w).map_err(fail)?;
+    }
+    let bytes = wb.save_to_buffer().map_err(fail)?;
+    audit::record(
+        app,
+        ctx.actor()?,
+        "letters.register_xlsx",
+        "report",
+        &period,
+        &format!("rows={}", lines.len()),
+    )?;
+    crate::areas::reports::file_out(bytes, a.path)
+}
+
+pub(crate) fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ];
+    NAMES.get(m.clamp(1, 12) as usize - 1).copied().unwrap_or("")
+}

@@ -333,7 +333,12 @@ pub fn monthly_xlsx(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut,
     let bytes = wb.save_to_buffer().map_err(fail)?;
     let actor = ctx.actor()?;
     audit::record(app, actor, "reports.monthly_xlsx", "report", &r.month, "")?;
-    match a.path {
+    file_out(bytes, a.path)
+}
+
+/// A generated file: written to `path` (CLI), or returned in base64 (UI download).
+pub(crate) fn file_out(bytes: Vec<u8>, path: Option<String>) -> Result<FileOut, ApiError> {
+    match path {
         Some(p) => {
             std::fs::write(&p, bytes).map_err(|e| {
                 ApiError::field("path", "unwritable", format!("Berkas tidak dapat ditulis: {e}"))

@@ -239,3 +239,28 @@ fn the_numbering_pattern_is_the_offices_and_bad_patterns_are_refused() {
     let b = check(&t, Some("lurah"), "letters.issue", sktm, "ok");
     assert_eq!(b["number"], "0002/KEL-YSR/07/2026", "one series for every type");
 }
+
+#[test]
+fn the_outgoing_register_downloads_as_a_workbook_with_masked_niks() {
+    let (t, niks) = office();
+    let a = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    let out = check(
+        &t,
+        Some("petugas"),
+        "letters.register_xlsx",
+        json!({"year": 2026, "month": 7}),
+        "ok",
+    );
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(out["content_base64"].as_str().unwrap())
+        .unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.iter().any(|c| c.contains("BUKU AGENDA SURAT KELUAR")), "{cells:?}");
+    assert!(cells.contains(&a["number"].as_str().unwrap().to_string()), "{cells:?}");
+    assert!(!cells.iter().any(|c| c == &niks[0]), "no full NIK in the register");
+    assert!(audit_actions(&t).contains(&"letters.register_xlsx".to_string()));
+}

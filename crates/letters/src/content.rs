@@ -94,10 +94,15 @@ const MONTHS: [&str; 12] = [
     "Desember",
 ];
 
+/// `Juli` for 7 (months outside 1–12 are clamped).
+pub fn month_name(month: u32) -> &'static str {
+    MONTHS[(month.clamp(1, 12) - 1) as usize]
+}
+
 /// `1 Juli 2026`.
 pub fn long_date(d: NaiveDate) -> String {
     use chrono::Datelike;
-    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+    format!("{} {} {}", d.day(), month_name(d.month()), d.year())
 }
 
 /// `1500000` → `Rp1.500.000`.

@@ -1082,7 +1082,7 @@ pub fn register_xlsx(
     sheet.set_name("Surat keluar").map_err(fail)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     let period = match a.month {
-        Some(m) => format!("{}/{}", crate::areas::letters::month_name(m), a.year),
+        Some(m) => format!("{}/{}", balai_letters::content::month_name(m), a.year),
         None => a.year.to_string(),
     };
     let title = match &office {
@@ -1127,22 +1127,4 @@ pub fn register_xlsx(
         &format!("rows={}", lines.len()),
     )?;
     crate::areas::reports::file_out(bytes, a.path)
-}
-
-pub(crate) fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    NAMES.get(m.clamp(1, 12) as usize - 1).copied().unwrap_or("")
 }

@@ -390,8 +390,12 @@ pub enum LettersCmd {
     },
     /// Check a letter's QR text: valid, invalid (which check failed) or voided.
     Verify {
+        /// The QR text.
+        #[arg(long, required_unless_present = "image")]
+        payload: Option<String>,
+        /// A photo or scan of the letter (PNG or JPEG).
         #[arg(long)]
-        payload: String,
+        image: Option<PathBuf>,
     },
     /// The outgoing register (buku agenda surat keluar); with --out, as an XLSX workbook.
     Register {
@@ -593,7 +597,11 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
             ("letters.issue", v)
         }
         LettersCmd::Pdf { id, .. } => ("letters.pdf", json!({"id": id})),
-        LettersCmd::Verify { payload } => ("letters.verify", json!({"payload": payload})),
+        LettersCmd::Verify { payload, image } => (
+            "letters.verify",
+            json!({"payload": payload.clone().unwrap_or_default(),
+                   "image_path": image.as_ref().map(|p| p.display().to_string())}),
+        ),
         LettersCmd::Register { year, month, out: None } => {
             ("letters.register", json!({"year": year, "month": month}))
         }

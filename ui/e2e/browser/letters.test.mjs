@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { balaiBin, launchBrowser, login, screenshot, startServer } from '../harness.mjs';
 
 let server;
@@ -63,7 +64,8 @@ describe('letters', () => {
     await page.getByTestId('letter-register').getByText(number).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Unduh XLSX' }).click()]);
     assert.match(download.suggestedFilename(), /^buku-agenda-surat-keluar-\d{4}\.xlsx$/);
-    const payload = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'letters', 'list', '--status', 'terbit']).toString())[0].qr_payload;
+    const issued = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'letters', 'list', '--status', 'terbit']).toString())[0];
+    const payload = issued.qr_payload;
     await page.getByRole('tab', { name: 'Verifikasi' }).click();
     await page.getByLabel('Teks kode QR surat').fill(payload);
     await page.getByRole('button', { name: 'Periksa' }).click();
@@ -71,6 +73,13 @@ describe('letters', () => {
     await page.getByLabel('Teks kode QR surat').fill(payload.replace('/001/', '/009/'));
     await page.getByRole('button', { name: 'Periksa' }).click();
     await page.getByTestId('verdict').filter({ hasText: 'TIDAK SAH' }).waitFor();
+    // A scan of the printed letter, opened as a picture.
+    const pdf = join(dirname(server.db), 'surat.pdf');
+    execFileSync(balaiBin, ['--db', server.db, 'letters', 'pdf', issued.id, '--out', pdf]);
+    execFileSync('pdftoppm', ['-r', '200', '-png', '-singlefile', pdf, join(dirname(server.db), 'scan')]);
+    await page.getByLabel('atau buka foto/pindaian surat').setInputFiles(join(dirname(server.db), 'scan.png'));
+    await page.getByTestId('verdict').filter({ hasText: /^SAH/ }).waitFor();
+    await screenshot(page, 'letter-verify-1366x768');
     await page.context().close();
   });
 });

@@ -894,8 +894,12 @@ pub fn pdf(app: &App, ctx: &Ctx, a: IdArgs) -> Result<IssuedLetter, ApiError> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct VerifyArgs {
-    /// The QR text (or a link containing it).
+    /// The QR text (or a link containing it), or…
     pub payload: String,
+    /// …a photo or scan of the letter, PNG or JPEG, in base64 (UI), or…
+    pub image_base64: Option<String>,
+    /// …the path of such a picture (CLI).
+    pub image_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -911,7 +915,28 @@ pub struct Verification {
 
 /// Checks a letter's QR text: signature by one of this office's keys, the letter known here
 /// with the same number and content, and not voided.
-pub fn verify(app: &App, _ctx: &Ctx, a: VerifyArgs) -> Result<Verification, ApiError> {
+pub fn verify(app: &App, _ctx: &Ctx, mut a: VerifyArgs) -> Result<Verification, ApiError> {
+    let image = match (&a.image_base64, &a.image_path) {
+        (Some(b), _) => {
+            Some(base64::engine::general_purpose::STANDARD.decode(b.trim()).map_err(|_| {
+                ApiError::field("image", "image_unreadable", "Gambar tidak terbaca (base64).")
+            })?)
+        }
+        (None, Some(p)) => Some(std::fs::read(p).map_err(|e| {
+            ApiError::field("image", "image_unreadable", format!("Berkas tidak dapat dibaca: {e}"))
+        })?),
+        (None, None) => None,
+    };
+    if let Some(bytes) = image {
+        let texts = crate::areas::scan::qr_texts(&bytes)?;
+        a.payload = texts.into_iter().find(|t| t.contains("BLV1|")).ok_or_else(|| {
+            ApiError::field(
+                "image",
+                "no_qr",
+                "Tidak ada kode QR surat Balai yang terbaca pada gambar.",
+            )
+        })?;
+    }
     let keys = app.store.read(|c| Ok::<_, ApiError>(store_letters::keys(c)?))?;
     let lookup = |kid: &str| {
         keys.iter()

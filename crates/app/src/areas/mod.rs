@@ -10,6 +10,7 @@ pub mod letters;
 pub mod profile;
 pub mod reports;
 pub mod residents;
+mod scan;
 pub mod settings;
 pub mod signatories;
 pub mod users;

@@ -264,3 +264,48 @@ fn the_outgoing_register_downloads_as_a_workbook_with_masked_niks() {
     assert!(!cells.iter().any(|c| c == &niks[0]), "no full NIK in the register");
     assert!(audit_actions(&t).contains(&"letters.register_xlsx".to_string()));
 }
+
+#[test]
+fn a_photo_of_the_letter_verifies_from_its_qr_code() {
+    let (t, niks) = office();
+    let out = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("l.pdf");
+    std::fs::write(&pdf, pdf_of(&out)).unwrap();
+    for format in ["-png", "-jpeg"] {
+        let prefix = dir.path().join(format.trim_start_matches('-'));
+        let ok = Command::new("pdftoppm")
+            .args(["-r", "300", format, "-singlefile"])
+            .arg(&pdf)
+            .arg(&prefix)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let ext = if format == "-png" { "png" } else { "jpg" };
+        let image = std::fs::read(prefix.with_extension(ext)).unwrap();
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&image);
+        let v = check(&t, Some("petugas"), "letters.verify", json!({"image_base64": b64}), "ok");
+        assert_eq!(v["verdict"], "sah", "{format}: {v}");
+        assert_eq!(v["claims"]["number"], out["number"]);
+    }
+    // A picture without a letter's QR code says so.
+    let blank = {
+        let mut png = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut png, 64, 64);
+            enc.set_color(png::ColorType::Grayscale);
+            enc.write_header().unwrap().write_image_data(&[255u8; 64 * 64]).unwrap();
+        }
+        png
+    };
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&blank);
+    check(
+        &t,
+        Some("petugas"),
+        "letters.verify",
+        json!({"image_base64": b64}),
+        "err invalid_input [image:no_qr]",
+    );
+}

@@ -73,6 +73,19 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
     )
     .json();
     assert_eq!(bad["verdict"], "tidak_sah");
+    // A scan of the printed letter verifies too.
+    let scan = dir.path().join("scan");
+    let ok = Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(&scan)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let png = scan.with_extension("png");
+    let from_image =
+        run(&db, &["--json", "letters", "verify", "--image", png.to_str().unwrap()]).json();
+    assert_eq!(from_image["verdict"], "sah", "{from_image}");
     let reg = run(&db, &["--json", "letters", "register", "--year", "2026"]).json();
     let this_year = chrono_year();
     if this_year == 2026 {

@@ -124,6 +124,7 @@ pub static COMMANDS: &[Command] = &[
     command!("residents.export", Access::AnyUser, true, reports::export),
     command!("reports.monthly", Access::AnyUser, false, reports::monthly),
     command!("reports.monthly_xlsx", Access::AnyUser, false, reports::monthly_xlsx),
+    command!("reports.monthly_pdf", Access::AnyUser, false, reports::monthly_pdf),
     command!("reports.demographics", Access::AnyUser, false, reports::demographics),
     command!("families.show", Access::AnyUser, false, residents::family),
     command!("letters.types", Access::AnyUser, false, letters::types),
@@ -143,6 +144,7 @@ pub static COMMANDS: &[Command] = &[
     command!("letters.keys", Access::AnyUser, false, letters::keys),
     command!("letters.register", Access::AnyUser, false, letters::register_of),
     command!("letters.register_xlsx", Access::AnyUser, false, letters::register_xlsx),
+    command!("letters.register_pdf", Access::AnyUser, false, letters::register_pdf),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];
 

@@ -284,8 +284,11 @@ pub enum ReportsCmd {
         #[arg(long)]
         month: String,
         /// Also write the report as an XLSX workbook to this file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "pdf")]
         xlsx: Option<PathBuf>,
+        /// Write the report as a PDF (office letterhead, F4) to this file.
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<PathBuf>,
     },
     /// Counts by sex, age band, RT/RW, religion, education, occupation.
     Demographics,
@@ -397,7 +400,8 @@ pub enum LettersCmd {
         #[arg(long)]
         image: Option<PathBuf>,
     },
-    /// The outgoing register (buku agenda surat keluar); with --out, as an XLSX workbook.
+    /// The outgoing register (buku agenda surat keluar); with --out, as a file: `.pdf` on the
+    /// office letterhead, anything else an XLSX workbook.
     Register {
         #[arg(long)]
         year: i32,
@@ -514,11 +518,14 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Residents(r) => residents(r)?,
-        Command::Reports(ReportsCmd::Monthly { month, xlsx: None }) => {
+        Command::Reports(ReportsCmd::Monthly { month, xlsx: None, pdf: None }) => {
             ("reports.monthly", json!({"month": month}))
         }
-        Command::Reports(ReportsCmd::Monthly { month, xlsx: Some(file) }) => {
+        Command::Reports(ReportsCmd::Monthly { month, xlsx: Some(file), .. }) => {
             ("reports.monthly_xlsx", json!({"month": month, "path": file}))
+        }
+        Command::Reports(ReportsCmd::Monthly { month, pdf: Some(file), .. }) => {
+            ("reports.monthly_pdf", json!({"month": month, "path": file}))
         }
         Command::Reports(ReportsCmd::Demographics) => ("reports.demographics", json!({})),
         Command::Families(FamiliesCmd::Show { no_kk }) => {
@@ -606,7 +613,11 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
             ("letters.register", json!({"year": year, "month": month}))
         }
         LettersCmd::Register { year, month, out: Some(out) } => (
-            "letters.register_xlsx",
+            if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+                "letters.register_pdf"
+            } else {
+                "letters.register_xlsx"
+            },
             json!({"year": year, "month": month, "path": out.display().to_string()}),
         ),
         LettersCmd::Keys => ("letters.keys", json!({})),

@@ -41,7 +41,26 @@ struct Flow<'a> {
     size: f32,
 }
 
-impl Flow<'_> {
+impl<'a> Flow<'a> {
+    /// One empty page of `paper` with the margins of `s`, text in `size` pt.
+    fn new(
+        m: &'a dyn Metrics,
+        paper: Paper,
+        s: &crate::template::PageStyle,
+        size: f32,
+    ) -> Flow<'a> {
+        let (w, h) = paper.size_mm();
+        Flow {
+            m,
+            pages: vec![Page::default()],
+            y: h - s.margin_top_mm,
+            top: h - s.margin_top_mm,
+            bottom: s.margin_bottom_mm,
+            left: s.margin_left_mm,
+            right: w - s.margin_right_mm,
+            size,
+        }
+    }
     fn line_h(&self, size: f32) -> f32 {
         size * PT_TO_MM * 1.45
     }
@@ -140,7 +159,7 @@ impl Flow<'_> {
 }
 
 /// The letterhead (kop surat) of page one; leaves `f.y` below its rule.
-fn letterhead(f: &mut Flow, c: &LetterContent, has_emblem: bool) {
+fn letterhead(f: &mut Flow, office: &crate::content::Office, has_emblem: bool) {
     let top = f.top;
     if has_emblem {
         let x = f.left;
@@ -153,10 +172,10 @@ fn letterhead(f: &mut Flow, c: &LetterContent, has_emblem: bool) {
         });
     }
     let lines = [
-        (14.0, true, format!("PEMERINTAH {}", c.office.kota.to_uppercase())),
-        (14.0, true, format!("KECAMATAN {}", c.office.kecamatan.to_uppercase())),
-        (16.0, true, format!("KELURAHAN {}", c.office.kelurahan.to_uppercase())),
-        (10.0, false, c.office.alamat.clone()),
+        (14.0, true, format!("PEMERINTAH {}", office.kota.to_uppercase())),
+        (14.0, true, format!("KECAMATAN {}", office.kecamatan.to_uppercase())),
+        (16.0, true, format!("KELURAHAN {}", office.kelurahan.to_uppercase())),
+        (10.0, false, office.alamat.clone()),
     ];
     f.y = top - 6.0;
     for (size, bold, text) in lines {
@@ -182,19 +201,9 @@ pub fn layout(
     has_emblem: bool,
     m: &dyn Metrics,
 ) -> Vec<Page> {
-    let (w, h) = paper.size_mm();
     let s = &t.page;
-    let mut f = Flow {
-        m,
-        pages: vec![Page::default()],
-        y: h - s.margin_top_mm,
-        top: h - s.margin_top_mm,
-        bottom: s.margin_bottom_mm,
-        left: s.margin_left_mm,
-        right: w - s.margin_right_mm,
-        size: s.font_size,
-    };
-    letterhead(&mut f, c, has_emblem);
+    let mut f = Flow::new(m, paper, s, s.font_size);
+    letterhead(&mut f, &c.office, has_emblem);
 
     // Title, underlined, and the number under it.
     let size = f.size;
@@ -238,28 +247,25 @@ pub fn layout(
     }
     signature(&mut f, t, c);
 
-    let n = f.pages.len();
-    if n > 1 {
-        let (l, r) = (f.left, f.right);
-        for (i, p) in f.pages.iter_mut().enumerate() {
-            let text = format!("Halaman {} dari {n}", i + 1);
-            let tw = m.width_mm(&text, 9.0, false);
-            p.items.push(Item::Text {
-                x: r - tw,
-                y: s.margin_bottom_mm / 2.0,
-                size: 9.0,
-                bold: false,
-                text,
-            });
-            let _ = l;
-        }
-    }
+    number_pages(&mut f.pages, m, f.right, s.margin_bottom_mm / 2.0);
     f.pages
+}
+
+/// "Halaman i dari n" at the foot of every page, when there is more than one.
+fn number_pages(pages: &mut [Page], m: &dyn Metrics, right: f32, y: f32) {
+    let n = pages.len();
+    if n < 2 {
+        return;
+    }
+    for (i, p) in pages.iter_mut().enumerate() {
+        let text = format!("Halaman {} dari {n}", i + 1);
+        let tw = m.width_mm(&text, 9.0, false);
+        p.items.push(Item::Text { x: right - tw, y, size: 9.0, bold: false, text });
+    }
 }
 
 fn table(f: &mut Flow, columns: &[String], people: &[crate::content::Person]) {
     let size = f.size - 1.0;
-    let lh = f.line_h(size);
     let no_w = 10.0;
     // A NIK never wraps: its column is at least as wide as 16 digits; the rest is shared by weight.
     let weight = |c: &str| match c {
@@ -276,10 +282,6 @@ fn table(f: &mut Flow, columns: &[String], people: &[crate::content::Person]) {
         .iter()
         .map(|c| if weight(c) == 0.0 { fixed } else { free * weight(c) / weights })
         .collect();
-    let mut xs = vec![f.left + no_w];
-    for w in &widths {
-        xs.push(xs[xs.len() - 1] + w);
-    }
     let mut rows: Vec<Vec<String>> = vec![std::iter::once("No".to_string())
         .chain(columns.iter().map(|c| person_label(c).to_string()))
         .collect()];
@@ -293,23 +295,35 @@ fn table(f: &mut Flow, columns: &[String], people: &[crate::content::Person]) {
     if people.is_empty() {
         rows.push(vec!["-".into()]);
     }
+    let mut all = vec![no_w];
+    all.extend(widths);
+    grid(f, size, &all, &rows);
+}
+
+/// A table with a bold header row: `widths` in mm, one per column; rows wrap within their cells
+/// and move to the next page whole.
+fn grid(f: &mut Flow, size: f32, widths: &[f32], rows: &[Vec<String>]) {
+    let lh = f.line_h(size);
+    let mut xs = vec![f.left];
+    for w in widths {
+        xs.push(xs[xs.len() - 1] + w);
+    }
     for (ri, row) in rows.iter().enumerate() {
         let bold = ri == 0;
         let cells: Vec<Vec<Vec<String>>> = row
             .iter()
             .enumerate()
             .map(|(ci, v)| {
-                let w = if ci == 0 { no_w } else { widths[ci - 1] };
-                f.wrap(v, w - 2.0, size, bold, 0.0)
+                f.wrap(v, widths.get(ci).copied().unwrap_or(10.0) - 2.0, size, bold, 0.0)
             })
             .collect();
         let height = cells.iter().map(|c| c.len().max(1)).max().unwrap_or(1) as f32 * lh + 1.5;
         f.ensure(height);
         let top = f.y + lh * 0.75;
-        let (l, r) = (f.left, f.right);
+        let (l, r) = (xs[0], xs[xs.len() - 1]);
         f.page().items.push(Item::Line { x1: l, y1: top, x2: r, y2: top, width_pt: 0.5 });
         for (ci, lines) in cells.iter().enumerate() {
-            let x = if ci == 0 { f.left + 1.0 } else { xs[ci - 1] + 1.0 };
+            let x = xs[ci] + 1.0;
             let mut y = f.y;
             for words in lines {
                 let text = words.join(" ");
@@ -318,9 +332,7 @@ fn table(f: &mut Flow, columns: &[String], people: &[crate::content::Person]) {
             }
         }
         let bottom = top - height;
-        let mut verticals = vec![f.left];
-        verticals.extend(xs.iter().copied());
-        for x in verticals {
+        for x in xs.iter().copied() {
             f.page().items.push(Item::Line { x1: x, y1: top, x2: x, y2: bottom, width_pt: 0.5 });
         }
         f.page().items.push(Item::Line { x1: l, y1: bottom, x2: r, y2: bottom, width_pt: 0.5 });
@@ -382,4 +394,43 @@ fn signature(f: &mut Flow, t: &Template, c: &LetterContent) {
     let cx = (qr_x + (QR_MM - cw) / 2.0).max(f.left);
     f.text(cx, 6.5, false, caption);
     f.y = end.min(qy - 6.0);
+}
+
+/// A report on the office's letterhead: a title, a subtitle and one table (the monthly
+/// population report, the outgoing-letter register).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub title: String,
+    pub subtitle: String,
+    pub headers: Vec<String>,
+    /// Relative column widths.
+    pub weights: Vec<f32>,
+    pub rows: Vec<Vec<String>>,
+    pub office: crate::content::Office,
+    /// "Metro, 1 Juli 2026" under the table.
+    pub place_date: String,
+}
+
+pub fn layout_report(r: &Report, paper: Paper, has_emblem: bool, m: &dyn Metrics) -> Vec<Page> {
+    let s = crate::template::PageStyle::default();
+    let mut f = Flow::new(m, paper, &s, 10.0);
+    letterhead(&mut f, &r.office, has_emblem);
+    f.centered(12.0, true, &r.title);
+    f.y -= f.line_h(12.0);
+    if !r.subtitle.is_empty() {
+        f.centered(11.0, false, &r.subtitle);
+        f.y -= f.line_h(11.0);
+    }
+    f.y -= 4.0;
+    let total: f32 = r.weights.iter().sum::<f32>().max(0.1);
+    let widths: Vec<f32> = r.weights.iter().map(|x| (f.right - f.left) * x / total).collect();
+    let mut rows = vec![r.headers.clone()];
+    rows.extend(r.rows.iter().cloned());
+    grid(&mut f, 9.5, &widths, &rows);
+    f.y -= 8.0;
+    f.ensure(10.0);
+    let x = f.left + (f.right - f.left) * 0.6;
+    f.text(x, 10.0, false, &r.place_date);
+    number_pages(&mut f.pages, m, f.right, s.margin_bottom_mm / 2.0);
+    f.pages
 }

@@ -3,7 +3,8 @@
 //! What it does: loads and checks the templates of `assets/letters` ([`template`]), validates a
 //! letter's extra fields and fills its placeholders ([`content`]), lays the letter out on F4 or
 //! A4 paper ([`layout`], pure), and renders it to a deterministic PDF with embedded subset fonts
-//! and the signed payload as a QR code ([`pdf`]). It is the only user of printpdf.
+//! and the signed payload as a QR code ([`pdf`]); and reports on the office letterhead (one
+//! titled table: the monthly population report, the outgoing-letter register). It is the only user of printpdf.
 //!
 //! What it does not do: no storage, numbering or workflow (balai-app and balai-store), no
 //! signing (the payload is made and checked in `balai_domain::letter_payload`, so the city
@@ -15,6 +16,7 @@ pub mod pdf;
 pub mod template;
 
 pub use content::{LetterContent, Office, Paper, Person, Signer};
+pub use layout::Report;
 pub use template::{load_shipped, Template};
 
 #[derive(Debug, thiserror::Error)]

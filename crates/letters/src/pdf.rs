@@ -121,9 +121,39 @@ pub fn render(
     let fonts = fonts()?;
     let emblem = c.office.emblem_png.as_deref().and_then(png_image);
     let pages = layout::layout(t, c, paper, emblem.is_some(), fonts);
-    let qr_side = qr_image_side(qr_text)?;
+    let title = format!("{} {}", c.title, c.number);
+    write(pages, paper, &title, c.issued, Some(qr_text), emblem, &c.canonical_bytes())
+}
 
-    let mut doc = PdfDocument::new(&format!("{} {}", c.title, c.number));
+/// Renders a report (letterhead, title, one table) dated `date`.
+pub fn render_report(
+    r: &layout::Report,
+    paper: Paper,
+    date: chrono::NaiveDate,
+) -> Result<Vec<u8>, LetterError> {
+    let fonts = fonts()?;
+    let emblem = r.office.emblem_png.as_deref().and_then(png_image);
+    let pages = layout::layout_report(r, paper, emblem.is_some(), fonts);
+    let seed = format!("{}|{}|{:?}", r.title, r.subtitle, r.rows);
+    write(pages, paper, &r.title, date, None, emblem, seed.as_bytes())
+}
+
+/// Pages → PDF bytes; the file ids derive from `seed`, so the same input gives the same bytes.
+fn write(
+    pages: Vec<layout::Page>,
+    paper: Paper,
+    title: &str,
+    date: chrono::NaiveDate,
+    qr_text: Option<&str>,
+    emblem: Option<RawImage>,
+    seed: &[u8],
+) -> Result<Vec<u8>, LetterError> {
+    let fonts = fonts()?;
+    let qr_side = match qr_text {
+        Some(q) => qr_image_side(q)?,
+        None => 0,
+    };
+    let mut doc = PdfDocument::new(title);
     // Fixed resource ids, not printpdf's random ones: the subset tag is the id's first six
     // letters, and the same letter must give the same bytes.
     let regular = FontId("BALAIR-regular".into());
@@ -131,7 +161,9 @@ pub fn render(
     doc.resources.fonts.map.insert(regular.clone(), PdfFont::new(fonts.regular.clone()));
     doc.resources.fonts.map.insert(bold.clone(), PdfFont::new(fonts.bold.clone()));
     let qr = XObjectId("qr".into());
-    doc.resources.xobjects.map.insert(qr.clone(), XObject::Image(qr_image(qr_text)?));
+    if let Some(q) = qr_text {
+        doc.resources.xobjects.map.insert(qr.clone(), XObject::Image(qr_image(q)?));
+    }
     let emblem_id = emblem.map(|e| {
         let id = XObjectId("emblem".into());
         let (w, h) = (e.width, e.height);
@@ -172,7 +204,8 @@ pub fn render(
                 }
                 Item::Picture { x, y, w: pw, h: ph, which } => {
                     let (id, px_w, px_h) = match which {
-                        Picture::Qr => (qr.clone(), qr_side, qr_side),
+                        Picture::Qr if qr_side > 0 => (qr.clone(), qr_side, qr_side),
+                        Picture::Qr => continue,
                         Picture::Emblem => match &emblem_id {
                             Some((id, ew, eh)) => (id.clone(), *ew, *eh),
                             None => continue,
@@ -197,7 +230,7 @@ pub fn render(
         pdf_pages.push(PdfPage::new(Mm(w), Mm(h), ops));
     }
     let date = printpdf::DateTime::from_unix_timestamp(
-        c.issued.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp()).unwrap_or(0),
+        date.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp()).unwrap_or(0),
     )
     .map_err(|e| LetterError::Pdf(e.to_string()))?;
     doc.metadata.info.creation_date = date.clone();
@@ -207,7 +240,7 @@ pub fn render(
     doc.metadata.info.producer = "Balai (printpdf)".into();
     let mut warnings = Vec::new();
     let bytes = doc.with_pages(pdf_pages).save(&PdfSaveOptions::default(), &mut warnings);
-    Ok(deterministic_ids(bytes, &c.canonical_bytes()))
+    Ok(deterministic_ids(bytes, seed))
 }
 
 fn qr_image_side(text: &str) -> Result<usize, LetterError> {

@@ -64,6 +64,8 @@ describe('letters', () => {
     await page.getByTestId('letter-register').getByText(number).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Unduh XLSX' }).click()]);
     assert.match(download.suggestedFilename(), /^buku-agenda-surat-keluar-\d{4}\.xlsx$/);
+    const [pdfDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Unduh PDF' }).click()]);
+    assert.match(pdfDownload.suggestedFilename(), /^buku-agenda-surat-keluar-\d{4}\.pdf$/);
     const issued = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'letters', 'list', '--status', 'terbit']).toString())[0];
     const payload = issued.qr_payload;
     await page.getByRole('tab', { name: 'Verifikasi' }).click();

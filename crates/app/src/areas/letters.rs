@@ -617,6 +617,40 @@ fn person(
     Ok(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// The office as letters and reports print it (a PNG emblem is drawn; SVG is not yet).
+pub(crate) fn office_of(
+    c: &balai_store::ReadConn,
+    profile: &balai_domain::office::OfficeProfile,
+) -> Result<Office, ApiError> {
+    let emblem =
+        balai_store::profile::emblem(c)?.filter(|e| e.mime == "image/png").map(|e| e.bytes);
+    let city = profile.city_name.trim().to_string();
+    let place = city.trim_start_matches("Kota ").trim_start_matches("Kabupaten ").to_string();
+    Ok(Office {
+        kota: if city.starts_with("Kota ") || city.starts_with("Kabupaten ") {
+            city.clone()
+        } else {
+            format!("Kota {city}")
+        },
+        kecamatan: profile.kecamatan_name.clone(),
+        kelurahan: profile.kelurahan_name.clone(),
+        provinsi: profile.province_name.clone(),
+        alamat: profile.address.clone(),
+        place,
+        emblem_png: emblem,
+    })
+}
+
+/// The office, for a report; refused before the profile is filled in.
+pub(crate) fn report_office(app: &App) -> Result<Office, ApiError> {
+    app.store.read(|c| {
+        let profile = balai_store::profile::get(c)?.ok_or_else(|| {
+            ApiError::field("profile", "no_profile", "Profil kantor belum diisi.")
+        })?;
+        office_of(c, &profile)
+    })
+}
+
 /// The office key that signs, made on first use.
 fn signing_key(app: &App, tx: &WriteTx) -> Result<OfficeKey, ApiError> {
     let keys = store_letters::keys(tx)?;
@@ -688,10 +722,6 @@ fn issue_in(
         }
         people.insert(role, ps);
     }
-    let emblem =
-        balai_store::profile::emblem(tx)?.filter(|e| e.mime == "image/png").map(|e| e.bytes);
-    let city = profile.city_name.trim().to_string();
-    let place = city.trim_start_matches("Kota ").trim_start_matches("Kabupaten ").to_string();
     let content = LetterContent {
         template: t.code.clone(),
         template_version: t.version.clone(),
@@ -700,19 +730,7 @@ fn issue_in(
         issued: today,
         valid_until: (t.validity_days > 0)
             .then(|| today + chrono::Duration::days(t.validity_days as i64)),
-        office: Office {
-            kota: if city.starts_with("Kota ") || city.starts_with("Kabupaten ") {
-                city.clone()
-            } else {
-                format!("Kota {city}")
-            },
-            kecamatan: profile.kecamatan_name.clone(),
-            kelurahan: profile.kelurahan_name.clone(),
-            provinsi: profile.province_name.clone(),
-            alamat: profile.address.clone(),
-            place,
-            emblem_png: emblem,
-        },
+        office: office_of(tx, &profile)?,
         people,
         fields: serde_json::from_str(&l.fields).unwrap_or_default(),
         signer: signer.clone(),
@@ -1147,6 +1165,66 @@ pub fn register_xlsx(
         app,
         ctx.actor()?,
         "letters.register_xlsx",
+        "report",
+        &period,
+        &format!("rows={}", lines.len()),
+    )?;
+    crate::areas::reports::file_out(bytes, a.path)
+}
+
+/// The outgoing register as a PDF on the office letterhead, audited.
+pub fn register_pdf(
+    app: &App,
+    ctx: &Ctx,
+    a: RegisterFileArgs,
+) -> Result<crate::areas::reports::FileOut, ApiError> {
+    let lines = register_of(app, ctx, RegisterArgs { year: a.year, month: a.month })?;
+    let office = report_office(app)?;
+    let period = match a.month {
+        Some(m) => format!("{} {}", balai_letters::content::month_name(m), a.year),
+        None => format!("Tahun {}", a.year),
+    };
+    let today = residents::today(app);
+    let report = balai_letters::Report {
+        title: "BUKU AGENDA SURAT KELUAR".into(),
+        subtitle: period.clone(),
+        headers: [
+            "No.",
+            "Nomor surat",
+            "Tanggal",
+            "Jenis surat",
+            "Nama / NIK",
+            "Penanda tangan",
+            "Status",
+        ]
+        .map(String::from)
+        .to_vec(),
+        weights: vec![0.5, 2.4, 1.2, 2.2, 2.2, 1.6, 1.0],
+        rows: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                vec![
+                    format!("{}.", i + 1),
+                    l.number.clone(),
+                    l.issued_on.clone(),
+                    l.title.clone(),
+                    format!("{} {}", l.subject_name, l.subject_nik_masked),
+                    l.signer.clone(),
+                    l.status.clone(),
+                ]
+            })
+            .collect(),
+        place_date: format!("{}, {}", office.place, balai_letters::content::long_date(today)),
+        office,
+    };
+    let paper = app.store.read(|c| read_settings(c))?.paper;
+    let bytes = balai_letters::pdf::render_report(&report, paper, today)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    audit::record(
+        app,
+        ctx.actor()?,
+        "letters.register_pdf",
         "report",
         &period,
         &format!("rows={}", lines.len()),

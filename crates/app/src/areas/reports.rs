@@ -336,6 +336,37 @@ pub fn monthly_xlsx(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut,
     file_out(bytes, a.path)
 }
 
+/// The monthly report as a PDF on the office letterhead, laid out as it is printed.
+pub fn monthly_pdf(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut, ApiError> {
+    let r = monthly(app, ctx, MonthArgs { month: a.month })?;
+    let office = crate::areas::letters::report_office(app)?;
+    let today = app.now().date_naive();
+    let row = |label: &str, v: &BySex| {
+        vec![label.to_string(), v.l.to_string(), v.p.to_string(), v.total().to_string()]
+    };
+    let report = balai_letters::Report {
+        title: "LAPORAN MUTASI PENDUDUK".into(),
+        subtitle: format!("Bulan {}", r.month),
+        headers: ["Uraian", "L", "P", "Jumlah"].map(String::from).to_vec(),
+        weights: vec![4.0, 1.0, 1.0, 1.2],
+        rows: vec![
+            row("Penduduk awal bulan", &r.start),
+            row("Lahir", &r.births),
+            row("Pindah masuk", &r.moves_in),
+            row("Meninggal", &r.deaths),
+            row("Pindah keluar", &r.moves_out),
+            row("Hilang / pergi", &r.other_departures),
+            row("Penduduk akhir bulan", &r.end),
+        ],
+        place_date: format!("{}, {}", office.place, balai_letters::content::long_date(today)),
+        office,
+    };
+    let bytes = balai_letters::pdf::render_report(&report, balai_letters::Paper::F4, today)
+        .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+    audit::record(app, ctx.actor()?, "reports.monthly_pdf", "report", &r.month, "")?;
+    file_out(bytes, a.path)
+}
+
 /// A generated file: written to `path` (CLI), or returned in base64 (UI download).
 pub(crate) fn file_out(bytes: Vec<u8>, path: Option<String>) -> Result<FileOut, ApiError> {
     match path {

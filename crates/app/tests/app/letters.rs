@@ -309,3 +309,19 @@ fn a_photo_of_the_letter_verifies_from_its_qr_code() {
         "err invalid_input [image:no_qr]",
     );
 }
+
+#[test]
+fn the_outgoing_register_prints_as_a_pdf_on_the_letterhead() {
+    let (t, niks) = office();
+    let a = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    let out = check(&t, Some("petugas"), "letters.register_pdf", json!({"year": 2026}), "ok");
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(out["content_base64"].as_str().unwrap())
+        .unwrap();
+    let text = pdftotext(&pdf);
+    assert!(text.contains("BUKU AGENDA SURAT KELUAR"), "{text}");
+    assert!(text.contains("KELURAHAN"), "on the letterhead");
+    assert!(text.contains(a["number"].as_str().unwrap()), "{text}");
+    assert!(!text.contains(&niks[0]), "no full NIK in the register");
+}

@@ -145,3 +145,32 @@ fn xlsx_text(bytes: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[test]
+fn the_monthly_report_prints_as_a_pdf_with_the_same_counts() {
+    let t = TestApp::empty();
+    t.operator("demo.seed", json!({"residents": 60})).unwrap();
+    let json = check(&t, Some("petugas"), "reports.monthly", json!({"month": "2026-06"}), "ok");
+    let out = check(&t, Some("petugas"), "reports.monthly_pdf", json!({"month": "2026-06"}), "ok");
+    use base64::Engine;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(out["content_base64"].as_str().unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains("LAPORAN MUTASI PENDUDUK"), "{text}");
+    assert!(text.contains("Bulan 2026-06"));
+    let end = &json["end"];
+    let total = end["l"].as_u64().unwrap() + end["p"].as_u64().unwrap();
+    let line = text.lines().find(|l| l.contains("Penduduk akhir bulan")).unwrap();
+    let numbers: Vec<u64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(numbers, [end["l"].as_u64().unwrap(), end["p"].as_u64().unwrap(), total], "{line}");
+}

@@ -149,10 +149,9 @@ fn write(
     seed: &[u8],
 ) -> Result<Vec<u8>, LetterError> {
     let fonts = fonts()?;
-    let qr_side = match qr_text {
-        Some(q) => qr_image_side(q)?,
-        None => 0,
-    };
+    // The QR is encoded once: its pixel width sizes it on the page.
+    let qr_img = qr_text.map(qr_image).transpose()?;
+    let qr_side = qr_img.as_ref().map_or(0, |i| i.width);
     let mut doc = PdfDocument::new(title);
     // Fixed resource ids, not printpdf's random ones: the subset tag is the id's first six
     // letters, and the same letter must give the same bytes.
@@ -161,8 +160,8 @@ fn write(
     doc.resources.fonts.map.insert(regular.clone(), PdfFont::new(fonts.regular.clone()));
     doc.resources.fonts.map.insert(bold.clone(), PdfFont::new(fonts.bold.clone()));
     let qr = XObjectId("qr".into());
-    if let Some(q) = qr_text {
-        doc.resources.xobjects.map.insert(qr.clone(), XObject::Image(qr_image(q)?));
+    if let Some(img) = qr_img {
+        doc.resources.xobjects.map.insert(qr.clone(), XObject::Image(img));
     }
     let emblem_id = emblem.map(|e| {
         let id = XObjectId("emblem".into());
@@ -241,11 +240,6 @@ fn write(
     let mut warnings = Vec::new();
     let bytes = doc.with_pages(pdf_pages).save(&PdfSaveOptions::default(), &mut warnings);
     Ok(deterministic_ids(bytes, seed))
-}
-
-fn qr_image_side(text: &str) -> Result<usize, LetterError> {
-    let img = qr_image(text)?;
-    Ok(img.width)
 }
 
 /// printpdf writes two random 32-character file ids into the trailer; replace them (same

@@ -879,19 +879,14 @@ pub fn issue_with(
     allocator: &dyn NumberAllocator,
 ) -> Result<IssuedLetter, ApiError> {
     let actor = ctx.actor()?;
-    let t = template(&a.letter_type)?;
-    let req = RequestArgs {
-        letter_type: a.letter_type.clone(),
-        nik: a.nik.clone(),
-        people: a.people.clone(),
-        fields: a.fields.clone(),
-        replaces: a.replaces.clone(),
-    };
+    let IssueArgs { letter_type, nik, people, fields, replaces, paper } = a;
+    let t = template(&letter_type)?;
+    let req = RequestArgs { letter_type, nik, people, fields, replaces };
     let (people, fields) = check_request(app, t, &req)?;
-    let replaces = replaces_id(app, a.replaces.as_deref())?;
+    let replaces = replaces_id(app, req.replaces.as_deref())?;
     let id = app.write(actor, |tx| {
         let id = insert_request(app, tx, actor, t, &people, &fields, replaces)?;
-        issue_in(app, tx, actor, id, allocator, a.paper)?;
+        issue_in(app, tx, actor, id, allocator, paper)?;
         Ok(id)
     })?;
     issued(app, id)

@@ -394,11 +394,14 @@ pub enum LettersCmd {
     /// Check a letter's QR text: valid, invalid (which check failed) or voided.
     Verify {
         /// The QR text.
-        #[arg(long, required_unless_present = "image")]
+        #[arg(long, required_unless_present_any = ["image", "pdf"])]
         payload: Option<String>,
         /// A photo or scan of the letter (PNG or JPEG).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pdf")]
         image: Option<PathBuf>,
+        /// The letter as a PDF file (one Balai issued, or a scan saved as PDF).
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
     /// The outgoing register (buku agenda surat keluar); with --out, as a file: `.pdf` on the
     /// office letterhead, anything else an XLSX workbook.
@@ -604,10 +607,10 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
             ("letters.issue", v)
         }
         LettersCmd::Pdf { id, .. } => ("letters.pdf", json!({"id": id})),
-        LettersCmd::Verify { payload, image } => (
+        LettersCmd::Verify { payload, image, pdf } => (
             "letters.verify",
             json!({"payload": payload.clone().unwrap_or_default(),
-                   "image_path": image.as_ref().map(|p| p.display().to_string())}),
+                   "image_path": image.as_ref().or(pdf.as_ref()).map(|p| p.display().to_string())}),
         ),
         LettersCmd::Register { year, month, out: None } => {
             ("letters.register", json!({"year": year, "month": month}))

@@ -5,12 +5,15 @@
 //! A4 paper ([`layout`], pure), and renders it to a deterministic PDF with embedded subset fonts
 //! and the signed payload as a QR code ([`pdf`]); and reports on the office letterhead (one
 //! titled table: the monthly population report, the outgoing-letter register). It is the only user of printpdf.
+//! It also finds the pictures embedded in a PDF ([`images`]), so a letter's QR code can be read
+//! back from a PDF file.
 //!
 //! What it does not do: no storage, numbering or workflow (balai-app and balai-store), no
 //! signing (the payload is made and checked in `balai_domain::letter_payload`, so the city
-//! server verifies with the same code), no reading of PDFs or images.
+//! server verifies with the same code), no decoding of pixels into QR text (balai-app).
 
 pub mod content;
+pub mod images;
 pub mod layout;
 pub mod pdf;
 pub mod template;

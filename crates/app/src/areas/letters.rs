@@ -909,9 +909,9 @@ pub fn pdf(app: &App, ctx: &Ctx, a: IdArgs) -> Result<IssuedLetter, ApiError> {
 pub struct VerifyArgs {
     /// The QR text (or a link containing it), or…
     pub payload: String,
-    /// …a photo or scan of the letter, PNG or JPEG, in base64 (UI), or…
+    /// …a photo or scan of the letter (PNG or JPEG) or a PDF of it, in base64 (UI), or…
     pub image_base64: Option<String>,
-    /// …the path of such a picture (CLI).
+    /// …the path of such a file (CLI).
     pub image_path: Option<String>,
 }
 
@@ -946,7 +946,7 @@ pub fn verify(app: &App, _ctx: &Ctx, mut a: VerifyArgs) -> Result<Verification, 
             ApiError::field(
                 "image",
                 "no_qr",
-                "Tidak ada kode QR surat Balai yang terbaca pada gambar.",
+                "Tidak ada kode QR surat Balai yang terbaca pada gambar atau PDF ini.",
             )
         })?;
     }

@@ -1,6 +1,8 @@
-//! Reading QR codes from a photo or scan of a letter (PNG or JPEG), for verification.
+//! Reading QR codes from a photo or scan of a letter (PNG or JPEG) or from a PDF of it, for
+//! verification.
 
 use crate::error::ApiError;
+use balai_letters::images::PdfImage;
 
 fn unreadable(why: &str) -> ApiError {
     ApiError::field("image", "image_unreadable", format!("Gambar tidak terbaca: {why}"))
@@ -57,18 +59,81 @@ fn grey(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), ApiError> {
     }
 }
 
-/// The texts of every QR code found in the image.
+/// The texts of every QR code found in the picture (PNG or JPEG), or in the pictures embedded
+/// in a PDF (a letter Balai rendered, or a scanner's PDF).
 pub(crate) fn qr_texts(bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+    if bytes.starts_with(b"%PDF-") {
+        let images = balai_letters::images::pdf_images(bytes).map_err(|e| {
+            ApiError::field("image", "image_unreadable", format!("PDF tidak terbaca: {e}"))
+        })?;
+        let mut found = Vec::new();
+        for image in images {
+            let (w, h, px) = match image {
+                PdfImage::Grey { width, height, pixels } => (width, height, pixels),
+                // A JPEG the PDF holds that does not decode is skipped like any other picture.
+                PdfImage::Jpeg(jpeg) => match grey(&jpeg) {
+                    Ok(g) => g,
+                    Err(_) => continue,
+                },
+            };
+            found.extend(texts_in(w, h, &px));
+        }
+        return Ok(found);
+    }
     let (w, h, px) = grey(bytes)?;
     if w * h > 80_000_000 {
         return Err(unreadable("terlalu besar"));
     }
-    let found = decode(w, h, |x, y| px[y * w + x]);
-    if !found.is_empty() || w * h > 20_000_000 {
-        return Ok(found);
+    Ok(texts_in(w, h, &px))
+}
+
+/// Tries rqrr's own adaptive threshold first, then a global (Otsu) threshold, which reads
+/// JPEG scans whose compression noise confuses the adaptive one, each at 1×, 2× and 3× size
+/// (a 150 dpi scan has only 2–3 pixels per module of our QR).
+fn texts_in(w: usize, h: usize, px: &[u8]) -> Vec<String> {
+    let cut = otsu_threshold(px);
+    let binary = |v: u8| if v > cut { 255 } else { 0 };
+    for k in [1, 2, 3] {
+        if k > 1 && w * h * k * k > 60_000_000 {
+            break;
+        }
+        let at = |x: usize, y: usize| px[(y / k) * w + x / k];
+        let found = decode(w * k, h * k, at);
+        if !found.is_empty() {
+            return found;
+        }
+        let found = decode(w * k, h * k, |x, y| binary(at(x, y)));
+        if !found.is_empty() {
+            return found;
+        }
     }
-    // A low-resolution scan (about 2 pixels per module) is read after doubling its size.
-    Ok(decode(w * 2, h * 2, |x, y| px[(y / 2) * w + x / 2]))
+    Vec::new()
+}
+
+/// The grey level that best splits `px` into ink and paper (Otsu's method).
+fn otsu_threshold(px: &[u8]) -> u8 {
+    let mut hist = [0u64; 256];
+    for &p in px {
+        hist[p as usize] += 1;
+    }
+    let total = px.len() as f64;
+    let sum: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let (mut below, mut below_sum, mut best, mut cut) = (0.0, 0.0, 0.0, 127u8);
+    for (i, &c) in hist.iter().enumerate() {
+        below += c as f64;
+        let above = total - below;
+        if below == 0.0 || above == 0.0 {
+            continue;
+        }
+        below_sum += i as f64 * c as f64;
+        let (m0, m1) = (below_sum / below, (sum - below_sum) / above);
+        let between = below * above * (m0 - m1) * (m0 - m1);
+        if between > best {
+            best = between;
+            cut = i as u8;
+        }
+    }
+    cut
 }
 
 fn decode(w: usize, h: usize, pixel: impl FnMut(usize, usize) -> u8) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Letters through dispatch: the workflow and its roles, numbering (also under concurrent
 //! issuers), the PDF read back, and verification of the QR text.
 
-use crate::{audit_actions, check, login_demo};
+use crate::{audit_actions, check, content_of, login_demo};
 use balai_testkit::TestApp;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -251,10 +251,7 @@ fn the_outgoing_register_downloads_as_a_workbook_with_masked_niks() {
         json!({"year": 2026, "month": 7}),
         "ok",
     );
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(out["content_base64"].as_str().unwrap())
-        .unwrap();
+    let bytes = content_of(&out);
     use calamine::Reader;
     let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
     let range = wb.worksheet_range_at(0).unwrap().unwrap();
@@ -310,15 +307,114 @@ fn a_photo_of_the_letter_verifies_from_its_qr_code() {
     );
 }
 
+/// A PDF holding one JPEG picture, as a scanner or phone app saves a scan: the picture is the
+/// page at 200 dpi.
+fn scan_as_pdf(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let image = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => width as i64,
+            "Height" => height as i64, "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            "Filter" => "DCTDecode",
+        },
+        jpeg.to_vec(),
+    );
+    let image_id = doc.add_object(image);
+    let (w, h) = (width as f32 * 72.0 / 200.0, height as f32 * 72.0 / 200.0);
+    let content = format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q");
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        "MediaBox" => vec![0.into(), 0.into(), w.into(), h.into()],
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn the_pdf_of_a_letter_or_a_scan_saved_as_pdf_verifies_from_its_qr_code() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (t, niks) = office();
+    let out = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    let pdf = pdf_of(&out);
+    // The PDF as Balai issued it.
+    let v = check(&t, Some("petugas"), "letters.verify", json!({"image_base64": b64(&pdf)}), "ok");
+    assert_eq!(v["verdict"], "sah", "{v}");
+    assert_eq!(v["claims"]["number"], out["number"]);
+    // The same letter printed and scanned at 200 dpi (scanners' default for documents) into a
+    // PDF of JPEG pages.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let prefix = dir.path().join("scan");
+    let ok = Command::new("pdftoppm")
+        .args(["-r", "200", "-jpeg", "-singlefile"])
+        .arg(&path)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let jpeg = std::fs::read(prefix.with_extension("jpg")).unwrap();
+    let (w, h) = {
+        let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(&jpeg));
+        d.read_info().unwrap();
+        let i = d.info().unwrap();
+        (i.width as u32, i.height as u32)
+    };
+    let scan = scan_as_pdf(&jpeg, w, h);
+    let scan_path = dir.path().join("scan.pdf");
+    std::fs::write(&scan_path, &scan).unwrap();
+    let v = check(
+        &t,
+        Some("petugas"),
+        "letters.verify",
+        json!({"image_path": scan_path.display().to_string()}),
+        "ok",
+    );
+    assert_eq!(v["verdict"], "sah", "{v}");
+    // Once voided, the same PDF says so.
+    let id = out["id"].as_str().unwrap();
+    check(&t, Some("lurah"), "letters.void", json!({"id": id, "reason": "salah ketik"}), "ok");
+    let v = check(&t, Some("petugas"), "letters.verify", json!({"image_base64": b64(&pdf)}), "ok");
+    assert_eq!(v["verdict"], "dibatalkan", "{v}");
+    // A PDF without a letter's QR code (the outgoing register), and a broken PDF.
+    let register = check(&t, Some("petugas"), "letters.register_pdf", json!({"year": 2026}), "ok");
+    check(
+        &t,
+        Some("petugas"),
+        "letters.verify",
+        json!({"image_base64": register["content_base64"]}),
+        "err invalid_input [image:no_qr]",
+    );
+    let broken = b"%PDF-1.7\nthis is not really a PDF\n%%EOF\n";
+    check(
+        &t,
+        Some("petugas"),
+        "letters.verify",
+        json!({"image_base64": b64(broken)}),
+        "err invalid_input [image:image_unreadable]",
+    );
+}
+
 #[test]
 fn the_outgoing_register_prints_as_a_pdf_on_the_letterhead() {
     let (t, niks) = office();
     let a = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
     let out = check(&t, Some("petugas"), "letters.register_pdf", json!({"year": 2026}), "ok");
-    use base64::Engine;
-    let pdf = base64::engine::general_purpose::STANDARD
-        .decode(out["content_base64"].as_str().unwrap())
-        .unwrap();
+    let pdf = content_of(&out);
     let text = pdftotext(&pdf);
     assert!(text.contains("BUKU AGENDA SURAT KELUAR"), "{text}");
     assert!(text.contains("KELURAHAN"), "on the letterhead");

@@ -43,6 +43,13 @@ pub fn check(
     r.unwrap_or(Value::Null)
 }
 
+/// The bytes of a file a command returned inline (`content_base64`).
+pub fn content_of(out: &Value) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = out["content_base64"].as_str().unwrap_or_else(|| panic!("no content: {out}"));
+    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+}
+
 pub fn login_demo(t: &TestApp, username: &str) -> String {
     let password = balai_app::areas::demo::DEMO_USERS
         .iter()

@@ -1,5 +1,5 @@
 use crate::register::person;
-use crate::{check, login_demo, outcome};
+use crate::{check, content_of, login_demo, outcome};
 use balai_testkit::TestApp;
 use serde_json::{json, Value};
 
@@ -147,15 +147,28 @@ fn xlsx_text(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn the_monthly_report_downloads_as_a_workbook_with_the_same_counts() {
+    let t = TestApp::empty();
+    t.operator("demo.seed", json!({"residents": 60})).unwrap();
+    let json = check(&t, Some("petugas"), "reports.monthly", json!({"month": "2026-06"}), "ok");
+    let out = check(&t, Some("petugas"), "reports.monthly_xlsx", json!({"month": "2026-06"}), "ok");
+    let bytes = content_of(&out);
+    let text = xlsx_text(&bytes);
+    assert!(text.starts_with("LAPORAN MUTASI PENDUDUK"), "{text}");
+    for (label, key) in [("Penduduk awal bulan", "start"), ("Penduduk akhir bulan", "end")] {
+        let (l, p) = (json[key]["l"].as_u64().unwrap(), json[key]["p"].as_u64().unwrap());
+        let row = text.lines().find(|r| r.starts_with(label)).expect(label);
+        assert_eq!(row, format!("{label}|{l}|{p}|{}", l + p), "{text}");
+    }
+}
+
+#[test]
 fn the_monthly_report_prints_as_a_pdf_with_the_same_counts() {
     let t = TestApp::empty();
     t.operator("demo.seed", json!({"residents": 60})).unwrap();
     let json = check(&t, Some("petugas"), "reports.monthly", json!({"month": "2026-06"}), "ok");
     let out = check(&t, Some("petugas"), "reports.monthly_pdf", json!({"month": "2026-06"}), "ok");
-    use base64::Engine;
-    let pdf = base64::engine::general_purpose::STANDARD
-        .decode(out["content_base64"].as_str().unwrap())
-        .unwrap();
+    let pdf = content_of(&out);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.pdf");
     std::fs::write(&path, pdf).unwrap();

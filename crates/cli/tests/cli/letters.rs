@@ -86,6 +86,10 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
     let from_image =
         run(&db, &["--json", "letters", "verify", "--image", png.to_str().unwrap()]).json();
     assert_eq!(from_image["verdict"], "sah", "{from_image}");
+    // So does the PDF file itself.
+    let from_pdf =
+        run(&db, &["--json", "letters", "verify", "--pdf", pdf.to_str().unwrap()]).json();
+    assert_eq!(from_pdf["verdict"], "sah", "{from_pdf}");
     let reg = run(&db, &["--json", "letters", "register", "--year", "2026"]).json();
     let this_year = chrono_year();
     if this_year == 2026 {

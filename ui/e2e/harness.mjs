@@ -13,13 +13,15 @@ export const repo = resolve(here, '..', '..');
 export const balaiBin = process.env.BALAI_BIN ?? join(repo, 'target', 'debug', 'balai');
 export const screenshotDir = join(repo, 'docs', 'screenshots');
 
-/** Starts `balai serve` on a seeded demo database; resolves to { url, stop }. */
-export async function startServer({ residents = 0 } = {}) {
+/** Starts `balai serve` on a seeded demo database; resolves to { url, db, stop }. `env` is added
+ * to the server's environment (e.g. CUPS_SERVER). */
+export async function startServer({ residents = 0, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'balai-e2e-'));
   const db = join(dir, 'office.sqlite');
   execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', String(residents)], { stdio: 'ignore' });
   const child = spawn(balaiBin, ['--db', db, '--json', 'serve', '--port', '0', '--ui-dir', join(repo, 'ui', 'dist')], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const line = await new Promise((ok, fail) => {
     const rl = createInterface({ input: child.stdout });

@@ -21,8 +21,17 @@ const BUILD_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
 ];
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools.
-const TEST_PACKAGES: &[&str] =
-    &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "poppler-utils", "zbar-tools"];
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "chromium",
+    "poppler-utils",
+    "zbar-tools",
+    "cups",
+    "printer-driver-cups-pdf",
+    "ghostscript",
+];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")

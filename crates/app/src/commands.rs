@@ -4,8 +4,8 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, demo, import, info, letters, profile, reports, residents, settings, signatories,
-    users,
+    audit, auth, demo, import, info, letters, print, profile, reports, residents, settings,
+    signatories, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
@@ -140,6 +140,8 @@ pub static COMMANDS: &[Command] = &[
     command!("letters.collect", LETTER_DESK, true, letters::collect),
     command!("letters.void", SIGNER, true, letters::void),
     command!("letters.pdf", Access::AnyUser, true, letters::pdf),
+    command!("letters.print", Access::AnyUser, true, print::print),
+    command!("letters.printers", Access::AnyUser, false, print::printers),
     command!("letters.verify", Access::AnyUser, false, letters::verify),
     command!("letters.keys", Access::AnyUser, false, letters::keys),
     command!("letters.register", Access::AnyUser, false, letters::register_of),

@@ -391,6 +391,15 @@ pub enum LettersCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print an issued letter on the office printer (CUPS), at its true size.
+    Print {
+        id: String,
+        /// A printer by name (see `letters printers`); the default printer when absent.
+        #[arg(long)]
+        printer: Option<String>,
+    },
+    /// The printers this PC can print to, and the default one.
+    Printers,
     /// Check a letter's QR text: valid, invalid (which check failed) or voided.
     Verify {
         /// The QR text.
@@ -607,6 +616,10 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
             ("letters.issue", v)
         }
         LettersCmd::Pdf { id, .. } => ("letters.pdf", json!({"id": id})),
+        LettersCmd::Print { id, printer } => {
+            ("letters.print", json!({"id": id, "printer": printer}))
+        }
+        LettersCmd::Printers => ("letters.printers", json!({})),
         LettersCmd::Verify { payload, image, pdf } => (
             "letters.verify",
             json!({"payload": payload.clone().unwrap_or_default(),

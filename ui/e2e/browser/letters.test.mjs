@@ -5,13 +5,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { balaiBin, launchBrowser, login, screenshot, startServer } from '../harness.mjs';
+import { startCups } from '../cups.mjs';
 
 let server;
 let browser;
+let cups;
 let nik;
 
 before(async () => {
-  server = await startServer({ residents: 50 });
+  cups = await startCups('Kantor');
+  server = await startServer({ residents: 50, env: { CUPS_SERVER: cups.server } });
   browser = await launchBrowser();
   const hits = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'residents', 'search', '187', '--limit', '20']).toString());
   nik = hits.find((h) => h.status === 'hidup').nik;
@@ -19,6 +22,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.stop();
+  await cups?.stop();
 });
 
 async function as(user, password) {
@@ -56,6 +60,12 @@ describe('letters', () => {
     assert.match(number, /^400\.8\.1\/001\//);
     const src = await page.getByTestId('letter-preview').getAttribute('src');
     assert.ok(src.startsWith('blob:'), src);
+    // Printed on the office's default printer with Ctrl+P, on F4 at 100 %.
+    await page.getByTestId('printer').locator('option', { hasText: 'Kantor' }).waitFor({ state: 'attached' });
+    await page.keyboard.press('Control+p');
+    await page.getByTestId('print-status').filter({ hasText: `Terkirim ke printer Kantor · ${number} (F4)` }).waitFor();
+    const job = (await cups.nextJob()).toString('latin1');
+    assert.ok(job.includes('%%BoundingBox: 0 0 609 935'), 'an F4 page reached the printer');
     await page.waitForTimeout(500);
     await screenshot(page, 'letter-issued-1366x768');
     // The register lists it; verification says valid.

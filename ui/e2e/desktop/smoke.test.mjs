@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import { balaiBin, repo, screenshotDir } from '../harness.mjs';
+import { startCups } from '../cups.mjs';
 
 const desktopBin = process.env.BALAI_DESKTOP_BIN ?? join(repo, 'target', 'debug', 'balai-desktop');
 const driverBin = process.env.TAURI_DRIVER ?? 'tauri-driver';
@@ -36,7 +37,7 @@ async function waitForPort(port, ms = 20_000) {
   throw new Error(`port ${port} did not open in ${ms} ms`);
 }
 
-let driver, dir, base, session;
+let driver, dir, base, session, cups, nik;
 
 async function wd(method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -51,12 +52,14 @@ async function wd(method, path, body) {
 
 const s = (path) => `/session/${session}${path}`;
 
+/** The element matching a CSS selector, or an XPath when it starts with `/`. */
 async function find(css, ms = 15_000) {
   const until = Date.now() + ms;
   let last;
+  const using = css.startsWith('/') ? 'xpath' : 'css selector';
   while (Date.now() < until) {
     try {
-      const el = await wd('POST', s('/element'), { using: 'css selector', value: css });
+      const el = await wd('POST', s('/element'), { using, value: css });
       return Object.values(el)[0];
     } catch (e) {
       last = e;
@@ -102,12 +105,15 @@ async function screenshot(name) {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'balai-desktop-'));
   const db = join(dir, 'office.sqlite');
-  execFileSync(balaiBin, ['--db', db, 'demo', 'seed'], { stdio: 'ignore' });
+  execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', '20'], { stdio: 'ignore' });
+  const hits = JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'residents', 'search', '187', '--limit', '20']).toString());
+  nik = hits.find((h) => h.status === 'hidup').nik;
+  cups = await startCups('Kantor');
   const port = await freePort();
   const nativePort = await freePort();
   driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, BALAI_DB: db },
+    env: { ...process.env, BALAI_DB: db, CUPS_SERVER: cups.server },
   });
   // Both ports must accept connections before a session can start (build-notes).
   await waitForPort(port);
@@ -124,6 +130,7 @@ before(async () => {
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   driver?.kill();
+  await cups?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -142,5 +149,25 @@ describe('desktop window', () => {
     const value = await wd('GET', s(`/element/${code}/property/value`));
     assert.equal(value, '18.72.04.1004');
     await screenshot('desktop-profile-1366x768');
+  });
+
+  it('the lurah issues a letter, sees it and prints it on F4', async () => {
+    await click("//button[normalize-space()='Keluar']");
+    await type('#login-username', 'lurah');
+    await type('#login-password', 'demo-lurah');
+    await click('button[type="submit"]');
+    await click('nav a[href="#/surat"]');
+    await type('input[name="people.pemohon"]', nik);
+    await type('input[name="fields.keperluan"]', 'melamar pekerjaan');
+    await click('form button[type="submit"]');
+    const notice = await waitForText('[data-testid="letters-notice"]', 'Surat terbit dengan nomor');
+    const number = notice.split('nomor ')[1].trim();
+    await waitForText('[data-testid="printer"]', 'Kantor');
+    await click('[data-testid="print-letter"]');
+    await waitForText('[data-testid="print-status"]', `Terkirim ke printer Kantor · ${number} (F4)`);
+    const job = (await cups.nextJob()).toString('latin1');
+    assert.ok(job.includes('%%BoundingBox: 0 0 609 935'), 'an F4 page reached the printer');
+    await new Promise((r) => setTimeout(r, 1000));
+    await screenshot('desktop-letter-printed-1366x768');
   });
 });

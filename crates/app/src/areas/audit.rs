@@ -73,9 +73,7 @@ pub struct VerifyReport {
     pub message: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn verify(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<VerifyReport, ApiError> {
     let total = app.store.read(|c| Ok::<_, ApiError>(store_audit::count(c)?))?;

@@ -132,9 +132,7 @@ pub fn unlock(app: &App, ctx: &Ctx, args: UnlockArgs) -> Result<Done, ApiError> 
     Ok(Done { ok: true })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn logout(app: &App, ctx: &Ctx, _args: NoArgs) -> Result<Done, ApiError> {
     if let Some(token) = &ctx.token {

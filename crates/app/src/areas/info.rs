@@ -17,9 +17,7 @@ pub struct Info {
     pub city_name: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn info(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Info, ApiError> {
     app.store.read(|c| {

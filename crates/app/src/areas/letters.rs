@@ -47,9 +47,7 @@ fn template(code: &str) -> Result<&'static Template, ApiError> {
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn types(_app: &App, _ctx: &Ctx, _a: NoArgs) -> Result<Vec<Template>, ApiError> {
     Ok(templates()?.to_vec())
@@ -163,6 +161,8 @@ pub struct LetterView {
     pub reason: String,
     pub replaces: Option<String>,
     pub qr_payload: Option<String>,
+    /// The paper the issued letter was laid out on (`f4` or `a4`); absent before issue.
+    pub paper: Option<String>,
     pub requested_by: String,
     pub created_at: String,
     pub history: Vec<HistoryEntry>,
@@ -204,6 +204,7 @@ fn view(c: &balai_store::ReadConn, l: LetterRow) -> Result<LetterView, ApiError>
         reason: l.reason,
         replaces: l.replaces.map(|u| u.to_string()),
         qr_payload: l.payload,
+        paper: l.paper,
         requested_by: l.requested_by,
         created_at: l.created_at,
         history,
@@ -373,7 +374,7 @@ fn insert_request(
     Ok(id)
 }
 
-fn parse_letter_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_letter_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw.trim())
         .map_err(|_| ApiError::field("id", "id_format", "Id surat tidak valid."))
 }
@@ -405,7 +406,7 @@ pub fn request(app: &App, ctx: &Ctx, a: RequestArgs) -> Result<LetterView, ApiEr
     show_id(app, id)
 }
 
-fn show_id(app: &App, id: Uuid) -> Result<LetterView, ApiError> {
+pub(crate) fn show_id(app: &App, id: Uuid) -> Result<LetterView, ApiError> {
     app.store.read(|c| {
         let l = store_letters::get(c, id)?.ok_or_else(|| ApiError::not_found("Surat"))?;
         view(c, l)

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod import;
 pub mod info;
 pub mod letters;
+pub mod print;
 pub mod profile;
 pub mod reports;
 pub mod residents;
@@ -14,3 +15,8 @@ mod scan;
 pub mod settings;
 pub mod signatories;
 pub mod users;
+
+/// The arguments of a command that takes none (an empty object; anything else is refused).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}

@@ -21,9 +21,7 @@ pub struct ProfileView {
     pub emblem: Option<EmblemInfo>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn get(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<ProfileView, ApiError> {
     app.store.read(|c| {

@@ -98,9 +98,7 @@ pub struct Demographics {
     pub occupation: Vec<Bucket>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 fn labelled(kind: CodeKind, buckets: Vec<Bucket>) -> Vec<Bucket> {
     buckets

@@ -537,9 +537,7 @@ pub struct DuplicatePair {
     pub reason: DuplicateReason,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 fn hit(r: &StoredResident) -> SearchHit {
     SearchHit {

@@ -13,9 +13,7 @@ pub struct Settings {
     pub idle_lock_minutes: i64,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn get(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Settings, ApiError> {
     app.store.read(|c| {

@@ -5,12 +5,9 @@ use crate::error::ApiError;
 use crate::{App, Ctx};
 use balai_domain::office::Signatory;
 use balai_store::signatories as store_signatories;
-use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn list(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Vec<Signatory>, ApiError> {
     app.store.read(|c| Ok(store_signatories::list(c)?))

@@ -30,9 +30,7 @@ impl From<&UserRow> for UserView {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::areas::NoArgs;
 
 pub fn list(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Vec<UserView>, ApiError> {
     let rows = app.store.read(|c| Ok::<_, ApiError>(store_users::list(c)?))?;

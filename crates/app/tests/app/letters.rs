@@ -421,3 +421,23 @@ fn the_outgoing_register_prints_as_a_pdf_on_the_letterhead() {
     assert!(text.contains(a["number"].as_str().unwrap()), "{text}");
     assert!(!text.contains(&niks[0]), "no full NIK in the register");
 }
+
+#[test]
+fn only_an_issued_letter_prints_and_a_printer_is_named_as_cups_names_it() {
+    // Printing itself (CUPS, the page at F4, its QR) is tested through the CLI with a private
+    // scheduler: crates/cli/tests/cli/letters.rs.
+    let (t, niks) = office();
+    let req = check(&t, Some("petugas"), "letters.request", domisili(&niks[0]), "ok");
+    let id = req["id"].as_str().unwrap();
+    check(&t, Some("petugas"), "letters.print", json!({"id": id}), "err conflict");
+    check(&t, None, "letters.print", json!({"id": id}), "err unauthenticated");
+    let out = check(&t, Some("lurah"), "letters.issue", domisili(&niks[1]), "ok");
+    assert_eq!(out["letter"]["paper"], "f4");
+    check(
+        &t,
+        Some("petugas"),
+        "letters.print",
+        json!({"id": out["id"], "printer": "Kantor; rm -rf /"}),
+        "err invalid_input [printer:printer_name]",
+    );
+}

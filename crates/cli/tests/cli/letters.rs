@@ -1,8 +1,37 @@
-use crate::{balai, demo_db, run};
+use crate::{balai, demo_db, run, run_in};
+use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
+/// The lurah issues a Surat Keterangan Domisili for Wiryo Percobaan.
+const ISSUE_DOMISILI: [&str; 11] = [
+    "--json",
+    "--user",
+    "lurah",
+    "letters",
+    "issue",
+    "--type",
+    "domisili",
+    "--nik",
+    "1872040101800002",
+    "--field",
+    "keperluan=melamar kerja",
+];
+
+/// The first page of `pdf` as a 200 dpi PNG next to it, as a scanner would make it.
+fn scan_at_200_dpi(pdf: &std::path::Path) -> PathBuf {
+    let prefix = pdf.with_file_name("scan");
+    let ok = Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    prefix.with_extension("png")
+}
+
+/// The demo office with one resident, Wiryo Percobaan (NIK 1872040101800002), imported by CSV.
+fn office_with_one_resident() -> (tempfile::TempDir, PathBuf) {
     let (dir, db) = demo_db();
     let file = dir.path().join("penduduk.csv");
     std::fs::write(
@@ -12,25 +41,18 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
     )
     .unwrap();
     assert_eq!(run(&db, &["residents", "import", file.to_str().unwrap()]).status, 0);
+    (dir, db)
+}
+
+#[test]
+fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
+    let (dir, db) = office_with_one_resident();
     let pdf = dir.path().join("domisili.pdf");
-    let issue_args = [
-        "--json",
-        "--user",
-        "lurah",
-        "letters",
-        "issue",
-        "--type",
-        "domisili",
-        "--nik",
-        "1872040101800002",
-        "--field",
-        "keperluan=melamar kerja",
-        "--out",
-    ];
     let out = balai()
         .arg("--db")
         .arg(&db)
-        .args(issue_args)
+        .args(ISSUE_DOMISILI)
+        .arg("--out")
         .arg(&pdf)
         .env("BALAI_PASSWORD", "demo-lurah")
         .output()
@@ -74,15 +96,7 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
     .json();
     assert_eq!(bad["verdict"], "tidak_sah");
     // A scan of the printed letter verifies too.
-    let scan = dir.path().join("scan");
-    let ok = Command::new("pdftoppm")
-        .args(["-r", "200", "-png", "-singlefile"])
-        .arg(&pdf)
-        .arg(&scan)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let png = scan.with_extension("png");
+    let png = scan_at_200_dpi(&pdf);
     let from_image =
         run(&db, &["--json", "letters", "verify", "--image", png.to_str().unwrap()]).json();
     assert_eq!(from_image["verdict"], "sah", "{from_image}");
@@ -101,4 +115,63 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
 fn chrono_year() -> i32 {
     let out = Command::new("date").arg("+%Y").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn an_issued_letter_prints_on_the_office_printer_at_f4_and_the_printed_qr_verifies() {
+    use balai_testkit::cups::PrivateCups;
+    let (dir, db) = office_with_one_resident();
+    let lurah = [("BALAI_PASSWORD", std::ffi::OsStr::new("demo-lurah"))];
+    let issued = run_in(&db, &ISSUE_DOMISILI, "", &lurah);
+    assert_eq!(issued.status, 0, "{}", issued.stderr);
+    let letter = issued.json();
+    let id = letter["id"].as_str().unwrap();
+
+    let cups = PrivateCups::start();
+    let printer = cups.add_printer("Kantor_Lt1");
+    cups.add_printer("Gudang");
+    cups.set_default("Kantor_Lt1");
+    let server = cups.server();
+    let env = [("CUPS_SERVER", server.as_os_str())];
+    let list = run_in(&db, &["--json", "letters", "printers"], "", &env);
+    assert_eq!(list.status, 0, "{}", list.stderr);
+    let list = list.json();
+    assert_eq!(list["default"], "Kantor_Lt1", "{list}");
+    let mut names: Vec<&str> =
+        list["printers"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Gudang", "Kantor_Lt1"]);
+
+    let printed = run_in(&db, &["--json", "letters", "print", id], "", &env);
+    assert_eq!(printed.status, 0, "{}", printed.stderr);
+    let printed = printed.json();
+    assert_eq!(printed["paper"], "f4");
+    assert!(printed["job"].as_str().unwrap().starts_with("Kantor_Lt1-"), "{printed}");
+    // What reached the printer: one F4 page (609 × 935 pt), not scaled, titled with the number.
+    let job = printer.next_job();
+    let ps = String::from_utf8_lossy(&job);
+    assert!(ps.contains("%%BoundingBox: 0 0 609 935"), "{}", &ps[..ps.len().min(2000)]);
+    let logged = cups.page_log_line(letter["number"].as_str().unwrap());
+    assert!(logged.contains("Custom.215x330mm one-sided"), "{logged}");
+    // The printed page, rendered, carries the QR code that verifies.
+    let ps_path = dir.path().join("job.ps");
+    std::fs::write(&ps_path, &job).unwrap();
+    let page = dir.path().join("job.pdf");
+    assert!(Command::new("ps2pdf").arg(&ps_path).arg(&page).status().unwrap().success());
+    let png = scan_at_200_dpi(&page);
+    let v = run(&db, &["--json", "letters", "verify", "--image", png.to_str().unwrap()]);
+    assert_eq!(v.status, 0, "{}", v.stderr);
+    assert_eq!(v.json()["verdict"], "sah");
+
+    // A printer that does not exist, and a name that is not a printer name.
+    let missing = run_in(&db, &["--json", "letters", "print", id, "--printer", "Nope"], "", &env);
+    assert_ne!(missing.status, 0);
+    assert_eq!(missing.error_json()["error"]["code"], "not_available", "{}", missing.stderr);
+    assert!(missing.stderr.contains("Printer Nope tidak ada"), "{}", missing.stderr);
+    let bad = run_in(&db, &["--json", "letters", "print", id, "--printer", "a;b"], "", &env);
+    assert_eq!(bad.error_json()["error"]["fields"][0]["field"], "printer", "{}", bad.stderr);
+    let audit = run(&db, &["--json", "audit", "list", "--limit", "20"]);
+    let prints =
+        audit.json().as_array().unwrap().iter().filter(|e| e["action"] == "letters.print").count();
+    assert_eq!(prints, 1, "one successful print, one audit entry");
 }

@@ -35,11 +35,17 @@ pub fn run(db: &Path, args: &[&str]) -> Run {
 }
 
 pub fn run_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Run {
+    run_in(db, args, stdin, &[])
+}
+
+/// `balai --db DB ARGS…` with extra environment variables (e.g. `CUPS_SERVER`).
+pub fn run_in(db: &Path, args: &[&str], stdin: &str, env: &[(&str, &std::ffi::OsStr)]) -> Run {
     use std::io::Write;
     let mut child = balai()
         .arg("--db")
         .arg(db)
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("BALAI_DB")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

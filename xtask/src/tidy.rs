@@ -15,6 +15,7 @@ use std::process::Command;
 const LAYERS: &[(&str, &[&str])] = &[
     ("balai-domain", &[]),
     ("balai-store", &["balai-domain"]),
+    ("balai-protocol", &[]),
     ("balai-letters", &["balai-domain"]),
     ("balai-app", &["balai-domain", "balai-store", "balai-letters"]),
     ("balai-cli", &["balai-app"]),

@@ -4,7 +4,8 @@
 //! office profile, signatories, residents), the Dukcapil code lists, the roles of the office,
 //! the hash rule of the audit chain, letter-number patterns and the signed letter payload
 //! carried by the QR code (here, not in balai-letters, so the city server verifies with the
-//! same code).
+//! same code), the hybrid logical clock and the one merge function of synced state (`merge`),
+//! shared by the office PCs and Balai Kota.
 //!
 //! What it does not do: no IO, no clock, no SQL, no randomness. Every time or id a rule needs
 //! is passed in, so every function here is deterministic and testable on its own.
@@ -15,6 +16,7 @@ pub mod field;
 pub mod hlc;
 pub mod letter_number;
 pub mod letter_payload;
+pub mod merge;
 pub mod nik;
 pub mod office;
 pub mod resident;

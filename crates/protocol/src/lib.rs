@@ -1,0 +1,181 @@
+//! balai-protocol: what an office PC and Balai Kota say to each other (design.md "Sync";
+//! sync-notes §3.8–3.10), as serde types shared by the desktop's sync engine and the server.
+//!
+//! What it does: the bodies of enrolment, push, pull and digest, the per-operation results and
+//! the error body, with the protocol version every request carries. JSON field names here are
+//! the wire contract: they change only with [`PROTOCOL`], and a test pins their shape.
+//!
+//! What it does not do: no IO, no HTTP, no SQL, no merging (that is `balai_domain::merge`), no
+//! authentication (the server takes the kelurahan from the authenticated device, never from a
+//! body: no body here carries a kelurahan to write to).
+//!
+//! Forward compatibility: a field group's value is an open JSON object and groups are named by
+//! strings, so a group or column this version does not know travels and is kept unchanged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// The protocol this build speaks. The server serves this one and the one before it; a client
+/// below [`MIN_PUSH_PROTOCOL`] may still pull, but its pushes are held with `update_required`.
+pub const PROTOCOL: u32 = 1;
+/// The oldest protocol whose pushes the server applies.
+pub const MIN_PUSH_PROTOCOL: u32 = 1;
+/// Push batches start at this many bytes (compressed) and double on success…
+pub const BATCH_START_BYTES: usize = 64 * 1024;
+/// …up to this, well under the 1 MB a default nginx in front of the server accepts.
+pub const BATCH_MAX_BYTES: usize = 512 * 1024;
+
+/// Sent with every request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versions {
+    pub protocol: u32,
+    /// The client's database schema (`PRAGMA user_version`).
+    pub schema_version: u32,
+    pub app_version: String,
+}
+
+/// `POST /v1/enrol`: a PC joins its kelurahan with the one-time code a city admin gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    #[serde(flatten)]
+    pub versions: Versions,
+    pub code: String,
+    /// The device's Ed25519 public key, hex.
+    pub public_key_hex: String,
+    pub hostname: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// Assigned by the server.
+    pub device_id: Uuid,
+    /// Starts at 1; a restored or cloned database is re-enrolled with the next one, and the
+    /// leases of older epochs are void.
+    pub epoch: u32,
+    /// Kemendagri code of the kelurahan the device now writes for, e.g. `18.72.04.1004`.
+    pub kelurahan_code: String,
+    pub kelurahan_name: String,
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+/// One operation of a device's outbox, numbered contiguously per device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub device_seq: u64,
+    /// UUIDv7; the server keeps it unique, a second guard against applying anything twice.
+    pub change_id: Uuid,
+    /// The local user who made it (checked by the server against the device's kelurahan).
+    pub user_id: String,
+    #[serde(flatten)]
+    pub body: OpBody,
+}
+
+/// What an operation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OpBody {
+    /// Mergeable state: a new version of one field group of one row.
+    Set {
+        table: String,
+        row_id: Uuid,
+        field_group: String,
+        /// The group's columns (`{"rt": "003", …}`); for an inserted row, group `*` holds every
+        /// group: `{"address": {…}, "name": {…}}`.
+        value: Value,
+        hlc: u64,
+    },
+    /// Mergeable state: the row was deleted.
+    Delete { table: String, row_id: Uuid, hlc: u64 },
+    /// A command the server re-checks (issue or void a letter, claim a request, …).
+    Command { name: String, args: Value },
+}
+
+/// `POST /v1/push`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    #[serde(flatten)]
+    pub versions: Versions,
+    pub device_id: Uuid,
+    pub epoch: u32,
+    /// In `device_seq` order.
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Every op at or below this is applied or answered; the client may forget them.
+    pub acked_through: u64,
+    pub results: Vec<OpResult>,
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub device_seq: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The server's answer to one operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied (or already applied before: a repeat is answered the same way). `clamped_hlc`
+    /// says the op's clock was in the future and the server used its own time instead.
+    Ok {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clamped_hlc: Option<u64>,
+    },
+    /// Refused for good, with a stable code (`cross_tenant`, `unknown_table`, `invalid`, …):
+    /// the client lists it as rejected and goes on with the queue.
+    Rejected { code: String, message: String },
+    /// A command lost to another (a request another PC claimed first): `winner` says who.
+    Conflict { winner: Value, message: String },
+}
+
+/// `GET /v1/pull?cursor=N&limit=M`: the kelurahan's feed after a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<FeedChange>,
+    /// Store this with the applied page, in the same local transaction.
+    pub next_cursor: u64,
+    pub has_more: bool,
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+/// One entry of a kelurahan's feed: the server sequence is assigned inside the writing
+/// transaction, so commit order is cursor order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedChange {
+    pub server_seq: u64,
+    /// The device that made it (a client skips its own unless the server changed it).
+    pub origin_device: Uuid,
+    #[serde(flatten)]
+    pub body: OpBody,
+}
+
+/// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
+/// as of a cursor, so a client that disagrees re-fetches that table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableDigest {
+    pub table: String,
+    pub rows: u64,
+    pub hash_hex: String,
+}
+
+/// The body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable: `unauthenticated`, `revoked`, `update_required`, `gap`, `epoch_fenced`,
+    /// `bad_request`, `code_invalid`, `internal`.
+    pub code: String,
+    /// Indonesian, for the sync page.
+    pub message: String,
+    /// With `gap`: the `device_seq` the server expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}

@@ -1,0 +1,166 @@
+//! The wire contract: each body's JSON shape is pinned, and bodies round-trip, including field
+//! groups and columns this version does not know.
+
+use balai_protocol::*;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn versions() -> Versions {
+    Versions { protocol: PROTOCOL, schema_version: 4, app_version: "0.1.0".into() }
+}
+
+/// `value` serialises to exactly `expect` and reads back equal.
+fn check<T>(value: &T, expect: Value)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let got = serde_json::to_value(value).unwrap();
+    assert_eq!(got, expect);
+    let back: T = serde_json::from_value(got).unwrap();
+    assert_eq!(&back, value);
+}
+
+const DEVICE: Uuid = Uuid::from_u128(0x019f_0000_0000_7000_8000_0000_0000_0001);
+const ROW: Uuid = Uuid::from_u128(0x019f_0000_0000_7000_8000_0000_0000_00aa);
+const CHANGE: Uuid = Uuid::from_u128(0x019f_0000_0000_7000_8000_0000_0000_0c01);
+const EPOCH: Uuid = Uuid::from_u128(0x019f_0000_0000_7000_8000_0000_0000_e001);
+
+#[test]
+fn a_push_carries_versions_device_and_ops_tagged_by_kind() {
+    let push = PushRequest {
+        versions: versions(),
+        device_id: DEVICE,
+        epoch: 1,
+        ops: vec![
+            Op {
+                device_seq: 7,
+                change_id: CHANGE,
+                user_id: "u1".into(),
+                body: OpBody::Set {
+                    table: "residents".into(),
+                    row_id: ROW,
+                    field_group: "address".into(),
+                    value: json!({"rt": "003", "rw": "002"}),
+                    hlc: 42,
+                },
+            },
+            Op {
+                device_seq: 8,
+                change_id: CHANGE,
+                user_id: "u1".into(),
+                body: OpBody::Command { name: "void_letter".into(), args: json!({"id": "x"}) },
+            },
+        ],
+    };
+    check(
+        &push,
+        json!({
+            "protocol": 1, "schema_version": 4, "app_version": "0.1.0",
+            "device_id": DEVICE.to_string(), "epoch": 1,
+            "ops": [
+                {"device_seq": 7, "change_id": CHANGE.to_string(), "user_id": "u1", "kind": "set",
+                 "table": "residents", "row_id": ROW.to_string(), "field_group": "address",
+                 "value": {"rt": "003", "rw": "002"}, "hlc": 42},
+                {"device_seq": 8, "change_id": CHANGE.to_string(), "user_id": "u1",
+                 "kind": "command", "name": "void_letter", "args": {"id": "x"}},
+            ],
+        }),
+    );
+}
+
+#[test]
+fn push_results_say_ok_rejected_or_conflict_per_op() {
+    let res = PushResponse {
+        acked_through: 9,
+        results: vec![
+            OpResult { device_seq: 7, outcome: Outcome::Ok { clamped_hlc: None } },
+            OpResult { device_seq: 8, outcome: Outcome::Ok { clamped_hlc: Some(5) } },
+            OpResult {
+                device_seq: 9,
+                outcome: Outcome::Rejected {
+                    code: "cross_tenant".into(),
+                    message: "Baris milik kelurahan lain.".into(),
+                },
+            },
+        ],
+        server_time_ms: 1_796_000_000_000,
+        server_epoch: EPOCH,
+    };
+    check(
+        &res,
+        json!({
+            "acked_through": 9,
+            "results": [
+                {"device_seq": 7, "outcome": "ok"},
+                {"device_seq": 8, "outcome": "ok", "clamped_hlc": 5},
+                {"device_seq": 9, "outcome": "rejected", "code": "cross_tenant",
+                 "message": "Baris milik kelurahan lain."},
+            ],
+            "server_time_ms": 1_796_000_000_000u64, "server_epoch": EPOCH.to_string(),
+        }),
+    );
+}
+
+#[test]
+fn field_groups_and_columns_this_version_does_not_know_travel_unchanged() {
+    // As a newer client would send it: an unknown group with unknown columns.
+    let wire = json!({
+        "server_seq": 12, "origin_device": DEVICE.to_string(), "kind": "set",
+        "table": "residents", "row_id": ROW.to_string(), "field_group": "disability_v9",
+        "value": {"kind": "rungu", "since": "2024"}, "hlc": 77,
+    });
+    let change: FeedChange = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&change).unwrap(), wire);
+}
+
+#[test]
+fn pull_pages_errors_enrolment_and_digests_have_their_shapes() {
+    check(
+        &PullResponse {
+            changes: vec![FeedChange {
+                server_seq: 3,
+                origin_device: DEVICE,
+                body: OpBody::Delete { table: "residents".into(), row_id: ROW, hlc: 9 },
+            }],
+            next_cursor: 3,
+            has_more: false,
+            server_time_ms: 5,
+            server_epoch: EPOCH,
+        },
+        json!({
+            "changes": [{"server_seq": 3, "origin_device": DEVICE.to_string(), "kind": "delete",
+                         "table": "residents", "row_id": ROW.to_string(), "hlc": 9}],
+            "next_cursor": 3, "has_more": false, "server_time_ms": 5,
+            "server_epoch": EPOCH.to_string(),
+        }),
+    );
+    check(
+        &ErrorBody {
+            code: "gap".into(),
+            message: "Urutan terputus.".into(),
+            expected_seq: Some(4),
+        },
+        json!({"code": "gap", "message": "Urutan terputus.", "expected_seq": 4}),
+    );
+    check(
+        &EnrolRequest {
+            versions: versions(),
+            code: "K7Q2-MX9P".into(),
+            public_key_hex: "ab".repeat(32),
+            hostname: "loket-1".into(),
+        },
+        json!({"protocol": 1, "schema_version": 4, "app_version": "0.1.0", "code": "K7Q2-MX9P",
+               "public_key_hex": "ab".repeat(32), "hostname": "loket-1"}),
+    );
+    check(
+        &TableDigest { table: "residents".into(), rows: 2, hash_hex: "00ff".into() },
+        json!({"table": "residents", "rows": 2, "hash_hex": "00ff"}),
+    );
+}
+
+#[test]
+fn a_body_without_its_versions_is_refused_when_read() {
+    let wire = json!({"device_id": DEVICE.to_string(), "epoch": 1, "ops": []});
+    let err = serde_json::from_value::<PushRequest>(wire).unwrap_err();
+    assert!(err.to_string().contains("protocol"), "{err}");
+}

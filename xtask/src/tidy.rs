@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("balai-domain", &[]),
     ("balai-store", &["balai-domain"]),
     ("balai-protocol", &[]),
+    ("balai-kota", &["balai-domain", "balai-protocol"]),
     ("balai-letters", &["balai-domain"]),
     ("balai-app", &["balai-domain", "balai-store", "balai-letters"]),
     ("balai-cli", &["balai-app"]),

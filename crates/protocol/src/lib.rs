@@ -179,3 +179,33 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
 }
+
+/// The `Authorization` scheme of device requests: `Balai-Device <device_id>:<time_ms>:<sig>`,
+/// where `sig` is the hex Ed25519 signature, by the device key, of [`request_message`].
+pub const AUTH_SCHEME: &str = "Balai-Device";
+/// How far a signed request's time may be from the server's (the client signs with its clock
+/// corrected by the offset it learned from `GET /v1/time`, so a wrong PC clock does not lock
+/// it out).
+pub const AUTH_WINDOW_MS: u64 = 10 * 60 * 1000;
+
+/// What a device signs for one request: method, path with query, time, and the SHA-256 (hex)
+/// of the body, one per line.
+pub fn request_message(method: &str, path: &str, time_ms: u64, body_sha256_hex: &str) -> Vec<u8> {
+    format!("{method}\n{path}\n{time_ms}\n{body_sha256_hex}").into_bytes()
+}
+
+/// `GET /v1/time` (public): the server's clock, so a client can correct its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTime {
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+/// `GET /v1/whoami` (signed): the device as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub kelurahan_code: String,
+    pub server_time_ms: u64,
+}

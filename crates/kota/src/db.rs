@@ -1,0 +1,426 @@
+//! The server's SQLite database: the only SQL of balai-kota. One connection behind a mutex
+//! (one writer, as on the desktop), WAL, `synchronous=FULL`. Every function takes `now_ms`
+//! from the caller, so the rules (code expiry) are tested without a clock.
+//!
+//! Schema v1 (`PRAGMA user_version = 1`):
+//! - `meta(key, value)`: `server_epoch`, a UUID made when the database is created; a restore
+//!   from backup keeps it, a new database gets a new one, and clients notice.
+//! - `kelurahan(code, name, created_at_ms)`: the registry, Kemendagri codes in dotted form.
+//! - `enrol_codes(code_hash, kelurahan_code, created_at_ms, expires_at_ms, used_at_ms,
+//!   used_by)`: one-time codes, only their SHA-256.
+//! - `devices(id, kelurahan_code, public_key_hex, hostname, app_version, epoch, enrolled_at_ms,
+//!   revoked_at_ms, last_seen_ms)`.
+//! - `security_events(id, at_ms, device_id, kind, detail)`: refused signatures, revoked
+//!   devices, codes that did not redeem — never a resident's data.
+
+use crate::codes::code_hash;
+use crate::KotaError;
+use balai_domain::office::{normalize_region_code, RegionLevel};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Mutex;
+use uuid::Uuid;
+
+/// How long an enrolment code stays valid.
+pub const CODE_VALID_MS: u64 = 24 * 60 * 60 * 1000;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE kelurahan (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE enrol_codes (
+    code_hash TEXT PRIMARY KEY,
+    kelurahan_code TEXT NOT NULL REFERENCES kelurahan(code),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms INTEGER,
+    used_by TEXT
+) STRICT;
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    kelurahan_code TEXT NOT NULL REFERENCES kelurahan(code),
+    public_key_hex TEXT NOT NULL UNIQUE,
+    hostname TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    enrolled_at_ms INTEGER NOT NULL,
+    revoked_at_ms INTEGER,
+    last_seen_ms INTEGER
+) STRICT;
+CREATE INDEX devices_by_kelurahan ON devices (kelurahan_code);
+CREATE TABLE security_events (
+    id INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    device_id TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL
+) STRICT;
+";
+
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Kelurahan {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: Uuid,
+    pub kelurahan_code: String,
+    pub public_key_hex: String,
+    pub hostname: String,
+    pub app_version: String,
+    pub epoch: u32,
+    pub enrolled_at_ms: u64,
+    pub revoked_at_ms: Option<u64>,
+    pub last_seen_ms: Option<u64>,
+}
+
+/// A code a city admin hands to an office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrolCode {
+    pub code: String,
+    pub kelurahan_code: String,
+    pub expires_at_ms: u64,
+}
+
+fn kelurahan_code(raw: &str) -> Result<String, KotaError> {
+    normalize_region_code(raw, RegionLevel::Kelurahan).ok_or_else(|| {
+        KotaError::BadRequest(format!(
+            "Kode kelurahan harus 10 angka Kemendagri, mis. 18.72.04.1004 (bukan «{raw}»)."
+        ))
+    })
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Db, KotaError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > 1 {
+            return Err(KotaError::BadRequest(format!(
+                "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
+            )));
+        }
+        if version == 0 {
+            let tx = conn.unchecked_transaction()?;
+            // The server's own schema script (balai-store runs the desktop's).
+            #[allow(clippy::disallowed_methods)]
+            tx.execute_batch(SCHEMA_V1)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('server_epoch', ?1)",
+                [Uuid::now_v7().to_string()],
+            )?;
+            tx.pragma_update(None, "user_version", 1)?;
+            tx.commit()?;
+        }
+        Ok(Db { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, KotaError>,
+    ) -> Result<T, KotaError> {
+        let mut c = self.conn.lock().map_err(|_| KotaError::BadRequest("server busy".into()))?;
+        f(&mut c)
+    }
+
+    pub fn server_epoch(&self) -> Result<Uuid, KotaError> {
+        self.with(|c| {
+            let s: String =
+                c.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
+            Uuid::parse_str(&s).map_err(|e| KotaError::BadRequest(e.to_string()))
+        })
+    }
+
+    pub fn add_kelurahan(
+        &self,
+        code: &str,
+        name: &str,
+        now_ms: u64,
+    ) -> Result<Kelurahan, KotaError> {
+        let code = kelurahan_code(code)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(KotaError::BadRequest("Nama kelurahan wajib diisi.".into()));
+        }
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO kelurahan (code, name, created_at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                params![code, name, now_ms as i64],
+            )?;
+            Ok(Kelurahan { code: code.clone(), name: name.to_string() })
+        })
+    }
+
+    pub fn kelurahan(&self) -> Result<Vec<Kelurahan>, KotaError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT code, name FROM kelurahan ORDER BY code")?;
+            let rows = st.query_map([], |r| Ok(Kelurahan { code: r.get(0)?, name: r.get(1)? }))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// A new one-time code for an office of `kelurahan`, valid [`CODE_VALID_MS`].
+    pub fn new_enrol_code(&self, kelurahan: &str, now_ms: u64) -> Result<EnrolCode, KotaError> {
+        let code_k = kelurahan_code(kelurahan)?;
+        let code = crate::codes::new_code();
+        let expires_at_ms = now_ms + CODE_VALID_MS;
+        self.with(|c| {
+            let known: Option<String> = c
+                .query_row("SELECT code FROM kelurahan WHERE code = ?1", [&code_k], |r| r.get(0))
+                .optional()?;
+            if known.is_none() {
+                return Err(KotaError::NotFound(format!(
+                    "Kelurahan {code_k} belum terdaftar (balai-kota kelurahan add)."
+                )));
+            }
+            c.execute(
+                "INSERT INTO enrol_codes (code_hash, kelurahan_code, created_at_ms, expires_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash(&code), code_k, now_ms as i64, expires_at_ms as i64],
+            )?;
+            Ok(EnrolCode { code: code.clone(), kelurahan_code: code_k.clone(), expires_at_ms })
+        })
+    }
+
+    /// Redeems a code for a new device: single use, before it expires, in one transaction (two
+    /// PCs racing with one code: one wins, the other gets `CodeInvalid`).
+    pub fn enrol(
+        &self,
+        code: &str,
+        public_key_hex: &str,
+        hostname: &str,
+        app_version: &str,
+        now_ms: u64,
+    ) -> Result<(Device, Kelurahan), KotaError> {
+        let key = hex::decode(public_key_hex.trim())
+            .ok()
+            .filter(|k| k.len() == 32)
+            .ok_or_else(|| KotaError::BadRequest("Kunci publik perangkat tidak sah.".into()))?;
+        let public_key_hex = hex::encode(key);
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let hash = code_hash(code);
+            let found: Option<(String, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT kelurahan_code, expires_at_ms, used_at_ms FROM enrol_codes
+                     WHERE code_hash = ?1",
+                    [&hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let kelurahan_code = match found {
+                Some((k, expires, None)) if (now_ms as i64) < expires => k,
+                _ => {
+                    tx.execute(
+                        "INSERT INTO security_events (at_ms, kind, detail) VALUES (?1, 'enrol_refused', ?2)",
+                        params![now_ms as i64, format!("host {hostname}")],
+                    )?;
+                    tx.commit()?;
+                    return Err(KotaError::CodeInvalid);
+                }
+            };
+            let id = Uuid::now_v7();
+            tx.execute(
+                "INSERT INTO devices (id, kelurahan_code, public_key_hex, hostname, app_version,
+                     epoch, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                params![id.to_string(), kelurahan_code, public_key_hex, hostname, app_version, now_ms as i64],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    KotaError::BadRequest("Kunci perangkat ini sudah terdaftar.".into())
+                }
+                e => KotaError::Database(e),
+            })?;
+            tx.execute(
+                "UPDATE enrol_codes SET used_at_ms = ?1, used_by = ?2 WHERE code_hash = ?3",
+                params![now_ms as i64, id.to_string(), hash],
+            )?;
+            let name: String = tx.query_row(
+                "SELECT name FROM kelurahan WHERE code = ?1",
+                [&kelurahan_code],
+                |r| r.get(0),
+            )?;
+            tx.commit()?;
+            let device = Device {
+                id,
+                kelurahan_code: kelurahan_code.clone(),
+                public_key_hex: public_key_hex.clone(),
+                hostname: hostname.to_string(),
+                app_version: app_version.to_string(),
+                epoch: 1,
+                enrolled_at_ms: now_ms,
+                revoked_at_ms: None,
+                last_seen_ms: None,
+            };
+            Ok((device, Kelurahan { code: kelurahan_code, name }))
+        })
+    }
+
+    pub fn device(&self, id: Uuid) -> Result<Option<Device>, KotaError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT id, kelurahan_code, public_key_hex, hostname, app_version, epoch,
+                        enrolled_at_ms, revoked_at_ms, last_seen_ms FROM devices WHERE id = ?1",
+                [id.to_string()],
+                device_row,
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn devices(&self) -> Result<Vec<Device>, KotaError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, kelurahan_code, public_key_hex, hostname, app_version, epoch,
+                        enrolled_at_ms, revoked_at_ms, last_seen_ms FROM devices
+                 ORDER BY kelurahan_code, enrolled_at_ms",
+            )?;
+            let rows = st.query_map([], device_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    pub fn revoke(&self, id: Uuid, now_ms: u64) -> Result<(), KotaError> {
+        self.with(|c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                params![now_ms as i64, id.to_string()],
+            )?;
+            if n == 0 {
+                return Err(KotaError::NotFound(format!(
+                    "Perangkat {id} tidak ada atau sudah dicabut."
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn seen(&self, id: Uuid, now_ms: u64) -> Result<(), KotaError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE devices SET last_seen_ms = ?1 WHERE id = ?2",
+                params![now_ms as i64, id.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn security_event(
+        &self,
+        device: Option<Uuid>,
+        kind: &str,
+        detail: &str,
+        now_ms: u64,
+    ) -> Result<(), KotaError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![now_ms as i64, device.map(|d| d.to_string()), kind, detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// (kind, device) of every security event, oldest first.
+    pub fn security_events(&self) -> Result<Vec<(String, Option<String>)>, KotaError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT kind, device_id FROM security_events ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
+    let id: String = r.get(0)?;
+    Ok(Device {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        kelurahan_code: r.get(1)?,
+        public_key_hex: r.get(2)?,
+        hostname: r.get(3)?,
+        app_version: r.get(4)?,
+        epoch: r.get(5)?,
+        enrolled_at_ms: r.get::<_, i64>(6)? as u64,
+        revoked_at_ms: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
+        last_seen_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("kota.sqlite")).unwrap();
+        db.add_kelurahan("1872041004", "Yosorejo", 0).unwrap();
+        (dir, db)
+    }
+
+    const KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+    #[test]
+    fn a_code_enrols_one_device_once_and_not_after_a_day() {
+        let (_d, db) = db();
+        let code = db.new_enrol_code("18.72.04.1004", 1_000).unwrap();
+        assert_eq!(code.expires_at_ms, 1_000 + CODE_VALID_MS);
+        let (device, k) = db.enrol(&code.code, KEY, "loket-1", "0.1.0", 2_000).unwrap();
+        assert_eq!(
+            (device.epoch, k.code.as_str(), k.name.as_str()),
+            (1, "18.72.04.1004", "Yosorejo")
+        );
+        assert_eq!(db.device(device.id).unwrap().unwrap().hostname, "loket-1");
+        // Used once: refused again, with another key too.
+        let other = KEY.replace('d', "e");
+        assert!(matches!(
+            db.enrol(&code.code, &other, "loket-2", "0.1.0", 3_000),
+            Err(KotaError::CodeInvalid)
+        ));
+        // A fresh code, one millisecond too late.
+        let late = db.new_enrol_code("18.72.04.1004", 10_000).unwrap();
+        let at = 10_000 + CODE_VALID_MS;
+        assert!(matches!(
+            db.enrol(&late.code, &other, "loket-2", "0.1.0", at),
+            Err(KotaError::CodeInvalid)
+        ));
+        assert!(db.enrol(&late.code, &other, "loket-2", "0.1.0", at - 1).is_ok());
+        let refused = db.security_events().unwrap();
+        assert_eq!(refused.iter().filter(|(k, _)| k == "enrol_refused").count(), 2);
+    }
+
+    #[test]
+    fn codes_are_only_for_registered_kelurahan_with_valid_codes() {
+        let (_d, db) = db();
+        assert!(matches!(db.new_enrol_code("18.72.04.1999", 0), Err(KotaError::NotFound(_))));
+        assert!(matches!(db.add_kelurahan("18.72", "x", 0), Err(KotaError::BadRequest(_))));
+        assert!(matches!(db.add_kelurahan("18.72.04.1005", " ", 0), Err(KotaError::BadRequest(_))));
+        let code = db.new_enrol_code("18.72.04.1004", 0).unwrap();
+        assert!(matches!(db.enrol(&code.code, "abcd", "h", "v", 1), Err(KotaError::BadRequest(_))));
+    }
+
+    #[test]
+    fn the_server_epoch_is_made_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kota.sqlite");
+        let first = Db::open(&path).unwrap().server_epoch().unwrap();
+        assert_eq!(Db::open(&path).unwrap().server_epoch().unwrap(), first);
+        let other = Db::open(&dir.path().join("other.sqlite")).unwrap().server_epoch().unwrap();
+        assert_ne!(other, first);
+    }
+}

@@ -1,0 +1,50 @@
+//! balai-kota: the city server every kelurahan office syncs with (design.md "Sync").
+//!
+//! What it does (so far): the kelurahan registry (Kemendagri codes), one-time enrolment codes
+//! (valid 24 h, single use, stored only as hashes), device enrolment with the device's Ed25519
+//! public key and epoch, device revocation, and request authentication by signature: every
+//! device request is signed with the device key over its method, path, time and body hash, and
+//! the kelurahan of the request is the device's — never read from a body.
+//!
+//! What it does not do yet: push/pull of synced state, number leases, the public verification
+//! page, online requests, the city dashboard, PostgreSQL (issue 5 lists them; `db` is the one
+//! module holding SQL so a second backend replaces it).
+//!
+//! Layout: `db` (SQLite schema and queries; takes `now_ms`, never reads a clock), `auth` (the
+//! signed-request check), `http` (axum routes, one line each into `db`), `codes` (one-time
+//! codes).
+
+pub mod auth;
+pub mod codes;
+pub mod db;
+pub mod http;
+
+/// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.
+#[derive(Debug, thiserror::Error)]
+pub enum KotaError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Kode pendaftaran tidak berlaku (salah, kedaluwarsa atau sudah dipakai).")]
+    CodeInvalid,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("Perangkat ini sudah dicabut oleh admin kota.")]
+    Revoked,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("basis data: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+impl KotaError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            KotaError::BadRequest(_) => "bad_request",
+            KotaError::CodeInvalid => "code_invalid",
+            KotaError::Unauthenticated(_) => "unauthenticated",
+            KotaError::Revoked => "revoked",
+            KotaError::NotFound(_) => "not_found",
+            KotaError::Database(_) => "internal",
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `balai-kota`: run the city server and administer it from the command line.
+//!
+//! ```text
+//! balai-kota [--db kota.sqlite] [--json] serve [--listen 127.0.0.1:8470]
+//! balai-kota kelurahan add --code 18.72.04.1004 --name Yosorejo | kelurahan list
+//! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
+//! balai-kota devices list | devices revoke DEVICE_ID
+//! ```
+//!
+//! `serve` prints its address first (`{"address": "http://…"}` with `--json`), so scripts and
+//! tests start it on port 0 and read where it listens.
+
+#![allow(clippy::print_stdout)] // a command-line tool: its answers go to stdout
+
+use anyhow::Context;
+use balai_kota::db::Db;
+use balai_kota::http::{router, Server};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "balai-kota", version, about = "Balai Kota, the city server of Balai")]
+struct Cli {
+    /// The server database (SQLite).
+    #[arg(long, global = true, env = "BALAI_KOTA_DB", default_value = "kota.sqlite")]
+    db: PathBuf,
+    /// Answer in JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: String,
+    },
+    /// The kelurahan registry.
+    #[command(subcommand)]
+    Kelurahan(KelurahanCmd),
+    /// A one-time enrolment code for an office PC of a kelurahan (valid 24 h, single use).
+    Enrol {
+        #[arg(long)]
+        kelurahan: String,
+    },
+    /// Enrolled devices.
+    #[command(subcommand)]
+    Devices(DevicesCmd),
+}
+
+#[derive(Subcommand)]
+enum KelurahanCmd {
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum DevicesCmd {
+    List,
+    /// Refuse everything from this device from now on (a lost or stolen PC).
+    Revoke {
+        id: uuid::Uuid,
+    },
+}
+
+/// The server's wall clock: the time every office PC corrects its own against.
+#[allow(clippy::disallowed_methods)]
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn say(json: bool, value: serde_json::Value, text: String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("balai-kota: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
+    let json = cli.json;
+    match cli.command {
+        Command::Serve { listen } => {
+            let server = Arc::new(Server { db, clock: now_ms });
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                let url = format!("http://{}", listener.local_addr()?);
+                say(
+                    json,
+                    serde_json::json!({"address": url}),
+                    format!("Balai Kota berjalan di {url}"),
+                );
+                std::io::stdout().flush()?;
+                axum::serve(listener, router(server))
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Kelurahan(KelurahanCmd::Add { code, name }) => {
+            let k = db.add_kelurahan(&code, &name, now_ms())?;
+            say(json, serde_json::to_value(&k)?, format!("{} {}", k.code, k.name));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kelurahan(KelurahanCmd::List) => {
+            let all = db.kelurahan()?;
+            let text = all.iter().map(|k| format!("{} {}", k.code, k.name)).collect::<Vec<_>>();
+            say(json, serde_json::to_value(&all)?, text.join("\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Enrol { kelurahan } => {
+            let c = db.new_enrol_code(&kelurahan, now_ms())?;
+            let text = format!(
+                "Kode pendaftaran {} untuk {} (berlaku 24 jam, sekali pakai)",
+                c.code, c.kelurahan_code
+            );
+            say(json, serde_json::to_value(&c)?, text);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Devices(DevicesCmd::List) => {
+            let all = db.devices()?;
+            let text = all
+                .iter()
+                .map(|d| {
+                    let state = if d.revoked_at_ms.is_some() { "dicabut" } else { "aktif" };
+                    format!(
+                        "{} {} {} epoch {} {state}",
+                        d.id, d.kelurahan_code, d.hostname, d.epoch
+                    )
+                })
+                .collect::<Vec<_>>();
+            say(json, serde_json::to_value(&all)?, text.join("\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Devices(DevicesCmd::Revoke { id }) => {
+            db.revoke(id, now_ms())?;
+            say(json, serde_json::json!({"revoked": id}), format!("Perangkat {id} dicabut."));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

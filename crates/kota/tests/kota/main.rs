@@ -1,0 +1,185 @@
+//! Balai Kota as a real process on 127.0.0.1:0 with a real database file, driven over HTTP
+//! and through its command line.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use balai_protocol::{request_message, PROTOCOL};
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+const KELURAHAN: &str = "18.72.04.1004";
+
+struct Kota {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    child: Child,
+    addr: String,
+}
+
+fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_balai-kota"))
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), value, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+impl Kota {
+    fn start() -> Kota {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kota.sqlite");
+        let (ok, _, err) =
+            cli(&db, &["kelurahan", "add", "--code", "1872041004", "--name", "Yosorejo"]);
+        assert!(ok, "{err}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_balai-kota"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--json", "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        let addr = v["address"].as_str().unwrap().trim_start_matches("http://").to_string();
+        Kota { _dir: dir, db, child, addr }
+    }
+
+    /// One HTTP/1.1 request; (status, JSON body).
+    fn http(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, Value) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if let Some(a) = auth {
+            head.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    fn code(&self) -> String {
+        let (ok, v, err) = cli(&self.db, &["enrol", "--kelurahan", KELURAHAN]);
+        assert!(ok, "{err}");
+        v["code"].as_str().unwrap().to_string()
+    }
+
+    fn enrol(&self, code: &str, key: &SigningKey) -> (u16, Value) {
+        let body = json!({
+            "protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0", "code": code,
+            "public_key_hex": hex::encode(key.verifying_key().to_bytes()), "hostname": "loket-1",
+        });
+        self.http("POST", "/v1/enrol", None, body.to_string().as_bytes())
+    }
+
+    fn server_time(&self) -> u64 {
+        self.http("GET", "/v1/time", None, b"").1["server_time_ms"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Kota {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signed(
+    key: &SigningKey,
+    device: &str,
+    method: &str,
+    path: &str,
+    time: u64,
+    body: &[u8],
+) -> String {
+    let msg = request_message(method, path, time, &hex::encode(Sha256::digest(body)));
+    format!("Balai-Device {device}:{time}:{}", hex::encode(key.sign(&msg).to_bytes()))
+}
+
+#[test]
+fn an_office_pc_enrols_with_a_one_time_code_and_is_known_by_its_signature() {
+    let kota = Kota::start();
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let code = kota.code();
+    let (status, enrolled) = kota.enrol(&code.to_lowercase(), &key);
+    assert_eq!(status, 200, "{enrolled}");
+    assert_eq!(enrolled["kelurahan_code"], KELURAHAN);
+    assert_eq!(enrolled["kelurahan_name"], "Yosorejo");
+    assert_eq!(enrolled["epoch"], 1);
+    let device = enrolled["device_id"].as_str().unwrap();
+    // The code is spent: a second PC with it is refused.
+    let (status, body) = kota.enrol(&code, &SigningKey::from_bytes(&[8; 32]));
+    assert_eq!((status, body["code"].as_str()), (400, Some("code_invalid")), "{body}");
+
+    let now = kota.server_time();
+    let auth = signed(&key, device, "GET", "/v1/whoami", now, b"");
+    let (status, me) = kota.http("GET", "/v1/whoami", Some(&auth), b"");
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        (me["device_id"].as_str(), me["kelurahan_code"].as_str()),
+        (Some(device), Some(KELURAHAN))
+    );
+    let (ok, devices, _) = cli(&kota.db, &["devices", "list"]);
+    assert!(ok);
+    assert_eq!(devices[0]["hostname"], "loket-1");
+    assert!(devices[0]["last_seen_ms"].as_u64().is_some(), "{devices}");
+}
+
+#[test]
+fn a_request_not_signed_by_the_device_now_is_refused_and_a_revoked_device_is_locked_out() {
+    let kota = Kota::start();
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let (_, enrolled) = kota.enrol(&kota.code(), &key);
+    let device = enrolled["device_id"].as_str().unwrap();
+    let now = kota.server_time();
+    let refused = |auth: &str| {
+        let (status, body) = kota.http("GET", "/v1/whoami", Some(auth), b"");
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{auth}: {body}"
+        );
+    };
+    // Another key, another path, a time outside the window, no header at all.
+    refused(&signed(&SigningKey::from_bytes(&[1; 32]), device, "GET", "/v1/whoami", now, b""));
+    refused(&signed(&key, device, "GET", "/v1/time", now, b""));
+    refused(&signed(&key, device, "GET", "/v1/whoami", now - 11 * 60 * 1000, b""));
+    refused("Bearer x");
+    let (status, _) = kota.http("GET", "/v1/whoami", None, b"");
+    assert_eq!(status, 401);
+    // Revoked while the server runs: the next request is refused as revoked.
+    let (ok, _, err) = cli(&kota.db, &["devices", "revoke", device]);
+    assert!(ok, "{err}");
+    let auth = signed(&key, device, "GET", "/v1/whoami", kota.server_time(), b"");
+    let (status, body) = kota.http("GET", "/v1/whoami", Some(&auth), b"");
+    assert_eq!((status, body["code"].as_str()), (403, Some("revoked")), "{body}");
+}
+
+#[test]
+fn codes_are_given_only_for_registered_kelurahan() {
+    let kota = Kota::start();
+    let (ok, _, err) = cli(&kota.db, &["enrol", "--kelurahan", "18.72.04.1999"]);
+    assert!(!ok);
+    assert!(err.contains("belum terdaftar"), "{err}");
+    let (ok, _, err) = cli(&kota.db, &["kelurahan", "add", "--code", "18.72", "--name", "x"]);
+    assert!(!ok);
+    assert!(err.contains("Kode kelurahan"), "{err}");
+}

@@ -12,6 +12,8 @@
 //!   revoked_at_ms, last_seen_ms)`.
 //! - `security_events(id, at_ms, device_id, kind, detail)`: refused signatures, revoked
 //!   devices, codes that did not redeem — never a resident's data.
+//!
+//! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -108,7 +110,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > 1 {
+        if version > 2 {
             return Err(KotaError::BadRequest(format!(
                 "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
             )));
@@ -125,10 +127,17 @@ impl Db {
             tx.pragma_update(None, "user_version", 1)?;
             tx.commit()?;
         }
+        if version < 2 {
+            let tx = conn.unchecked_transaction()?;
+            #[allow(clippy::disallowed_methods)]
+            tx.execute_batch(crate::feed::SCHEMA_V2)?;
+            tx.pragma_update(None, "user_version", 2)?;
+            tx.commit()?;
+        }
         Ok(Db { conn: Mutex::new(conn) })
     }
 
-    fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, KotaError>,
     ) -> Result<T, KotaError> {

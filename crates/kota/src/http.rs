@@ -2,18 +2,24 @@
 //! `balai_protocol::ErrorBody` with its stable code.
 //!
 //! Public (no device key): `GET /v1/time`, `POST /v1/enrol`. Signed by a device: `GET
-//! /v1/whoami`. Nothing else exists yet.
+//! /v1/whoami`, `POST /v1/push`, `GET /v1/pull?cursor=N&limit=M`.
 
 use crate::auth::device_of;
 use crate::db::Db;
+use crate::db::Device;
 use crate::KotaError;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::extract::Query;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use balai_protocol::{EnrolRequest, Enrolled, ErrorBody, ServerTime, WhoAmI, MIN_PUSH_PROTOCOL};
+use balai_protocol::{
+    EnrolRequest, Enrolled, ErrorBody, PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI,
+    MIN_PUSH_PROTOCOL,
+};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// The server's clock: milliseconds since the Unix epoch.
@@ -31,6 +37,8 @@ impl IntoResponse for KotaError {
             KotaError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             KotaError::Revoked => StatusCode::FORBIDDEN,
             KotaError::NotFound(_) => StatusCode::NOT_FOUND,
+            KotaError::Gap { .. } | KotaError::EpochFenced => StatusCode::CONFLICT,
+            KotaError::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
             KotaError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
@@ -38,7 +46,11 @@ impl IntoResponse for KotaError {
             KotaError::Database(_) => "Kesalahan server.".to_string(),
             e => e.to_string(),
         };
-        let body = ErrorBody { code: self.code().into(), message, expected_seq: None };
+        let expected_seq = match &self {
+            KotaError::Gap { expected } => Some(*expected),
+            _ => None,
+        };
+        let body = ErrorBody { code: self.code().into(), message, expected_seq };
         (status, Json(body)).into_response()
     }
 }
@@ -48,6 +60,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/time", get(time))
         .route("/v1/enrol", post(enrol))
         .route("/v1/whoami", get(whoami))
+        .route("/v1/push", post(push))
+        .route("/v1/pull", get(pull))
         .with_state(server)
 }
 
@@ -74,21 +88,69 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
     }))
 }
 
-async fn whoami(
-    State(s): State<Arc<Server>>,
-    method: Method,
+/// The largest request body accepted (a push batch is at most `BATCH_MAX_BYTES`).
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+/// A request signed by an enrolled, unrevoked device (see `auth`), with its body.
+struct Signed {
+    device: Device,
     uri: Uri,
-    headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<WhoAmI>, KotaError> {
+}
+
+impl FromRequest<Arc<Server>> for Signed {
+    type Rejection = KotaError;
+
+    async fn from_request(req: Request, s: &Arc<Server>) -> Result<Self, KotaError> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| KotaError::BadRequest("Isi permintaan terlalu besar.".into()))?;
+        let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
+        let device = device_of(&s.db, auth, parts.method.as_str(), path, &body, (s.clock)())?;
+        Ok(Signed { device, uri: parts.uri, body })
+    }
+}
+
+async fn whoami(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<WhoAmI>, KotaError> {
+    let d = r.device;
+    let (device_id, epoch, kelurahan_code) = (d.id, d.epoch, d.kelurahan_code);
+    Ok(Json(WhoAmI { device_id, epoch, kelurahan_code, server_time_ms: (s.clock)() }))
+}
+
+async fn push(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PushResponse>, KotaError> {
+    let req: PushRequest = serde_json::from_slice(&r.body)
+        .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
+    if req.versions.protocol < MIN_PUSH_PROTOCOL {
+        // Held on the client, never dropped: it pushes again after the update.
+        return Err(KotaError::UpdateRequired);
+    }
     let now = (s.clock)();
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let d = device_of(&s.db, auth, method.as_str(), path, &body, now)?;
-    Ok(Json(WhoAmI {
-        device_id: d.id,
-        epoch: d.epoch,
-        kelurahan_code: d.kelurahan_code,
-        server_time_ms: now,
+    let (acked_through, results) = crate::feed::push(&s.db, &r.device, &req, now)?;
+    let server_epoch = s.db.server_epoch()?;
+    Ok(Json(PushResponse { acked_through, results, server_time_ms: now, server_epoch }))
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    cursor: u64,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullResponse>, KotaError> {
+    let q: Query<PullQuery> = Query::try_from_uri(&r.uri)
+        .map_err(|e| KotaError::BadRequest(format!("cursor/limit tidak sesuai: {e}")))?;
+    let limit = q.limit.unwrap_or(crate::feed::MAX_PULL);
+    let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
+    let server_epoch = s.db.server_epoch()?;
+    Ok(Json(PullResponse {
+        changes,
+        next_cursor,
+        has_more,
+        server_time_ms: (s.clock)(),
+        server_epoch,
     }))
 }

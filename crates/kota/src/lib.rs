@@ -6,7 +6,11 @@
 //! device request is signed with the device key over its method, path, time and body hash, and
 //! the kelurahan of the request is the device's — never read from a body.
 //!
-//! What it does not do yet: push/pull of synced state, number leases, the public verification
+//! Push and pull of mergeable state (`feed`): per-device contiguous sequence, idempotent,
+//! per-op results; the shared merge function; rows owned by one kelurahan; clocks from the
+//! future clamped; a per-kelurahan feed numbered inside the writing transaction.
+//!
+//! What it does not do yet: commands (letters, requests), number leases, the public verification
 //! page, online requests, the city dashboard, PostgreSQL (issue 5 lists them; `db` is the one
 //! module holding SQL so a second backend replaces it).
 //!
@@ -17,6 +21,7 @@
 pub mod auth;
 pub mod codes;
 pub mod db;
+pub mod feed;
 pub mod http;
 
 /// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.
@@ -32,6 +37,12 @@ pub enum KotaError {
     Revoked,
     #[error("{0}")]
     NotFound(String),
+    #[error("Urutan perubahan terputus: server menunggu nomor {expected}.")]
+    Gap { expected: u64 },
+    #[error("Salinan basis data ini sudah tidak berlaku (dipulihkan atau disalin): daftarkan ulang perangkat.")]
+    EpochFenced,
+    #[error("Versi Balai di komputer ini terlalu lama: perbarui aplikasi; perubahan tetap tersimpan dan dikirim setelahnya.")]
+    UpdateRequired,
     #[error("basis data: {0}")]
     Database(#[from] rusqlite::Error),
 }
@@ -44,6 +55,9 @@ impl KotaError {
             KotaError::Unauthenticated(_) => "unauthenticated",
             KotaError::Revoked => "revoked",
             KotaError::NotFound(_) => "not_found",
+            KotaError::Gap { .. } => "gap",
+            KotaError::EpochFenced => "epoch_fenced",
+            KotaError::UpdateRequired => "update_required",
             KotaError::Database(_) => "internal",
         }
     }

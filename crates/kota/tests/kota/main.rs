@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+mod sync;
+
 use balai_protocol::{request_message, PROTOCOL};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -12,16 +14,16 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-const KELURAHAN: &str = "18.72.04.1004";
+pub const KELURAHAN: &str = "18.72.04.1004";
 
-struct Kota {
+pub struct Kota {
     _dir: tempfile::TempDir,
-    db: PathBuf,
+    pub db: PathBuf,
     child: Child,
     addr: String,
 }
 
-fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
+pub fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_balai-kota"))
         .arg("--db")
         .arg(db)
@@ -34,7 +36,7 @@ fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
 }
 
 impl Kota {
-    fn start() -> Kota {
+    pub fn start() -> Kota {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("kota.sqlite");
         let (ok, _, err) =
@@ -55,7 +57,7 @@ impl Kota {
     }
 
     /// One HTTP/1.1 request; (status, JSON body).
-    fn http(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, Value) {
+    pub fn http(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, Value) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
@@ -76,13 +78,13 @@ impl Kota {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
-    fn code(&self) -> String {
+    pub fn code(&self) -> String {
         let (ok, v, err) = cli(&self.db, &["enrol", "--kelurahan", KELURAHAN]);
         assert!(ok, "{err}");
         v["code"].as_str().unwrap().to_string()
     }
 
-    fn enrol(&self, code: &str, key: &SigningKey) -> (u16, Value) {
+    pub fn enrol(&self, code: &str, key: &SigningKey) -> (u16, Value) {
         let body = json!({
             "protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0", "code": code,
             "public_key_hex": hex::encode(key.verifying_key().to_bytes()), "hostname": "loket-1",
@@ -90,7 +92,7 @@ impl Kota {
         self.http("POST", "/v1/enrol", None, body.to_string().as_bytes())
     }
 
-    fn server_time(&self) -> u64 {
+    pub fn server_time(&self) -> u64 {
         self.http("GET", "/v1/time", None, b"").1["server_time_ms"].as_u64().unwrap()
     }
 }

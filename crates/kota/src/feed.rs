@@ -1,0 +1,360 @@
+//! Push and pull of mergeable state (sync-notes §3.8): the server side of the merge.
+//!
+//! Schema v2:
+//! - `device_seq(device_id, last_applied)`: the last outbox number applied per device; a push
+//!   applies the next one, answers repeats again without applying them, and stops at a gap.
+//! - `row_owner(tbl, row_id, kelurahan_code)`: the kelurahan a row belongs to (its first
+//!   writer's); a write to it by a device of another kelurahan is refused as `cross_tenant`.
+//! - `row_groups(kelurahan_code, tbl, row_id, field_group, hlc, device, value)`: the winning
+//!   version of every field group, `row_deletes(…, hlc, device)` the latest delete.
+//! - `feed_counter(kelurahan_code, last_seq)` and `feed(kelurahan_code, server_seq,
+//!   origin_device, change_id, body)`: every change that won, numbered per kelurahan inside the
+//!   writing transaction, so commit order is cursor order.
+//!
+//! A change that loses under the merge is acknowledged and leaves no feed entry: every copy
+//! already has (or will pull) the version that beat it.
+
+use crate::db::{Db, Device};
+use crate::KotaError;
+use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
+use balai_protocol::{FeedChange, Op, OpBody, OpResult, Outcome, PushRequest};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub(crate) const SCHEMA_V2: &str = "
+CREATE TABLE device_seq (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id),
+    last_applied INTEGER NOT NULL
+) STRICT;
+CREATE TABLE row_owner (
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    kelurahan_code TEXT NOT NULL,
+    PRIMARY KEY (tbl, row_id)
+) STRICT;
+CREATE TABLE row_groups (
+    kelurahan_code TEXT NOT NULL,
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    field_group TEXT NOT NULL,
+    hlc INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kelurahan_code, tbl, row_id, field_group)
+) STRICT;
+CREATE TABLE row_deletes (
+    kelurahan_code TEXT NOT NULL,
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    hlc INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    PRIMARY KEY (kelurahan_code, tbl, row_id)
+) STRICT;
+CREATE TABLE feed_counter (
+    kelurahan_code TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+) STRICT;
+CREATE TABLE feed (
+    kelurahan_code TEXT NOT NULL,
+    server_seq INTEGER NOT NULL,
+    origin_device TEXT NOT NULL,
+    change_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kelurahan_code, server_seq)
+) STRICT;
+";
+
+/// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
+pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
+/// A pushed clock more than this ahead of the server's is clamped to the server's time.
+pub const MAX_FUTURE_MS: u64 = 2 * 60 * 1000;
+/// The most feed entries one pull returns.
+pub const MAX_PULL: u32 = 5000;
+
+fn device_bytes(id: Uuid) -> [u8; 16] {
+    *id.as_bytes()
+}
+
+fn rejected(code: &str, message: &str) -> Outcome {
+    Outcome::Rejected { code: code.into(), message: message.into() }
+}
+
+/// Applies a push from `device` in one transaction; answers (acked_through, results).
+pub fn push(
+    db: &Db,
+    device: &Device,
+    req: &PushRequest,
+    now_ms: u64,
+) -> Result<(u64, Vec<OpResult>), KotaError> {
+    if req.device_id != device.id || req.epoch != device.epoch {
+        db.security_event(Some(device.id), "epoch_or_device_mismatch", "push", now_ms)?;
+        return Err(KotaError::EpochFenced);
+    }
+    db.with(|c| {
+        let tx = c.transaction()?;
+        let mut last: u64 = tx
+            .query_row(
+                "SELECT last_applied FROM device_seq WHERE device_id = ?1",
+                [device.id.to_string()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0) as u64;
+        let mut results = Vec::with_capacity(req.ops.len());
+        let mut cross_tenant = 0;
+        for op in &req.ops {
+            if op.device_seq <= last {
+                // Applied before (a retry after a lost answer): answered again, not re-applied.
+                results.push(OpResult { device_seq: op.device_seq, outcome: Outcome::Ok { clamped_hlc: None } });
+                continue;
+            }
+            if op.device_seq != last + 1 {
+                break;
+            }
+            let outcome = apply(&tx, device, op, now_ms)?;
+            if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
+                cross_tenant += 1;
+            }
+            results.push(OpResult { device_seq: op.device_seq, outcome });
+            last = op.device_seq;
+        }
+        if results.is_empty() && !req.ops.is_empty() {
+            return Err(KotaError::Gap { expected: last + 1 });
+        }
+        tx.execute(
+            "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)
+             ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied",
+            params![device.id.to_string(), last as i64],
+        )?;
+        if cross_tenant > 0 {
+            tx.execute(
+                "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, 'cross_tenant', ?3)",
+                params![now_ms as i64, device.id.to_string(), format!("{cross_tenant} op(s)")],
+            )?;
+        }
+        tx.commit()?;
+        Ok((last, results))
+    })
+}
+
+/// One op inside the push transaction.
+fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, KotaError> {
+    let (table, row_id, hlc) = match &op.body {
+        OpBody::Set { table, row_id, hlc, .. } | OpBody::Delete { table, row_id, hlc } => {
+            (table, *row_id, *hlc)
+        }
+        OpBody::Command { name, .. } => {
+            return Ok(rejected(
+                "unknown_command",
+                &format!("Perintah {name} belum diterima server ini."),
+            ))
+        }
+    };
+    if !SYNCED_TABLES.contains(&table.as_str()) {
+        return Ok(rejected("unknown_table", &format!("Tabel {table} tidak disinkronkan.")));
+    }
+    let owner: Option<String> = tx
+        .query_row(
+            "SELECT kelurahan_code FROM row_owner WHERE tbl = ?1 AND row_id = ?2",
+            params![table, row_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match owner {
+        Some(k) if k != device.kelurahan_code => {
+            return Ok(rejected("cross_tenant", "Baris ini milik kelurahan lain."));
+        }
+        Some(_) => {}
+        None => {
+            tx.execute(
+                "INSERT INTO row_owner (tbl, row_id, kelurahan_code) VALUES (?1, ?2, ?3)",
+                params![table, row_id.to_string(), device.kelurahan_code],
+            )?;
+        }
+    }
+    // A clock from the future would win every later edit: it is replaced by the server's.
+    let limit = (now_ms + MAX_FUTURE_MS) << 16;
+    let (hlc, clamped_hlc) =
+        if hlc > limit { (now_ms << 16, Some(now_ms << 16)) } else { (hlc, None) };
+    let stamp = Stamp { hlc, device: device_bytes(device.id) };
+    let mut row = load_row(tx, &device.kelurahan_code, table, row_id)?;
+    let changes: Vec<(Change<String>, OpBody)> = match &op.body {
+        OpBody::Set { field_group, value, .. } if field_group == "*" => {
+            // An inserted row: every group of it, each with the op's clock.
+            let Value::Object(groups) = value else {
+                return Ok(rejected("invalid", "Baris baru harus berisi kelompok kolom."));
+            };
+            groups.iter().map(|(g, v)| set_change(table, row_id, g, v, hlc, stamp)).collect()
+        }
+        OpBody::Set { field_group, value, .. } => {
+            vec![set_change(table, row_id, field_group, value, hlc, stamp)]
+        }
+        _ => vec![(Change::Delete(stamp), OpBody::Delete { table: table.clone(), row_id, hlc })],
+    };
+    for (change, body) in changes {
+        if let Merged::Won { .. } = row.apply(change.clone()) {
+            store_change(tx, &device.kelurahan_code, table, row_id, &change)?;
+            append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?;
+        }
+    }
+    Ok(Outcome::Ok { clamped_hlc })
+}
+
+fn set_change(
+    table: &str,
+    row_id: Uuid,
+    group: &str,
+    value: &Value,
+    hlc: u64,
+    stamp: Stamp,
+) -> (Change<String>, OpBody) {
+    (
+        Change::Set {
+            group: group.to_string(),
+            version: Version { stamp, value: value.to_string() },
+        },
+        OpBody::Set {
+            table: table.to_string(),
+            row_id,
+            field_group: group.to_string(),
+            value: value.clone(),
+            hlc,
+        },
+    )
+}
+
+fn load_row(
+    tx: &Transaction,
+    k: &str,
+    table: &str,
+    row_id: Uuid,
+) -> Result<RowState<String>, KotaError> {
+    let mut row = RowState::default();
+    let mut st = tx.prepare_cached(
+        "SELECT field_group, hlc, device, value FROM row_groups
+         WHERE kelurahan_code = ?1 AND tbl = ?2 AND row_id = ?3",
+    )?;
+    let groups = st.query_map(params![k, table, row_id.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for g in groups {
+        let (group, hlc, device, value) = g?;
+        let stamp = Stamp { hlc: hlc as u64, device: device_of_hex(&device) };
+        row.apply(Change::Set { group, version: Version { stamp, value } });
+    }
+    let deleted: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT hlc, device FROM row_deletes WHERE kelurahan_code = ?1 AND tbl = ?2 AND row_id = ?3",
+            params![k, table, row_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((hlc, device)) = deleted {
+        row.apply(Change::Delete(Stamp { hlc: hlc as u64, device: device_of_hex(&device) }));
+    }
+    Ok(row)
+}
+
+fn device_of_hex(s: &str) -> [u8; 16] {
+    hex::decode(s).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 16])
+}
+
+fn store_change(
+    tx: &Transaction,
+    k: &str,
+    table: &str,
+    row_id: Uuid,
+    change: &Change<String>,
+) -> Result<(), KotaError> {
+    match change {
+        Change::Set { group, version } => tx.execute(
+            "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
+                 hlc = excluded.hlc, device = excluded.device, value = excluded.value",
+            params![
+                k,
+                table,
+                row_id.to_string(),
+                group,
+                version.stamp.hlc as i64,
+                hex::encode(version.stamp.device),
+                version.value
+            ],
+        )?,
+        Change::Delete(stamp) => tx.execute(
+            "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
+            params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)],
+        )?,
+    };
+    Ok(())
+}
+
+/// Appends to the kelurahan's feed with the next server sequence, taken from the counter row
+/// inside this transaction (commit order = sequence order).
+fn append_feed(
+    tx: &Transaction,
+    k: &str,
+    origin: Uuid,
+    change_id: Uuid,
+    body: &OpBody,
+) -> Result<(), KotaError> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
+         ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = last_seq + 1
+         RETURNING last_seq",
+        [k],
+        |r| r.get(0),
+    )?;
+    let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![k, seq, origin.to_string(), change_id.to_string(), body],
+    )?;
+    Ok(())
+}
+
+/// The device's kelurahan feed after `cursor`, without the device's own changes; answers
+/// (changes, next_cursor, has_more).
+pub fn pull(
+    db: &Db,
+    device: &Device,
+    cursor: u64,
+    limit: u32,
+) -> Result<(Vec<FeedChange>, u64, bool), KotaError> {
+    let limit = limit.clamp(1, MAX_PULL);
+    db.with(|c| {
+        let mut st = c.prepare_cached(
+            "SELECT server_seq, origin_device, body FROM feed
+             WHERE kelurahan_code = ?1 AND server_seq > ?2 ORDER BY server_seq LIMIT ?3",
+        )?;
+        let rows = st
+            .query_map(params![device.kelurahan_code, cursor as i64, limit as i64 + 1], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+        let mut rows: Vec<(u64, String, String)> = rows.collect::<Result<_, _>>()?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = rows.last().map_or(cursor, |r| r.0);
+        let me = device.id.to_string();
+        let mut changes = Vec::with_capacity(rows.len());
+        for (server_seq, origin, body) in rows {
+            if origin == me {
+                continue;
+            }
+            let body: OpBody =
+                serde_json::from_str(&body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+            let origin_device = Uuid::parse_str(&origin).unwrap_or_default();
+            changes.push(FeedChange { server_seq, origin_device, body });
+        }
+        Ok((changes, next, has_more))
+    })
+}

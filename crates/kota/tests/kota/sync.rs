@@ -1,0 +1,207 @@
+//! Push and pull between office PCs through a real Balai Kota process.
+
+use crate::{cli, signed, Kota, KELURAHAN};
+use balai_domain::merge::{Change, RowState, Stamp, Version};
+use balai_protocol::PROTOCOL;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// An enrolled office PC: its key, id and outbox counter.
+struct Pc<'a> {
+    kota: &'a Kota,
+    key: SigningKey,
+    id: String,
+    next_seq: u64,
+    cursor: u64,
+}
+
+const ROW: &str = "019f0000-0000-7000-8000-0000000000aa";
+
+impl<'a> Pc<'a> {
+    fn enrol(kota: &'a Kota, seed: u8) -> Pc<'a> {
+        let key = SigningKey::from_bytes(&[seed; 32]);
+        let (status, v) = kota.enrol(&kota.code(), &key);
+        assert_eq!(status, 200, "{v}");
+        Pc { kota, key, id: v["device_id"].as_str().unwrap().into(), next_seq: 1, cursor: 0 }
+    }
+
+    fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        let auth = signed(&self.key, &self.id, method, path, self.kota.server_time(), &bytes);
+        self.kota.http(method, path, Some(&auth), &bytes)
+    }
+
+    /// An op body: a `set` of one field group.
+    fn set(&mut self, group: &str, value: Value, hlc: u64) -> Value {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        json!({"device_seq": seq, "change_id": uuid::Uuid::now_v7(), "user_id": "u1", "kind": "set",
+               "table": "residents", "row_id": ROW, "field_group": group, "value": value, "hlc": hlc})
+    }
+
+    fn push(&self, ops: &[Value]) -> (u16, Value) {
+        let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                          "device_id": self.id, "epoch": 1, "ops": ops});
+        self.send("POST", "/v1/push", &body)
+    }
+
+    /// Everything new in the feed, page by page, as one list.
+    fn pull_all(&mut self, page: u32) -> Vec<Value> {
+        let mut all = Vec::new();
+        loop {
+            let path = format!("/v1/pull?cursor={}&limit={page}", self.cursor);
+            let (status, v) = self.send("GET", &path, &Value::Null);
+            assert_eq!(status, 200, "{v}");
+            all.extend(v["changes"].as_array().unwrap().iter().cloned());
+            self.cursor = v["next_cursor"].as_u64().unwrap();
+            if !v["has_more"].as_bool().unwrap() {
+                return all;
+            }
+        }
+    }
+}
+
+/// The row a replica builds from feed entries with the shared merge function.
+fn replay(changes: &[Value]) -> BTreeMap<String, RowState<String>> {
+    let mut rows: BTreeMap<String, RowState<String>> = BTreeMap::new();
+    for c in changes {
+        let device: [u8; 16] =
+            *uuid::Uuid::parse_str(c["origin_device"].as_str().unwrap()).unwrap().as_bytes();
+        let stamp = Stamp { hlc: c["hlc"].as_u64().unwrap(), device };
+        let change = match c["kind"].as_str().unwrap() {
+            "set" => Change::Set {
+                group: c["field_group"].as_str().unwrap().into(),
+                version: Version { stamp, value: c["value"].to_string() },
+            },
+            _ => Change::Delete(stamp),
+        };
+        rows.entry(c["row_id"].as_str().unwrap().into()).or_default().apply(change);
+    }
+    rows
+}
+
+/// Whether any feed entry carries this value (read by a fresh PC from the start).
+fn city_feed_has(kota: &Kota, value: &Value) -> bool {
+    let mut fresh = Pc::enrol(kota, 77);
+    fresh.pull_all(100).iter().any(|c| &c["value"] == value)
+}
+
+fn value_of(rows: &BTreeMap<String, RowState<String>>, group: &str) -> Option<Value> {
+    rows.get(ROW)?.group(group).map(|v| serde_json::from_str(&v.value).unwrap())
+}
+
+#[test]
+fn edits_from_two_pcs_merge_by_when_they_were_made_and_every_pc_pulls_the_same_row() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 1);
+    let mut b = Pc::enrol(&kota, 2);
+    let mut city = Pc::enrol(&kota, 3);
+    let now = kota.server_time() << 16;
+    // A creates the row; B, offline, had edited the address earlier than A's later fix.
+    let create =
+        a.set("*", json!({"name": {"full_name": "Siti Aminah"}, "address": {"rt": "001"}}), now);
+    let fix = a.set("address", json!({"rt": "003"}), now + 10);
+    let (status, res) = a.push(&[create.clone(), fix.clone()]);
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["acked_through"], 2);
+    let b_old = b.set("address", json!({"rt": "002"}), now + 5);
+    let b_name = b.set("name", json!({"full_name": "Siti Aminah S."}), now + 20);
+    let (status, res) = b.push(&[b_old, b_name]);
+    assert_eq!((status, res["results"][0]["outcome"].as_str()), (200, Some("ok")), "{res}");
+
+    // A's later address wins over B's earlier one, B's later name over A's: as every copy
+    // that replays the feed with the shared merge function sees it.
+    let rows = replay(&city.pull_all(2));
+    assert_eq!(value_of(&rows, "address"), Some(json!({"rt": "003"})));
+    assert_eq!(value_of(&rows, "name"), Some(json!({"full_name": "Siti Aminah S."})));
+    // A PC's own changes are not sent back (it has them); B's losing address is not in the feed.
+    for pc in [&mut a, &mut b] {
+        let seen = pc.pull_all(2);
+        let id = json!(pc.id);
+        assert!(!seen.is_empty() && seen.iter().all(|c| c["origin_device"] != id), "{seen:?}");
+    }
+    assert!(!city_feed_has(&kota, &json!({"rt": "002"})));
+
+    // A retried push (the answer was lost) is answered again and changes nothing.
+    let (status, res) = a.push(&[create, fix]);
+    assert_eq!((status, res["acked_through"].as_u64()), (200, Some(2)), "{res}");
+    assert!(city.pull_all(10).is_empty(), "a repeat added nothing to the feed");
+}
+
+#[test]
+fn a_gap_is_refused_with_the_number_expected_and_a_future_clock_is_clamped() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 4);
+    let first = a.set("address", json!({"rt": "001"}), 1 << 16);
+    a.set("address", json!({"rt": "lost"}), 2 << 16); // seq 2 never sent
+    let third = a.set("address", json!({"rt": "003"}), 3 << 16);
+    let (status, res) = a.push(&[first]);
+    assert_eq!(status, 200, "{res}");
+    let (status, res) = a.push(&[third]);
+    assert_eq!(
+        (status, res["code"].as_str(), res["expected_seq"].as_u64()),
+        (409, Some("gap"), Some(2)),
+        "{res}"
+    );
+    // Three years ahead: the server's time is used instead, and says so.
+    let mut b = Pc::enrol(&kota, 5);
+    let future = (kota.server_time() + 3 * 365 * 24 * 3600 * 1000) << 16;
+    let op = b.set("name", json!({"full_name": "X"}), future);
+    let (status, res) = b.push(&[op]);
+    assert_eq!(status, 200, "{res}");
+    let clamped = res["results"][0]["clamped_hlc"].as_u64().expect("clamped");
+    assert!(clamped < future && clamped >> 16 <= res["server_time_ms"].as_u64().unwrap());
+}
+
+#[test]
+fn a_pc_of_another_kelurahan_cannot_write_or_read_this_kelurahans_rows() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 6);
+    let op = a.set("address", json!({"rt": "001"}), 1 << 16);
+    assert_eq!(a.push(&[op]).0, 200);
+    // A second kelurahan with its own PC.
+    let (ok, _, err) =
+        cli(&kota.db, &["kelurahan", "add", "--code", "18.72.04.1005", "--name", "Hadimulyo"]);
+    assert!(ok, "{err}");
+    let (ok, code, err) = cli(&kota.db, &["enrol", "--kelurahan", "18.72.04.1005"]);
+    assert!(ok, "{err}");
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let (_, v) = kota.enrol(code["code"].as_str().unwrap(), &key);
+    assert_eq!(v["kelurahan_code"], "18.72.04.1005");
+    let mut other = Pc {
+        kota: &kota,
+        key,
+        id: v["device_id"].as_str().unwrap().into(),
+        next_seq: 1,
+        cursor: 0,
+    };
+    let forged = other.set("address", json!({"rt": "999"}), u64::MAX >> 20);
+    let (status, res) = other.push(&[forged]);
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["results"][0]["outcome"], "rejected", "{res}");
+    assert_eq!(res["results"][0]["code"], "cross_tenant");
+    // The rejection did not block its queue, and it reads nothing of the first kelurahan.
+    assert_eq!(res["acked_through"], 1);
+    assert!(other.pull_all(100).is_empty());
+    // The first kelurahan's row is as its own PC left it.
+    let mut city = Pc::enrol(&kota, 8);
+    let rows = replay(&city.pull_all(100));
+    assert_eq!(value_of(&rows, "address"), Some(json!({"rt": "001"})));
+    let _ = KELURAHAN;
+}
+
+#[test]
+fn a_push_for_another_device_or_epoch_is_fenced() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 9);
+    let op = a.set("address", json!({"rt": "001"}), 1 << 16);
+    let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                      "device_id": a.id, "epoch": 2, "ops": [op]});
+    let (status, res) = a.send("POST", "/v1/push", &body);
+    assert_eq!((status, res["code"].as_str()), (409, Some("epoch_fenced")), "{res}");
+    let body = json!({"protocol": 0, "schema_version": 4, "app_version": "0.0.1",
+                      "device_id": a.id, "epoch": 1, "ops": []});
+    let (status, res) = a.send("POST", "/v1/push", &body);
+    assert_eq!((status, res["code"].as_str()), (426, Some("update_required")), "{res}");
+}

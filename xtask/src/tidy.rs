@@ -18,7 +18,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("balai-protocol", &[]),
     ("balai-kota", &["balai-domain", "balai-protocol"]),
     ("balai-letters", &["balai-domain"]),
-    ("balai-app", &["balai-domain", "balai-store", "balai-letters"]),
+    ("balai-sync", &["balai-domain", "balai-store", "balai-protocol"]),
+    (
+        "balai-app",
+        &["balai-domain", "balai-store", "balai-letters", "balai-sync", "balai-protocol"],
+    ),
     ("balai-cli", &["balai-app"]),
     ("balai-desktop", &["balai-app"]),
     ("balai-testkit", &["balai-app"]),

@@ -5,7 +5,7 @@
 
 use crate::areas::{
     audit, auth, demo, import, info, letters, print, profile, reports, residents, settings,
-    signatories, users,
+    signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
@@ -110,6 +110,9 @@ pub static COMMANDS: &[Command] = &[
     command!("users.enable", ADMIN, true, users::enable),
     command!("settings.get", Access::AnyUser, false, settings::get),
     command!("settings.set", ADMIN, true, settings::set),
+    command!("sync.enrol", ADMIN, true, sync::enrol),
+    command!("sync.now", Access::AnyUser, true, sync::now),
+    command!("sync.status", Access::AnyUser, false, sync::status),
     command!("audit.list", OVERSIGHT, false, audit::list),
     command!("audit.verify", OVERSIGHT, false, audit::verify),
     command!("residents.search", Access::AnyUser, false, residents::search),

@@ -43,6 +43,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Sync with the city server (Balai Kota).
+    #[command(subcommand)]
+    Sync(SyncCmd),
     /// The resident register.
     #[command(subcommand)]
     Residents(ResidentsCmd),
@@ -194,6 +197,21 @@ pub enum UsersCmd {
     Enable {
         username: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Enrol this office database with the city server (admin), with the city's one-time code.
+    Enrol {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Push every waiting change now.
+    Now,
+    /// Pending changes, last push, rejected items.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -529,6 +547,11 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             ("audit.list", json!({"limit": limit, "before": before}))
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
+        Command::Sync(SyncCmd::Enrol { server, code }) => {
+            ("sync.enrol", json!({"server": server, "code": code}))
+        }
+        Command::Sync(SyncCmd::Now) => ("sync.now", json!({})),
+        Command::Sync(SyncCmd::Status) => ("sync.status", json!({})),
         Command::Residents(r) => residents(r)?,
         Command::Reports(ReportsCmd::Monthly { month, xlsx: None, pdf: None }) => {
             ("reports.monthly", json!({"month": month}))

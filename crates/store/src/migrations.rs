@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_register.sql"),
     include_str!("migrations/003_outbox_insert_by_reference.sql"),
     include_str!("migrations/004_letters.sql"),
+    include_str!("migrations/005_sync_client.sql"),
 ];
 
 /// The schema version this build writes.

@@ -372,3 +372,87 @@ pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Resu
     st.hlc.observe(high.max(0) as u64);
     Ok(())
 }
+
+/// A value of the device's sync state (`_sync_state`), if set.
+pub fn state(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM _sync_state WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+/// Sets values of the device's sync state in the caller's transaction.
+pub fn set_state(tx: &rusqlite::Transaction, pairs: &[(&str, &str)]) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO _sync_state (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    for (k, v) in pairs {
+        st.execute([k, v])?;
+    }
+    Ok(())
+}
+
+/// What is waiting to be pushed after outbox seq `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub count: u64,
+    /// The HLC of the oldest waiting change (its age is the sync page's "oldest pending").
+    pub oldest_hlc: Option<u64>,
+}
+
+pub fn pending(conn: &Connection, after: i64) -> rusqlite::Result<Pending> {
+    conn.query_row("SELECT count(*), min(hlc) FROM _sync_outbox WHERE seq > ?1", [after], |r| {
+        Ok(Pending {
+            count: r.get::<_, i64>(0)? as u64,
+            oldest_hlc: r.get::<_, Option<i64>>(1)?.map(|h| h as u64),
+        })
+    })
+}
+
+/// Records a push's answer: everything through `acked_through` is done; `rejected` lists
+/// (seq, code, message) the server refused for good.
+pub fn record_push(
+    tx: &rusqlite::Transaction,
+    acked_through: i64,
+    rejected: &[(i64, String, String)],
+    now_ms: u64,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO _sync_rejected (seq, code, message, at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (seq) DO NOTHING",
+    )?;
+    for (seq, code, message) in rejected {
+        st.execute(rusqlite::params![seq, code, message, now_ms as i64])?;
+    }
+    set_state(
+        tx,
+        &[("pushed_through", &acked_through.to_string()), ("last_push_ms", &now_ms.to_string())],
+    )
+}
+
+/// An outbox entry the server refused for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    pub seq: i64,
+    pub table: String,
+    pub code: String,
+    pub message: String,
+    pub at_ms: i64,
+}
+
+/// Everything the server refused, newest first.
+pub fn rejected(conn: &Connection) -> rusqlite::Result<Vec<RejectedRow>> {
+    let mut st = conn.prepare(
+        "SELECT r.seq, coalesce(o.tbl, ''), r.code, r.message, r.at_ms FROM _sync_rejected r
+         LEFT JOIN _sync_outbox o ON o.seq = r.seq ORDER BY r.seq DESC",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(RejectedRow {
+            seq: r.get(0)?,
+            table: r.get(1)?,
+            code: r.get(2)?,
+            message: r.get(3)?,
+            at_ms: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -14,6 +14,7 @@ pub mod residents;
 mod scan;
 pub mod settings;
 pub mod signatories;
+pub mod sync;
 pub mod users;
 
 /// The arguments of a command that takes none (an empty object; anything else is refused).

@@ -31,7 +31,7 @@ fn scan_at_200_dpi(pdf: &std::path::Path) -> PathBuf {
 }
 
 /// The demo office with one resident, Wiryo Percobaan (NIK 1872040101800002), imported by CSV.
-fn office_with_one_resident() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn office_with_one_resident() -> (tempfile::TempDir, PathBuf) {
     let (dir, db) = demo_db();
     let file = dir.path().join("penduduk.csv");
     std::fs::write(

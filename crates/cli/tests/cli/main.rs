@@ -4,6 +4,7 @@ mod commands;
 mod letters;
 mod register;
 mod serve;
+mod sync;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,88 @@
+//! Sync with Balai Kota as the office sees it: enrol this PC (admin, with the one-time code
+//! from the city), push now, and the status for the sync page. The work is balai-sync's; this
+//! area maps its errors to `ApiError` codes the UI branches on and audits the enrolment.
+
+use crate::areas::{audit, NoArgs};
+use crate::error::{ApiError, ErrorCode};
+use crate::{App, Ctx};
+use balai_sync::SyncError;
+use serde::{Deserialize, Serialize};
+
+const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn api_error(e: SyncError) -> ApiError {
+    match e {
+        SyncError::NotEnrolled => ApiError::new(ErrorCode::NotInitialized, e.to_string()),
+        SyncError::AlreadyEnrolled(_) => ApiError::new(ErrorCode::Conflict, e.to_string()),
+        SyncError::Network(_) => ApiError::new(ErrorCode::NotAvailable, e.to_string()),
+        SyncError::Server { ref code, .. } if code == "code_invalid" => {
+            ApiError::field("code", "code_invalid", e.to_string())
+        }
+        SyncError::Server { ref code, .. } if code == "revoked" || code == "epoch_fenced" => {
+            ApiError::new(ErrorCode::Forbidden, e.to_string())
+        }
+        SyncError::Server { .. } | SyncError::BadAnswer(_) => {
+            ApiError::new(ErrorCode::NotAvailable, e.to_string())
+        }
+        SyncError::Store(s) => s.into(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolArgs {
+    /// The city server, e.g. `http://kota.example:8470`.
+    pub server: String,
+    /// The one-time code the city admin gave.
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolOut {
+    pub device_id: String,
+    pub kelurahan_code: String,
+    pub kelurahan_name: String,
+}
+
+fn now_ms(app: &App) -> u64 {
+    app.now().timestamp_millis().max(0) as u64
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "balai".into())
+}
+
+pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
+    let actor = ctx.actor()?;
+    if !(a.server.starts_with("http://") || a.server.starts_with("https://")) {
+        return Err(ApiError::field(
+            "server",
+            "url",
+            "Alamat server harus diawali http:// atau https://.",
+        ));
+    }
+    let e =
+        balai_sync::enrol(&app.store, &a.server, &a.code, &hostname(), APP_VERSION, now_ms(app))
+            .map_err(api_error)?;
+    audit::record(app, actor, "sync.enrol", "device", &e.device_id.to_string(), &e.kelurahan_code)?;
+    Ok(EnrolOut {
+        device_id: e.device_id.to_string(),
+        kelurahan_code: e.kelurahan_code,
+        kelurahan_name: e.kelurahan_name,
+    })
+}
+
+pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiError> {
+    ctx.actor()?;
+    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app)).map_err(api_error)
+}
+
+pub fn status(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Status, ApiError> {
+    ctx.actor()?;
+    balai_sync::status(&app.store).map_err(api_error)
+}

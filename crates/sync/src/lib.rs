@@ -1,0 +1,344 @@
+//! balai-sync: the office PC's side of sync with Balai Kota (design.md "Sync"), and the only
+//! crate that speaks HTTP as a client.
+//!
+//! What it does: enrolment with a one-time code (the device key is made here and kept in the
+//! office database's local-only `_sync_state`), signed requests with the PC's clock corrected
+//! by the server's, and push of the outbox in batches: each answer is recorded in one local
+//! transaction (acked through, rejected entries listed, the queue goes on); a gap reported by
+//! the server moves the local mark to what the server expects, so a lost answer or a restored
+//! server heals by re-sending. Status: pending count and age, last push, rejections.
+//!
+//! What it does not do yet: pull and apply the kelurahan feed, commands (letters, requests),
+//! number leases, compression, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
+//! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
+
+use balai_protocol::{
+    request_message, EnrolRequest, Enrolled, ErrorBody, Op, OpBody, Outcome, PushRequest,
+    PushResponse, ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
+};
+use balai_store::sync::{self as store_sync, Pending};
+use balai_store::{Store, StoreError, WriteCtx};
+use ed25519_dalek::{Signer, SigningKey};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How many outbox entries one push carries at most.
+pub const PUSH_BATCH: u32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Komputer ini belum terdaftar ke server kota.")]
+    NotEnrolled,
+    #[error("Komputer ini sudah terdaftar ke {0}.")]
+    AlreadyEnrolled(String),
+    #[error("Server kota tidak terjangkau: {0}")]
+    Network(String),
+    /// The server answered with an error body.
+    #[error("{message}")]
+    Server { status: u16, code: String, message: String, expected_seq: Option<u64> },
+    #[error("Jawaban server tidak terbaca: {0}")]
+    BadAnswer(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn sql(e: impl Into<StoreError>) -> SyncError {
+    SyncError::Store(e.into())
+}
+
+fn client() -> Result<reqwest::blocking::Client, SyncError> {
+    reqwest::blocking::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| SyncError::Network(e.to_string()))
+}
+
+fn answer<T: serde::de::DeserializeOwned>(
+    res: reqwest::blocking::Response,
+) -> Result<T, SyncError> {
+    let status = res.status().as_u16();
+    let bytes = res.bytes().map_err(|e| SyncError::Network(e.to_string()))?;
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()));
+    }
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(e) => Err(SyncError::Server {
+            status,
+            code: e.code,
+            message: e.message,
+            expected_seq: e.expected_seq,
+        }),
+        Err(_) => Err(SyncError::BadAnswer(format!("HTTP {status}"))),
+    }
+}
+
+fn versions(app_version: &str) -> Versions {
+    Versions {
+        protocol: PROTOCOL,
+        schema_version: balai_store::migrations::LATEST as u32,
+        app_version: app_version.to_string(),
+    }
+}
+
+fn base(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_string()
+}
+
+/// Enrols this office database with the city server using a one-time code.
+pub fn enrol(
+    store: &Store,
+    server_url: &str,
+    code: &str,
+    hostname: &str,
+    app_version: &str,
+    now_ms: u64,
+) -> Result<Enrolled, SyncError> {
+    if let Some(url) = store.read(|c| store_sync::state(c, "server_url")).map_err(sql)? {
+        return Err(SyncError::AlreadyEnrolled(url));
+    }
+    let server_url = base(server_url);
+    let mut seed = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut seed);
+    let key = SigningKey::from_bytes(&seed);
+    let body = EnrolRequest {
+        versions: versions(app_version),
+        code: code.to_string(),
+        public_key_hex: hex::encode(key.verifying_key().to_bytes()),
+        hostname: hostname.to_string(),
+    };
+    let res = client()?
+        .post(format!("{server_url}/v1/enrol"))
+        .json(&body)
+        .send()
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let enrolled: Enrolled = answer(res)?;
+    let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+    store.write(&ctx, |tx| {
+        store_sync::set_state(
+            tx,
+            &[
+                ("server_url", &server_url),
+                ("server_device_id", &enrolled.device_id.to_string()),
+                ("epoch", &enrolled.epoch.to_string()),
+                ("key_seed", &hex::encode(seed)),
+                ("kelurahan_code", &enrolled.kelurahan_code),
+                ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
+            ],
+        )
+        .map_err(sql)
+    })?;
+    Ok(enrolled)
+}
+
+struct Enrolment {
+    server_url: String,
+    device_id: Uuid,
+    epoch: u32,
+    key: SigningKey,
+}
+
+fn enrolment(store: &Store) -> Result<Enrolment, SyncError> {
+    store.read(|c| {
+        let get = |k: &str| store_sync::state(c, k).map_err(sql);
+        let (Some(url), Some(id), Some(epoch), Some(seed)) =
+            (get("server_url")?, get("server_device_id")?, get("epoch")?, get("key_seed")?)
+        else {
+            return Err(SyncError::NotEnrolled);
+        };
+        let seed: [u8; 32] = hex::decode(seed)
+            .ok()
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| sql(StoreError::Corrupt("device key".into())))?;
+        Ok(Enrolment {
+            server_url: url,
+            device_id: Uuid::parse_str(&id).map_err(|e| sql(StoreError::Corrupt(e.to_string())))?,
+            epoch: epoch.parse().unwrap_or(1),
+            key: SigningKey::from_bytes(&seed),
+        })
+    })
+}
+
+impl Enrolment {
+    fn authorization(&self, method: &str, path: &str, body: &[u8], time_ms: u64) -> String {
+        let msg = request_message(method, path, time_ms, &hex::encode(Sha256::digest(body)));
+        let sig = hex::encode(self.key.sign(&msg).to_bytes());
+        format!("{AUTH_SCHEME} {}:{time_ms}:{sig}", self.device_id)
+    }
+}
+
+/// What one sync round did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Outbox entries the server took (applied or answered).
+    pub pushed: u64,
+    /// Of those, refused for good (listed in the status).
+    pub rejected: u64,
+    /// Still waiting.
+    pub pending: u64,
+    pub server_time_ms: u64,
+}
+
+/// One sync round: learn the server's time, then push the whole outbox in batches.
+pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report, SyncError> {
+    let e = enrolment(store)?;
+    let http = client()?;
+    let time: ServerTime = answer(
+        http.get(format!("{}/v1/time", e.server_url))
+            .send()
+            .map_err(|x| SyncError::Network(x.to_string()))?,
+    )?;
+    let offset = time.server_time_ms as i64 - now_ms as i64;
+    let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+    store.write(&ctx, |tx| {
+        store_sync::set_state(tx, &[("clock_offset_ms", &offset.to_string())]).map_err(sql)
+    })?;
+    let server_now = time.server_time_ms;
+    let (mut pushed, mut rejected) = (0u64, 0u64);
+    loop {
+        let mark = pushed_through(store)?;
+        let changes =
+            store.read(|c| store_sync::changes_after(c, mark, PUSH_BATCH)).map_err(sql)?;
+        if changes.is_empty() {
+            break;
+        }
+        let ops = changes
+            .iter()
+            .map(|c| {
+                let value = serde_json::from_str(&c.value).unwrap_or(serde_json::Value::Null);
+                Op {
+                    device_seq: c.seq as u64,
+                    change_id: c.change_id,
+                    user_id: c.user_id.clone(),
+                    body: OpBody::Set {
+                        table: c.tbl.clone(),
+                        row_id: c.row_id,
+                        field_group: c.field_group.clone(),
+                        value,
+                        hlc: c.hlc,
+                    },
+                }
+            })
+            .collect();
+        let req = PushRequest {
+            versions: versions(app_version),
+            device_id: e.device_id,
+            epoch: e.epoch,
+            ops,
+        };
+        let body = serde_json::to_vec(&req).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        let auth = e.authorization("POST", "/v1/push", &body, server_now);
+        let res = http
+            .post(format!("{}/v1/push", e.server_url))
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .map_err(|x| SyncError::Network(x.to_string()))?;
+        let res: PushResponse = match answer(res) {
+            Ok(r) => r,
+            // The server expects another number: an answer was lost (it has more) or it was
+            // restored (it has less). Either way, continue from where it is.
+            Err(SyncError::Server { code, expected_seq: Some(expected), .. }) if code == "gap" => {
+                let at = expected.saturating_sub(1) as i64;
+                if at == mark {
+                    return Err(SyncError::BadAnswer("gap at the current mark".into()));
+                }
+                store
+                    .write(&ctx, |tx| store_sync::record_push(tx, at, &[], now_ms).map_err(sql))?;
+                continue;
+            }
+            Err(x) => return Err(x),
+        };
+        let refused: Vec<(i64, String, String)> = res
+            .results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Rejected { code, message } => {
+                    Some((r.device_seq as i64, code.clone(), message.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let acked = res.acked_through as i64;
+        if acked <= mark {
+            return Err(SyncError::BadAnswer("the server acknowledged nothing".into()));
+        }
+        store
+            .write(&ctx, |tx| store_sync::record_push(tx, acked, &refused, now_ms).map_err(sql))?;
+        pushed += (acked - mark) as u64;
+        rejected += refused.len() as u64;
+    }
+    let pending = pending(store)?.count;
+    Ok(Report { pushed, rejected, pending, server_time_ms: server_now })
+}
+
+fn pushed_through(store: &Store) -> Result<i64, SyncError> {
+    Ok(store
+        .read(|c| store_sync::state(c, "pushed_through"))
+        .map_err(sql)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+fn pending(store: &Store) -> Result<Pending, SyncError> {
+    let mark = pushed_through(store)?;
+    store.read(|c| store_sync::pending(c, mark)).map_err(sql)
+}
+
+/// The sync page: where this PC stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    pub enrolled: bool,
+    pub server_url: Option<String>,
+    pub device_id: Option<String>,
+    pub kelurahan_code: Option<String>,
+    pub pending: u64,
+    /// When the oldest waiting change was made (ms since the epoch).
+    pub oldest_pending_ms: Option<u64>,
+    pub last_push_ms: Option<u64>,
+    /// Server time minus this PC's time at the last contact.
+    pub clock_offset_ms: Option<i64>,
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    pub seq: i64,
+    pub table: String,
+    pub code: String,
+    pub message: String,
+    pub at_ms: i64,
+}
+
+pub fn status(store: &Store) -> Result<Status, SyncError> {
+    let p = pending(store)?;
+    store.read(|c| {
+        let get = |k: &str| store_sync::state(c, k).map_err(sql);
+        let rejected = store_sync::rejected(c)
+            .map_err(sql)?
+            .into_iter()
+            .map(|r| Rejected {
+                seq: r.seq,
+                table: r.table,
+                code: r.code,
+                message: r.message,
+                at_ms: r.at_ms,
+            })
+            .collect();
+        let server_url = get("server_url")?;
+        Ok(Status {
+            enrolled: server_url.is_some(),
+            server_url,
+            device_id: get("server_device_id")?,
+            kelurahan_code: get("kelurahan_code")?,
+            pending: p.count,
+            oldest_pending_ms: p.oldest_hlc.map(|h| h >> 16),
+            last_push_ms: get("last_push_ms")?.and_then(|v| v.parse().ok()),
+            clock_offset_ms: get("clock_offset_ms")?.and_then(|v| v.parse().ok()),
+            rejected,
+        })
+    })
+}

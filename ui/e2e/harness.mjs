@@ -40,6 +40,33 @@ export async function startServer({ residents = 0, env = {} } = {}) {
   };
 }
 
+export const kotaBin = process.env.BALAI_KOTA_BIN ?? join(dirname(balaiBin), 'balai-kota');
+
+/** Starts a real Balai Kota on a random loopback port with one kelurahan (the demo office's);
+ * resolves to { url, code(): one-time enrolment code, stop }. */
+export async function startKota() {
+  const dir = mkdtempSync(join(tmpdir(), 'balai-kota-e2e-'));
+  const db = join(dir, 'kota.sqlite');
+  execFileSync(kotaBin, ['--db', db, 'kelurahan', 'add', '--code', '18.72.04.1004', '--name', 'Yosorejo'], { stdio: 'ignore' });
+  const child = spawn(kotaBin, ['--db', db, '--json', 'serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((ok, fail) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', ok);
+    child.once('exit', (code) => fail(new Error(`balai-kota serve exited with ${code}`)));
+    setTimeout(() => fail(new Error('balai-kota serve did not print its address in 15 s')), 15_000);
+  });
+  return {
+    url: JSON.parse(line).address,
+    code() {
+      return JSON.parse(execFileSync(kotaBin, ['--db', db, '--json', 'enrol', '--kelurahan', '18.72.04.1004']).toString()).code;
+    },
+    stop() {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

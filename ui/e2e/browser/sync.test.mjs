@@ -1,0 +1,45 @@
+// Sync in the browser: the office admin enrols the PC with the city's one-time code and pushes
+// the register to a real Balai Kota; the page shows what waits and what was sent.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, login, screenshot, startKota, startServer } from '../harness.mjs';
+
+let server;
+let kota;
+let browser;
+
+before(async () => {
+  kota = await startKota();
+  server = await startServer({ residents: 30 });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  kota?.stop();
+});
+
+describe('sync', () => {
+  it('the admin enrols with the city code and the waiting changes go to the city', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+    await page.getByTestId('sync-status').getByText('Belum terdaftar').waitFor();
+    const waiting = Number(await page.getByTestId('sync-pending').textContent());
+    assert.ok(waiting >= 30, `the seeded register waits to be sent (${waiting})`);
+    await page.getByLabel('Alamat server kota').fill(kota.url);
+    await page.getByLabel('Kode pendaftaran').fill('AAAAA-BBBBB');
+    await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
+    await page.locator('[data-field-error="code"]').filter({ hasText: 'tidak berlaku' }).waitFor();
+    await page.getByLabel('Kode pendaftaran').fill(kota.code());
+    await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
+    await page.getByTestId('sync-notice').filter({ hasText: 'Terdaftar ke Yosorejo (18.72.04.1004)' }).waitFor();
+    await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+    await page.getByTestId('sync-notice').filter({ hasText: `Terkirim: ${waiting} · Ditolak: 0 · Perubahan menunggu: 0` }).waitFor();
+    await page.getByTestId('sync-pending').filter({ hasText: /^0$/ }).waitFor();
+    await screenshot(page, 'sync-1366x768');
+    await context.close();
+  });
+});

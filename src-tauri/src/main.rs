@@ -5,6 +5,10 @@
 //! `api`, which forwards a command name and JSON arguments to `balai_app::dispatch` on a worker
 //! thread (never the main thread).
 //!
+//! It also runs the background sync: every `BALAI_SYNC_INTERVAL_S` seconds (default 300) a
+//! worker thread dispatches `sync.now`, as the CLI would; before enrolment or offline that
+//! answers an error and the next round tries again. The UI is never blocked by it.
+//!
 //! What it does not do: no logic of its own; anything a person can do here goes through the
 //! same command table as `balai serve` and the CLI.
 
@@ -58,9 +62,28 @@ fn open_office() -> Result<Arc<App>, ApiError> {
     App::open(&path, Arc::new(SystemClock)).map(Arc::new)
 }
 
+/// Pushes waiting changes every few minutes on a thread of its own.
+fn background_sync(app: Arc<App>) {
+    let every = std::env::var("BALAI_SYNC_INTERVAL_S")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(300);
+    let caller = Caller::Operator("sinkronisasi".into());
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(every));
+        // Errors (not enrolled, offline) are shown on the sync page via sync.status; retry later.
+        let _ = balai_app::dispatch(&app, &caller, "sync.now", serde_json::json!({}));
+    });
+}
+
 fn main() {
+    let office = open_office();
+    if let Ok(app) = &office {
+        background_sync(app.clone());
+    }
     tauri::Builder::default()
-        .manage(Office(open_office()))
+        .manage(Office(office))
         .invoke_handler(tauri::generate_handler![api])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

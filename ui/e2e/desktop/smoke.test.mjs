@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { balaiBin, repo, screenshotDir } from '../harness.mjs';
+import { balaiBin, repo, screenshotDir, startKota } from '../harness.mjs';
 import { startCups } from '../cups.mjs';
 
 const desktopBin = process.env.BALAI_DESKTOP_BIN ?? join(repo, 'target', 'debug', 'balai-desktop');
@@ -37,7 +37,7 @@ async function waitForPort(port, ms = 20_000) {
   throw new Error(`port ${port} did not open in ${ms} ms`);
 }
 
-let driver, dir, base, session, cups, nik;
+let driver, dir, base, session, cups, kota, nik, db;
 
 async function wd(method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -104,16 +104,19 @@ async function screenshot(name) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'balai-desktop-'));
-  const db = join(dir, 'office.sqlite');
+  db = join(dir, 'office.sqlite');
   execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', '20'], { stdio: 'ignore' });
   const hits = JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'residents', 'search', '187', '--limit', '20']).toString());
   nik = hits.find((h) => h.status === 'hidup').nik;
   cups = await startCups('Kantor');
+  // Enrolled before the window opens; the window's background sync pushes every 2 s.
+  kota = await startKota();
+  execFileSync(balaiBin, ['--db', db, 'sync', 'enrol', '--server', kota.url, '--code', kota.code()], { stdio: 'ignore' });
   const port = await freePort();
   const nativePort = await freePort();
   driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort)], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, BALAI_DB: db, CUPS_SERVER: cups.server },
+    env: { ...process.env, BALAI_DB: db, CUPS_SERVER: cups.server, BALAI_SYNC_INTERVAL_S: '2' },
   });
   // Both ports must accept connections before a session can start (build-notes).
   await waitForPort(port);
@@ -131,6 +134,7 @@ after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
   driver?.kill();
   await cups?.stop();
+  kota?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -149,6 +153,18 @@ describe('desktop window', () => {
     const value = await wd('GET', s(`/element/${code}/property/value`));
     assert.equal(value, '18.72.04.1004');
     await screenshot('desktop-profile-1366x768');
+  });
+
+  it('pushes the register to the city in the background', async () => {
+    const status = () => JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'sync', 'status']).toString());
+    const until = Date.now() + 30_000;
+    let last = status();
+    while (last.pending > 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 500));
+      last = status();
+    }
+    assert.equal(last.pending, 0, `still waiting: ${JSON.stringify(last)}`);
+    assert.ok(last.last_push_ms > 0);
   });
 
   it('the lurah issues a letter, sees it and prints it on F4', async () => {

@@ -67,11 +67,12 @@ export async function startKota() {
   };
 }
 
-export async function launchBrowser() {
+/** Debian's Chromium, headless; `extraArgs` e.g. a fake camera. */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
+      '--disable-sync', '--no-first-run', '--disable-quic', ...extraArgs],
   });
 }
 

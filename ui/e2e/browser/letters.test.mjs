@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { balaiBin, launchBrowser, login, screenshot, startServer } from '../harness.mjs';
 import { startCups } from '../cups.mjs';
@@ -93,5 +94,41 @@ describe('letters', () => {
     await page.getByTestId('verdict').filter({ hasText: /^SAH/ }).waitFor();
     await screenshot(page, 'letter-verify-1366x768');
     await page.context().close();
+  });
+
+  it('a printed letter held up to the webcam verifies', async () => {
+    // Chromium's fake camera plays a Y4M file: a 1280×720 frame (a webcam) of the printed letter
+    // held up close, its QR code in view — the page rendered at 300 dpi in grey, cropped around
+    // the QR (found above its caption), the Y plane only.
+    const issued = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'letters', 'list', '--status', 'terbit']).toString())[0];
+    const dir = dirname(server.db);
+    const pdf = join(dir, 'kamera.pdf');
+    execFileSync(balaiBin, ['--db', server.db, 'letters', 'pdf', issued.id, '--out', pdf]);
+    const bbox = execFileSync('pdftotext', ['-bbox', pdf, '-']).toString();
+    const [, cx0, cy0] = bbox.match(/xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>Pindai</);
+    const [w, h, dpi] = [1280, 720, 300];
+    const px = (pt) => Math.round((pt * dpi) / 72);
+    const x = Math.max(0, px(Number(cx0) + 38) - w / 2);
+    const y = Math.max(0, px(Number(cy0) - 42) - h / 2);
+    execFileSync('pdftoppm', ['-r', String(dpi), '-gray', '-singlefile', '-x', String(x), '-y', String(y), '-W', String(w), '-H', String(h), pdf, join(dir, 'kamera')]);
+    const pgm = readFileSync(join(dir, 'kamera.pgm'));
+    const header = pgm.subarray(0, 40).toString('latin1').match(/^P5\s+\d+\s+\d+\s+255\s/)[0].length;
+    const chroma = Buffer.alloc((w / 2) * (h / 2) * 2, 128);
+    const y4m = join(dir, 'kamera.y4m');
+    writeFileSync(y4m, Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h} F5:1 Ip A1:1 C420jpeg\nFRAME\n`), pgm.subarray(header, header + w * h), chroma]));
+    const camBrowser = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`]);
+    try {
+      const context = await camBrowser.newContext({ viewport: { width: 1366, height: 768 }, permissions: ['camera'] });
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await login(page, 'petugas', 'demo-petugas');
+      await page.getByRole('link', { name: 'Surat' }).click();
+      await page.getByRole('tab', { name: 'Verifikasi' }).click();
+      await page.getByRole('button', { name: 'Pindai dengan kamera' }).click();
+      await page.getByTestId('verdict').filter({ hasText: /^SAH/ }).waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId('camera').count(), 0, 'the camera stops once the letter is read');
+    } finally {
+      await camBrowser.close();
+    }
   });
 });

@@ -181,8 +181,15 @@ describe('desktop window', () => {
     await waitForText('[data-testid="printer"]', 'Kantor');
     await click('[data-testid="print-letter"]');
     await waitForText('[data-testid="print-status"]', `Terkirim ke printer Kantor · ${number} (F4)`);
-    const job = (await cups.nextJob()).toString('latin1');
-    assert.ok(job.includes('%%BoundingBox: 0 0 609 935'), 'an F4 page reached the printer');
+    const job = await cups.nextJob();
+    assert.ok(job.toString('latin1').includes('%%BoundingBox: 0 0 609 935'), 'an F4 page reached the printer');
+    // What the printer received, as a PDF file: its page carries the QR code that verifies.
+    writeFileSync(join(dir, 'printed.ps'), job);
+    execFileSync('ps2pdf', [join(dir, 'printed.ps'), join(dir, 'printed.pdf')]);
+    execFileSync('pdftoppm', ['-r', '200', '-png', '-singlefile', join(dir, 'printed.pdf'), join(dir, 'printed')]);
+    const v = JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'letters', 'verify', '--image', join(dir, 'printed.png')]).toString());
+    assert.equal(v.verdict, 'sah', JSON.stringify(v));
+    assert.equal(v.claims.number, number);
     await new Promise((r) => setTimeout(r, 1000));
     await screenshot('desktop-letter-printed-1366x768');
   });

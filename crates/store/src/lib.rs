@@ -162,6 +162,28 @@ impl Store {
         Ok(out)
     }
 
+    /// Takes `device_id` (assigned by the city server at enrolment) as this database's device id:
+    /// the changes and clocks captured so far under the local id are re-labelled in one
+    /// transaction, and every later capture carries the new id, so the (HLC, device) order of a
+    /// change is the same here and on the server.
+    pub fn adopt_device_id(&self, ctx: &WriteCtx, device_id: &str) -> Result<()> {
+        let old = sync::lock(&self.capture).device_id.clone();
+        self.write(ctx, |tx| {
+            tx.execute("UPDATE _sync_state SET value = ?1 WHERE key = 'device_id'", [device_id])?;
+            tx.execute(
+                "UPDATE _sync_clock SET device_id = ?1 WHERE device_id = ?2",
+                [device_id, &old],
+            )?;
+            tx.execute(
+                "UPDATE _sync_outbox SET device_id = ?1 WHERE device_id = ?2",
+                [device_id, &old],
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        sync::lock(&self.capture).device_id = device_id.to_string();
+        Ok(())
+    }
+
     /// Runs `f` on the reader connection.
     pub fn read<T, E>(
         &self,

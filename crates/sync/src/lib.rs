@@ -130,6 +130,7 @@ pub fn enrol(
         )
         .map_err(sql)
     })?;
+    store.adopt_device_id(&ctx, &enrolled.device_id.to_string())?;
     Ok(enrolled)
 }
 

@@ -104,6 +104,17 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
         run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
     assert_eq!(enrolled.status, 0, "{}", enrolled.stderr);
     assert_eq!(enrolled.json()["kelurahan_code"], "18.72.04.1004");
+    // From now on this PC's changes carry the id the city gave it, the earlier ones too.
+    let device = enrolled.json()["device_id"].as_str().unwrap().to_string();
+    let ids = |db: &Path| -> Vec<String> {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut st = c
+            .prepare("SELECT DISTINCT device_id FROM _sync_outbox UNION SELECT DISTINCT device_id FROM _sync_clock")
+            .unwrap();
+        let rows = st.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(ids(&db), [device.clone()]);
     let again =
         run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
     assert_eq!(again.error_json()["error"]["code"], "conflict", "enrolled once");
@@ -138,6 +149,7 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
     assert!(report["pushed"].as_u64().unwrap() >= 1, "{report}");
     let (_, feed_after) = kota.counts();
     assert!(feed_after > feed);
+    assert_eq!(ids(&db), [device.clone()], "a change made after enrolment carries the city's id");
 
     // The PC forgets what the server acknowledged (its answers were lost): pushing again
     // changes nothing on the server.

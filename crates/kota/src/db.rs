@@ -65,6 +65,8 @@ CREATE TABLE security_events (
 
 pub struct Db {
     conn: Mutex<Connection>,
+    /// Read once at open: it never changes while the database exists.
+    server_epoch: Uuid,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -134,7 +136,11 @@ impl Db {
             tx.pragma_update(None, "user_version", 2)?;
             tx.commit()?;
         }
-        Ok(Db { conn: Mutex::new(conn) })
+        let epoch: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
+        let server_epoch = Uuid::parse_str(&epoch)
+            .map_err(|e| KotaError::BadRequest(format!("server_epoch: {e}")))?;
+        Ok(Db { conn: Mutex::new(conn), server_epoch })
     }
 
     pub(crate) fn with<T>(
@@ -145,12 +151,8 @@ impl Db {
         f(&mut c)
     }
 
-    pub fn server_epoch(&self) -> Result<Uuid, KotaError> {
-        self.with(|c| {
-            let s: String =
-                c.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
-            Uuid::parse_str(&s).map_err(|e| KotaError::BadRequest(e.to_string()))
-        })
+    pub fn server_epoch(&self) -> Uuid {
+        self.server_epoch
     }
 
     pub fn add_kelurahan(
@@ -427,9 +429,9 @@ mod tests {
     fn the_server_epoch_is_made_once_and_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kota.sqlite");
-        let first = Db::open(&path).unwrap().server_epoch().unwrap();
-        assert_eq!(Db::open(&path).unwrap().server_epoch().unwrap(), first);
-        let other = Db::open(&dir.path().join("other.sqlite")).unwrap().server_epoch().unwrap();
+        let first = Db::open(&path).unwrap().server_epoch();
+        assert_eq!(Db::open(&path).unwrap().server_epoch(), first);
+        let other = Db::open(&dir.path().join("other.sqlite")).unwrap().server_epoch();
         assert_ne!(other, first);
     }
 }

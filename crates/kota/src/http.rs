@@ -66,7 +66,7 @@ pub fn router(server: Arc<Server>) -> Router {
 }
 
 async fn time(State(s): State<Arc<Server>>) -> Result<Json<ServerTime>, KotaError> {
-    Ok(Json(ServerTime { server_time_ms: (s.clock)(), server_epoch: s.db.server_epoch()? }))
+    Ok(Json(ServerTime { server_time_ms: (s.clock)(), server_epoch: s.db.server_epoch() }))
 }
 
 async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolled>, KotaError> {
@@ -84,7 +84,7 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
         kelurahan_code: k.code,
         kelurahan_name: k.name,
         server_time_ms: now,
-        server_epoch: s.db.server_epoch()?,
+        server_epoch: s.db.server_epoch(),
     }))
 }
 
@@ -128,7 +128,7 @@ async fn push(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PushRespon
     }
     let now = (s.clock)();
     let (acked_through, results) = crate::feed::push(&s.db, &r.device, &req, now)?;
-    let server_epoch = s.db.server_epoch()?;
+    let server_epoch = s.db.server_epoch();
     Ok(Json(PushResponse { acked_through, results, server_time_ms: now, server_epoch }))
 }
 
@@ -145,7 +145,7 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
         .map_err(|e| KotaError::BadRequest(format!("cursor/limit tidak sesuai: {e}")))?;
     let limit = q.limit.unwrap_or(crate::feed::MAX_PULL);
     let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
-    let server_epoch = s.db.server_epoch()?;
+    let server_epoch = s.db.server_epoch();
     Ok(Json(PullResponse {
         changes,
         next_cursor,

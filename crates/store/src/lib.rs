@@ -162,13 +162,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Takes `device_id` (assigned by the city server at enrolment) as this database's device id:
-    /// the changes and clocks captured so far under the local id are re-labelled in one
-    /// transaction, and every later capture carries the new id, so the (HLC, device) order of a
-    /// change is the same here and on the server.
-    pub fn adopt_device_id(&self, ctx: &WriteCtx, device_id: &str) -> Result<()> {
+    /// Takes `device_id` (assigned by the city server at enrolment) as this database's device id,
+    /// with the enrolment's other sync `state`, in one transaction: the changes and clocks
+    /// captured so far under the local id are re-labelled, and every later capture carries the
+    /// new id, so the (HLC, device) order of a change is the same here and on the server.
+    pub fn adopt_device_id(
+        &self,
+        ctx: &WriteCtx,
+        device_id: &str,
+        state: &[(&str, &str)],
+    ) -> Result<()> {
         let old = sync::lock(&self.capture).device_id.clone();
         self.write(ctx, |tx| {
+            sync::set_state(tx, state)?;
             tx.execute("UPDATE _sync_state SET value = ?1 WHERE key = 'device_id'", [device_id])?;
             tx.execute(
                 "UPDATE _sync_clock SET device_id = ?1 WHERE device_id = ?2",

@@ -116,21 +116,20 @@ pub fn enrol(
         .map_err(|e| SyncError::Network(e.to_string()))?;
     let enrolled: Enrolled = answer(res)?;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
-    store.write(&ctx, |tx| {
-        store_sync::set_state(
-            tx,
-            &[
-                ("server_url", &server_url),
-                ("server_device_id", &enrolled.device_id.to_string()),
-                ("epoch", &enrolled.epoch.to_string()),
-                ("key_seed", &hex::encode(seed)),
-                ("kelurahan_code", &enrolled.kelurahan_code),
-                ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
-            ],
-        )
-        .map_err(sql)
-    })?;
-    store.adopt_device_id(&ctx, &enrolled.device_id.to_string())?;
+    // One transaction: a crash leaves the PC either not enrolled or enrolled under the new id.
+    let device_id = enrolled.device_id.to_string();
+    store.adopt_device_id(
+        &ctx,
+        &device_id,
+        &[
+            ("server_url", &server_url),
+            ("server_device_id", &device_id),
+            ("epoch", &enrolled.epoch.to_string()),
+            ("key_seed", &hex::encode(seed)),
+            ("kelurahan_code", &enrolled.kelurahan_code),
+            ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
+        ],
+    )?;
     Ok(enrolled)
 }
 

@@ -91,8 +91,8 @@ pub(crate) fn qr_texts(bytes: &[u8]) -> Result<Vec<String>, ApiError> {
 /// JPEG scans whose compression noise confuses the adaptive one, each at 1×, 2× and 3× size
 /// (a 150 dpi scan has only 2–3 pixels per module of our QR).
 fn texts_in(w: usize, h: usize, px: &[u8]) -> Vec<String> {
-    let cut = otsu_threshold(px);
-    let binary = |v: u8| if v > cut { 255 } else { 0 };
+    // Otsu's cut costs a pass over the picture: taken only once rqrr's own threshold failed.
+    let cut = std::cell::OnceCell::new();
     for k in [1, 2, 3] {
         if k > 1 && w * h * k * k > 60_000_000 {
             break;
@@ -102,7 +102,8 @@ fn texts_in(w: usize, h: usize, px: &[u8]) -> Vec<String> {
         if !found.is_empty() {
             return found;
         }
-        let found = decode(w * k, h * k, |x, y| binary(at(x, y)));
+        let cut = *cut.get_or_init(|| otsu_threshold(px));
+        let found = decode(w * k, h * k, |x, y| if at(x, y) > cut { 255 } else { 0 });
         if !found.is_empty() {
             return found;
         }

@@ -69,20 +69,8 @@ fn a_signer_issues_a_letter_to_a_pdf_file_and_anyone_verifies_its_qr_text() {
     assert!(text.contains(v["number"].as_str().unwrap()));
 
     // The operator (admin) may not sign: the role check holds on the command line too.
-    let refused = run(
-        &db,
-        &[
-            "--json",
-            "letters",
-            "issue",
-            "--type",
-            "domisili",
-            "--nik",
-            "1872040101800002",
-            "--field",
-            "keperluan=x",
-        ],
-    );
+    let as_operator = [&ISSUE_DOMISILI[..1], &ISSUE_DOMISILI[3..]].concat(); // no --user
+    let refused = run(&db, &as_operator);
     assert_ne!(refused.status, 0);
     assert_eq!(refused.error_json()["error"]["code"], "forbidden");
 

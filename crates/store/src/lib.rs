@@ -13,6 +13,7 @@ mod bulk;
 pub mod letters;
 pub mod migrations;
 pub mod profile;
+pub mod pull;
 pub mod register;
 pub mod reports;
 pub mod settings;
@@ -117,11 +118,24 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.transaction(ctx, sync::Capture::On, commit, f)
+    }
+
+    fn transaction<T, E>(
+        &self,
+        ctx: &WriteCtx,
+        capture: sync::Capture,
+        commit: bool,
+        f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         let mut conn = lock(&self.writer);
         {
             let mut st = sync::lock(&self.capture);
             st.ctx = ctx.clone();
-            st.capture = sync::Capture::On;
+            st.capture = capture;
             st.fts_live = true;
         }
         let tx = conn
@@ -188,6 +202,29 @@ impl Store {
         })?;
         sync::lock(&self.capture).device_id = device_id.to_string();
         Ok(())
+    }
+
+    /// Applies a page pulled from the city server and stores `cursor` (and `state`) with it, in
+    /// one transaction that captures nothing (see [`pull`]). This PC's clock then runs ahead of
+    /// every pulled change, so an edit made after a pull wins over what was pulled.
+    pub fn apply_pulled(
+        &self,
+        ctx: &WriteCtx,
+        changes: &[pull::Pulled],
+        state: &[(&str, &str)],
+    ) -> Result<pull::Applied> {
+        let at = chrono::DateTime::from_timestamp_millis(ctx.now_ms as i64)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let applied = self.transaction(ctx, sync::Capture::Off, true, |tx| {
+            let applied = pull::apply(tx, changes, &at)?;
+            sync::set_state(tx, state)?;
+            Ok::<_, StoreError>(applied)
+        })?;
+        if let Some(high) = changes.iter().map(|c| c.hlc).max() {
+            sync::lock(&self.capture).hlc.observe(high);
+        }
+        Ok(applied)
     }
 
     /// Runs `f` on the reader connection.

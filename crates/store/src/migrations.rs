@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_outbox_insert_by_reference.sql"),
     include_str!("migrations/004_letters.sql"),
     include_str!("migrations/005_sync_client.sql"),
+    include_str!("migrations/006_sync_pull.sql"),
 ];
 
 /// The schema version this build writes.

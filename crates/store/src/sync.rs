@@ -4,7 +4,7 @@
 //! field group or is listed as local-only (a test checks this against the live schema). The
 //! capture triggers are generated from it on every open, so a new column cannot be forgotten
 //! by some code path. The triggers call SQL functions registered on the writer connection:
-//! `balai_capture()` (1 normally; 0 will mean applying pulled changes; 2 while a bulk write defers the capture of
+//! `balai_capture()` (1 normally; 0 while applying pulled changes; 2 while a bulk write defers the capture of
 //! its inserts to one set-based statement per table, see [`Store::bulk`](crate::Store::bulk)),
 //! `balai_hlc()`, `balai_change_id()`,
 //! `balai_device()` and `balai_user()`, which read the [`WriteCtx`] of the current transaction.
@@ -98,6 +98,8 @@ pub struct WriteCtx {
 /// What the capture triggers do in the current transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Capture {
+    /// Nothing is captured: changes pulled from the city are being applied.
+    Off = 0,
     /// Every insert and update is captured by its trigger as it happens.
     On = 1,
     /// Updates are captured by their triggers; inserts are captured together when the bulk

@@ -2,6 +2,7 @@
 
 mod audit;
 mod migrations;
+mod pull;
 mod register;
 
 use balai_store::Store;

@@ -9,7 +9,7 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
 }
 
-fn input(nik: &str, name: &str, sex: &str, birth: &str) -> ResidentInput {
+pub(crate) fn input(nik: &str, name: &str, sex: &str, birth: &str) -> ResidentInput {
     ResidentInput {
         nik: nik.into(),
         no_kk: "1872041203150007".into(),
@@ -26,12 +26,12 @@ fn input(nik: &str, name: &str, sex: &str, birth: &str) -> ResidentInput {
     }
 }
 
-fn id(n: u8) -> Uuid {
+pub(crate) fn id(n: u8) -> Uuid {
     Uuid::from_bytes([n; 16])
 }
 
 /// Adds a family and residents; returns the family id.
-fn seed(store: &balai_store::Store, people: &[(u8, ResidentInput)]) -> Uuid {
+pub(crate) fn seed(store: &balai_store::Store, people: &[(u8, ResidentInput)]) -> Uuid {
     let fam = id(200);
     store
         .write(&ctx(), |tx| {

@@ -1,0 +1,230 @@
+//! Applying pulled changes: what another PC captured, applied here, leaves the same register.
+
+use crate::register::{id, input, seed};
+use crate::{ctx, open, temp_db};
+use balai_domain::resident::{EventKind, LifeStatus};
+use balai_store::pull::{held_counts, Applied, Pulled};
+use balai_store::sync::{changes_after, state, SYNCED};
+use balai_store::{register, Store, StoreError, Uuid, WriteCtx};
+use serde_json::{json, Value};
+
+const DEVICE_A: &str = "01890000-0000-7000-8000-00000000000a";
+const DEVICE_B: &str = "01890000-0000-7000-8000-00000000000b";
+
+fn office(device: &str) -> (tempfile::TempDir, Store) {
+    let (dir, path) = temp_db();
+    let store = open(&path);
+    store.adopt_device_id(&ctx(), device, &[]).unwrap();
+    (dir, store)
+}
+
+fn at(ms: u64) -> WriteCtx {
+    WriteCtx { now_ms: ms, user_id: "u-test".into() }
+}
+
+/// What `store` would push after outbox seq `after`, as the feed hands it to another PC.
+fn feed_of(store: &Store, after: i64) -> Vec<Pulled> {
+    store
+        .read(|c| changes_after(c, after, 1_000_000))
+        .unwrap()
+        .into_iter()
+        .map(|c| Pulled {
+            table: c.tbl,
+            row_id: c.row_id,
+            field_group: c.field_group,
+            value: serde_json::from_str(&c.value).unwrap(),
+            hlc: c.hlc,
+            device: Uuid::parse_str(&c.device_id).unwrap(),
+            delete: false,
+        })
+        .collect()
+}
+
+fn last_seq(store: &Store) -> i64 {
+    store
+        .read(|c| c.query_row("SELECT coalesce(max(seq), 0) FROM _sync_outbox", [], |r| r.get(0)))
+        .unwrap()
+}
+
+/// Every synced table's rows, every column but the local times, as text.
+fn dump(store: &Store) -> String {
+    let mut out = String::new();
+    store
+        .read(|c| {
+            for t in SYNCED {
+                let mut st = c.prepare(&format!("SELECT * FROM {} ORDER BY id", t.name))?;
+                let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    out.push_str(t.name);
+                    for (i, n) in names.iter().enumerate() {
+                        if n == "created_at" || n == "updated_at" {
+                            continue;
+                        }
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        out.push_str(&format!(" {n}={v:?}"));
+                    }
+                    out.push('\n');
+                }
+            }
+            Ok::<_, rusqlite::Error>(())
+        })
+        .unwrap();
+    out
+}
+
+fn apply(store: &Store, page: &[Pulled]) -> Applied {
+    store.apply_pulled(&ctx(), page, &[]).unwrap()
+}
+
+#[test]
+fn another_pcs_changes_applied_here_leave_the_same_register_and_capture_nothing() {
+    let (_a, a) = office(DEVICE_A);
+    let (_b, b) = office(DEVICE_B);
+    let mut widow = input("1872045508900001", "Siti Ma'ruf", "P", "15-08-1990");
+    widow.mother_nik = "1872044101650002".into();
+    widow.mother_name = "Aminah".into();
+    widow.education = "5".into();
+    seed(&a, &[(1, widow), (2, input("1872040101880003", "Budi Santoso", "L", "01-01-1988"))]);
+    a.write(&ctx(), |tx| {
+        register::set_status(tx, id(1), LifeStatus::Mati, "t")?;
+        register::set_merged_into(tx, id(2), id(1), "t")?;
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        register::insert_event(tx, id(9), id(1), EventKind::Mati, date, "sakit", "u", "t")
+    })
+    .unwrap();
+    let page = feed_of(&a, 0);
+    let done = b.apply_pulled(&ctx(), &page, &[("pulled_through", "42")]).unwrap();
+    assert_eq!(done.held, 0, "{done:?}");
+    assert!(done.applied >= 5, "{done:?}");
+    assert_eq!(dump(&a), dump(&b), "every synced column arrives as it was written");
+    assert_eq!(last_seq(&b), 0, "a pulled change is not captured again");
+    assert_eq!(b.read(|c| state(c, "pulled_through")).unwrap().as_deref(), Some("42"));
+    // Found by name (the search index follows pulled rows).
+    let hits = b
+        .read(|c| {
+            register::search(c, &register::SearchQuery { q: "maruf".into(), ..Default::default() })
+        })
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    // The same page again changes nothing.
+    let again = apply(&b, &page);
+    assert_eq!((again.applied, again.held), (0, 0), "{again:?}");
+    assert_eq!(dump(&a), dump(&b));
+}
+
+#[test]
+fn the_newer_edit_wins_on_both_pcs_whichever_arrives_first() {
+    let t0 = ctx().now_ms;
+    let (_a, a) = office(DEVICE_A);
+    let (_b, b) = office(DEVICE_B);
+    seed(&a, &[(1, input("1872045508900001", "Siti Aminah", "P", "15-08-1990"))]);
+    apply(&b, &feed_of(&a, 0));
+    let (a_mark, b_mark) = (last_seq(&a), last_seq(&b));
+    // A moves her out at t0+1 s, B records her death at t0+2 s, both offline.
+    a.write(&at(t0 + 1000), |tx| register::set_status(tx, id(1), LifeStatus::Pindah, "t")).unwrap();
+    b.write(&at(t0 + 2000), |tx| register::set_status(tx, id(1), LifeStatus::Mati, "t")).unwrap();
+    let from_a = feed_of(&a, a_mark);
+    let from_b = feed_of(&b, b_mark);
+    let on_b = apply(&b, &from_a);
+    assert_eq!((on_b.applied, on_b.older), (0, 1), "B's later edit stays");
+    let on_a = apply(&a, &from_b);
+    assert_eq!((on_a.applied, on_a.older), (1, 0), "A takes B's later edit");
+    assert_eq!(dump(&a), dump(&b));
+    assert!(dump(&a).contains(r#"status=Text("mati")"#));
+    // B's own edit still waits to be pushed: the server decides the same way.
+    assert_eq!(feed_of(&b, b_mark).len(), 1);
+}
+
+#[test]
+fn an_edit_made_after_a_pull_wins_even_on_a_pc_whose_clock_is_behind() {
+    let t0 = ctx().now_ms;
+    let (_a, a) = office(DEVICE_A);
+    let (_b, b) = office(DEVICE_B);
+    seed(&a, &[(1, input("1872045508900001", "Siti Aminah", "P", "15-08-1990"))]);
+    let mark = last_seq(&a);
+    a.write(&at(t0 + 5000), |tx| register::set_status(tx, id(1), LifeStatus::Pindah, "t")).unwrap();
+    let page = feed_of(&a, 0);
+    apply(&b, &page);
+    // B's wall clock is a day behind; its edit was still made after it saw A's.
+    let b_mark = last_seq(&b);
+    b.write(&at(t0 - 86_400_000), |tx| register::set_status(tx, id(1), LifeStatus::Hidup, "t"))
+        .unwrap();
+    let b_edit = feed_of(&b, b_mark);
+    assert!(b_edit[0].hlc > page.last().unwrap().hlc, "the clock ran ahead of what was pulled");
+    assert_eq!(apply(&a, &b_edit).applied, 1);
+    assert_eq!(apply(&b, &feed_of(&a, mark)).applied, 0);
+    assert_eq!(dump(&a), dump(&b));
+}
+
+fn change(row: Uuid, group: &str, value: Value, hlc: u64) -> Pulled {
+    Pulled {
+        table: "residents".into(),
+        row_id: row,
+        field_group: group.into(),
+        value,
+        hlc,
+        device: Uuid::parse_str(DEVICE_A).unwrap(),
+        delete: false,
+    }
+}
+
+#[test]
+fn what_cannot_be_applied_yet_is_kept_and_the_rest_of_the_page_goes_in() {
+    let (_a, a) = office(DEVICE_A);
+    let (_b, b) = office(DEVICE_B);
+    seed(&a, &[(1, input("1872045508900001", "Siti Aminah", "P", "15-08-1990"))]);
+    let mut whole = feed_of(&a, 0);
+    let resident = whole.pop().unwrap();
+    apply(&b, &whole); // the family only
+    let hlc = resident.hlc;
+    let groups = resident.value.as_object().unwrap().clone();
+    // A row whose identity has not arrived yet, a group from a newer Balai, a value the schema
+    // refuses, a table this version lacks, a delete, and one good change.
+    let mut without_identity = groups.clone();
+    let identity = without_identity.remove("identity").unwrap();
+    let mut bad = groups.clone();
+    bad["identity"]["sex"] = json!("X");
+    let page = vec![
+        change(id(1), "*", Value::Object(without_identity), hlc),
+        change(id(1), "hobby", json!({"hobby": "catur"}), hlc),
+        change(id(3), "*", Value::Object(bad), hlc),
+        Pulled { table: "parcels".into(), ..change(id(4), "*", json!({}), hlc) },
+        Pulled { delete: true, value: Value::Null, ..change(id(5), "", Value::Null, hlc) },
+    ];
+    let done = apply(&b, &page);
+    assert_eq!(done.applied, 0, "{done:?}");
+    let counts = b.read(|c| held_counts(c)).unwrap();
+    let counts: Vec<(&str, u64)> = counts.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("delete", 1),
+            ("invalid", 1),
+            ("row_incomplete", 7),
+            ("unknown_group", 1),
+            ("unknown_table", 1)
+        ]
+    );
+    assert!(!dump(&b).contains("residents"), "nothing half-inserted");
+    // The missing group arrives: the row is inserted whole, as A has it.
+    let done = apply(&b, &[change(id(1), "identity", identity, hlc)]);
+    assert_eq!(done.applied, 8, "{done:?}");
+    assert_eq!(dump(&a), dump(&b));
+    let left: u64 = b.read(|c| held_counts(c)).unwrap().iter().map(|(_, n)| n).sum();
+    assert_eq!(left, 4, "the other held changes are still kept");
+}
+
+#[test]
+fn a_page_and_its_cursor_are_one_transaction() {
+    let (_b, b) = office(DEVICE_B);
+    // Applying fails midway (here the table that keeps held changes is gone).
+    let r: Result<(), StoreError> = b.write(&ctx(), |tx| {
+        tx.execute("DROP TABLE _sync_held", [])?;
+        Ok(())
+    });
+    r.unwrap();
+    let page = vec![Pulled { table: "parcels".into(), ..change(id(4), "*", json!({}), 1 << 20) }];
+    assert!(b.apply_pulled(&ctx(), &page, &[("pulled_through", "7")]).is_err());
+    assert_eq!(b.read(|c| state(c, "pulled_through")).unwrap(), None, "no cursor without its page");
+}

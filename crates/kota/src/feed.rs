@@ -9,7 +9,8 @@
 //!   version of every field group, `row_deletes(…, hlc, device)` the latest delete.
 //! - `feed_counter(kelurahan_code, last_seq)` and `feed(kelurahan_code, server_seq,
 //!   origin_device, change_id, body)`: every change that won, numbered per kelurahan inside the
-//!   writing transaction, so commit order is cursor order.
+//!   writing transaction, so commit order is cursor order. An inserted row (group `*`) is one
+//!   entry holding the groups that won.
 //!
 //! A change that loses under the merge is acknowledged and leaves no feed entry: every copy
 //! already has (or will pull) the version that beat it.
@@ -192,11 +193,33 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         }
         _ => vec![(Change::Delete(stamp), OpBody::Delete { table: table.clone(), row_id, hlc })],
     };
+    // The groups of an inserted row travel on as one feed entry (those that won), so an office
+    // receives a new row whole, as it was pushed.
+    let mut won = serde_json::Map::new();
     for (change, body) in changes {
         if let Merged::Won { .. } = row.apply(change.clone()) {
             store_change(tx, &device.kelurahan_code, table, row_id, &change)?;
-            append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?;
+            match (&op.body, body) {
+                (OpBody::Set { field_group, .. }, OpBody::Set { field_group: g, value, .. })
+                    if field_group == "*" =>
+                {
+                    won.insert(g, value);
+                }
+                (_, body) => {
+                    append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?
+                }
+            }
         }
+    }
+    if !won.is_empty() {
+        let body = OpBody::Set {
+            table: table.clone(),
+            row_id,
+            field_group: "*".into(),
+            value: Value::Object(won),
+            hlc,
+        };
+        append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?;
     }
     Ok(Outcome::Ok { clamped_hlc })
 }

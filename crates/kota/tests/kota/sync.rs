@@ -69,14 +69,22 @@ fn replay(changes: &[Value]) -> BTreeMap<String, RowState<String>> {
         let device: [u8; 16] =
             *uuid::Uuid::parse_str(c["origin_device"].as_str().unwrap()).unwrap().as_bytes();
         let stamp = Stamp { hlc: c["hlc"].as_u64().unwrap(), device };
-        let change = match c["kind"].as_str().unwrap() {
-            "set" => Change::Set {
-                group: c["field_group"].as_str().unwrap().into(),
-                version: Version { stamp, value: c["value"].to_string() },
-            },
-            _ => Change::Delete(stamp),
+        let set = |group: &str, value: &Value| Change::Set {
+            group: group.into(),
+            version: Version { stamp, value: value.to_string() },
         };
-        rows.entry(c["row_id"].as_str().unwrap().into()).or_default().apply(change);
+        // A new row is one entry holding its groups.
+        let changes = match (c["kind"].as_str().unwrap(), c["field_group"].as_str()) {
+            ("set", Some("*")) => {
+                c["value"].as_object().unwrap().iter().map(|(g, v)| set(g, v)).collect()
+            }
+            ("set", Some(group)) => vec![set(group, &c["value"])],
+            _ => vec![Change::Delete(stamp)],
+        };
+        let row = rows.entry(c["row_id"].as_str().unwrap().into()).or_default();
+        for change in changes {
+            row.apply(change);
+        }
     }
     rows
 }

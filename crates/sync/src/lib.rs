@@ -6,16 +6,20 @@
 //! by the server's, and push of the outbox in batches: each answer is recorded in one local
 //! transaction (acked through, rejected entries listed, the queue goes on); a gap reported by
 //! the server moves the local mark to what the server expects, so a lost answer or a restored
-//! server heals by re-sending. Status: pending count and age, last push, rejections.
+//! server heals by re-sending. Then pull: the kelurahan's feed page by page, each page applied
+//! with its cursor in one local transaction (balai-store's `pull`); a server whose epoch
+//! changed (restored from a backup) is pulled again from the start, which the merge makes
+//! harmless. Status: pending count and age, last push and pull, rejections, held changes.
 //!
-//! What it does not do yet: pull and apply the kelurahan feed, commands (letters, requests),
+//! What it does not do yet: commands (letters, requests),
 //! number leases, compression, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
 //! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
-    request_message, EnrolRequest, Enrolled, ErrorBody, Op, OpBody, Outcome, PushRequest,
-    PushResponse, ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
+    request_message, EnrolRequest, Enrolled, ErrorBody, Op, OpBody, Outcome, PullResponse,
+    PushRequest, PushResponse, ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
 };
+use balai_store::pull::Pulled;
 use balai_store::sync::{self as store_sync, Pending};
 use balai_store::{Store, StoreError, WriteCtx};
 use ed25519_dalek::{Signer, SigningKey};
@@ -26,6 +30,8 @@ use uuid::Uuid;
 
 /// How many outbox entries one push carries at most.
 pub const PUSH_BATCH: u32 = 500;
+/// How many feed entries one pull asks for.
+pub const PULL_PAGE: u32 = 5000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -178,10 +184,17 @@ pub struct Report {
     pub rejected: u64,
     /// Still waiting.
     pub pending: u64,
+    /// Feed entries received from the other PCs of the kelurahan.
+    pub pulled: u64,
+    /// Of their field groups: now in the register, older than what this PC had, kept aside.
+    pub applied: u64,
+    pub older: u64,
+    pub held: u64,
     pub server_time_ms: u64,
 }
 
-/// One sync round: learn the server's time, then push the whole outbox in batches.
+/// One sync round: learn the server's time, push the whole outbox in batches, then pull and
+/// apply everything new from the kelurahan.
 pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report, SyncError> {
     let e = enrolment(store)?;
     let http = client()?;
@@ -271,8 +284,96 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
         pushed += (acked - mark) as u64;
         rejected += refused.len() as u64;
     }
+    let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
     let pending = pending(store)?.count;
-    Ok(Report { pushed, rejected, pending, server_time_ms: server_now })
+    Ok(Report {
+        pushed,
+        rejected,
+        pending,
+        pulled: pulled.0,
+        applied: pulled.1.applied,
+        older: pulled.1.older,
+        held: pulled.1.held,
+        server_time_ms: server_now,
+    })
+}
+
+/// Pulls the feed after this PC's cursor until the server has no more; answers the entries
+/// received and what applying them did.
+fn pull(
+    store: &Store,
+    e: &Enrolment,
+    http: &reqwest::blocking::Client,
+    ctx: &WriteCtx,
+    server_now: u64,
+    server_epoch: &str,
+) -> Result<(u64, balai_store::pull::Applied), SyncError> {
+    let (cursor, known_epoch) = store.read(|c| {
+        let get = |k: &str| store_sync::state(c, k).map_err(sql);
+        Ok::<_, SyncError>((get("pulled_through")?, get("pull_epoch")?))
+    })?;
+    let mut cursor: u64 = cursor.and_then(|v| v.parse().ok()).unwrap_or(0);
+    if known_epoch.as_deref().is_some_and(|k| k != server_epoch) {
+        // A restored server numbers its feed anew: take all of it again.
+        cursor = 0;
+    }
+    let (mut received, mut total) = (0u64, balai_store::pull::Applied::default());
+    loop {
+        let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}");
+        let auth = e.authorization("GET", &path, b"", server_now);
+        let res: PullResponse = answer(
+            http.get(format!("{}{path}", e.server_url))
+                .header(reqwest::header::AUTHORIZATION, auth)
+                .send()
+                .map_err(|x| SyncError::Network(x.to_string()))?,
+        )?;
+        let changes: Vec<Pulled> = res
+            .changes
+            .into_iter()
+            .map(|c| match c.body {
+                OpBody::Set { table, row_id, field_group, value, hlc } => Pulled {
+                    table,
+                    row_id,
+                    field_group,
+                    value,
+                    hlc,
+                    device: c.origin_device,
+                    delete: false,
+                },
+                OpBody::Delete { table, row_id, hlc } => Pulled {
+                    table,
+                    row_id,
+                    field_group: String::new(),
+                    value: serde_json::Value::Null,
+                    hlc,
+                    device: c.origin_device,
+                    delete: true,
+                },
+                OpBody::Command { name, args } => Pulled {
+                    table: format!("command:{name}"),
+                    row_id: Uuid::nil(),
+                    field_group: String::new(),
+                    value: args,
+                    hlc: 0,
+                    device: c.origin_device,
+                    delete: false,
+                },
+            })
+            .collect();
+        received += changes.len() as u64;
+        let next = res.next_cursor.to_string();
+        let now = ctx.now_ms.to_string();
+        total += store.apply_pulled(
+            ctx,
+            &changes,
+            &[("pulled_through", &next), ("pull_epoch", server_epoch), ("last_pull_ms", &now)],
+        )?;
+        if !res.has_more || res.next_cursor <= cursor {
+            break;
+        }
+        cursor = res.next_cursor;
+    }
+    Ok((received, total))
 }
 
 fn pushed_through(store: &Store) -> Result<i64, SyncError> {
@@ -299,9 +400,18 @@ pub struct Status {
     /// When the oldest waiting change was made (ms since the epoch).
     pub oldest_pending_ms: Option<u64>,
     pub last_push_ms: Option<u64>,
+    pub last_pull_ms: Option<u64>,
     /// Server time minus this PC's time at the last contact.
     pub clock_offset_ms: Option<i64>,
     pub rejected: Vec<Rejected>,
+    /// Pulled changes kept aside (not applied yet), counted by reason.
+    pub held: Vec<Held>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Held {
+    pub reason: String,
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -337,8 +447,13 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
             pending: p.count,
             oldest_pending_ms: p.oldest_hlc.map(|h| h >> 16),
             last_push_ms: get("last_push_ms")?.and_then(|v| v.parse().ok()),
+            last_pull_ms: get("last_pull_ms")?.and_then(|v| v.parse().ok()),
             clock_offset_ms: get("clock_offset_ms")?.and_then(|v| v.parse().ok()),
             rejected,
+            held: balai_store::pull::held_counts(c)?
+                .into_iter()
+                .map(|(reason, count)| Held { reason, count })
+                .collect(),
         })
     })
 }

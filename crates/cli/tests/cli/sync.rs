@@ -183,3 +183,76 @@ fn with_the_server_gone_changes_wait_and_the_clerk_is_told() {
     assert!(down.stderr.contains("tidak terjangkau"), "{}", down.stderr);
     assert_eq!(run(&db, &["--json", "sync", "status"]).json()["pending"].as_u64(), Some(pending));
 }
+
+/// Every synced table's rows (all columns but the local write times), to compare two PCs.
+fn register_dump(db: &Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut out = String::new();
+    for table in ["families", "residents", "resident_events"] {
+        let mut st = c.prepare(&format!("SELECT * FROM {table} ORDER BY id")).unwrap();
+        let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+        let mut rows = st.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            out.push_str(table);
+            for (i, n) in names.iter().enumerate() {
+                if n != "created_at" && n != "updated_at" {
+                    let v: rusqlite::types::Value = r.get(i).unwrap();
+                    out.push_str(&format!(" {n}={v:?}"));
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn sync_now(db: &Path) -> Value {
+    let r = run(db, &["--json", "sync", "now"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    r.json()
+}
+
+const RESIDENT: &str = "1872040101800002";
+
+#[test]
+fn two_pcs_of_one_office_converge_through_the_city_and_the_later_edit_wins_on_both() {
+    let kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    for db in [&a, &b] {
+        let r =
+            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    }
+    sync_now(&a);
+    let first = sync_now(&b);
+    assert!(first["pulled"].as_u64().unwrap() >= 2, "the family and the resident: {first}");
+    assert_eq!(first["held"], 0, "{first}");
+    assert_eq!(register_dump(&a), register_dump(&b), "B has A's register");
+    let found = run(&b, &["--json", "residents", "search", "wiryo"]).json();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "found by name on B: {found}");
+
+    // Offline, B records that he moved away; a little later A records his death.
+    let event = |db: &Path, kind: &str| {
+        let r = run(db, &["residents", "event", RESIDENT, "--type", kind, "--date", "01-11-2026"]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    };
+    event(&b, "pindah_keluar");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    event(&a, "mati");
+    // A reaches the city first; B's older status loses there and here; each gets the other's
+    // event; a further round changes nothing.
+    sync_now(&a);
+    let b_round = sync_now(&b);
+    assert_eq!(b_round["pending"], 0, "{b_round}");
+    assert!(b_round["applied"].as_u64().unwrap() >= 2, "A's status and event: {b_round}");
+    sync_now(&a);
+    assert_eq!(register_dump(&a), register_dump(&b), "both PCs hold the same register");
+    let shown = run(&b, &["--json", "residents", "show", RESIDENT]).json();
+    assert_eq!(shown["status"], "mati", "the later edit wins: {shown}");
+    let quiet = sync_now(&b);
+    assert_eq!((quiet["pushed"].as_u64(), quiet["pulled"].as_u64()), (Some(0), Some(0)), "{quiet}");
+    let status = run(&b, &["--json", "sync", "status"]).json();
+    assert!(status["last_pull_ms"].as_u64().is_some(), "{status}");
+    assert_eq!(status["held"], serde_json::json!([]), "{status}");
+}

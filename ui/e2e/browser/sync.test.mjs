@@ -42,4 +42,29 @@ describe('sync', () => {
     await screenshot(page, 'sync-1366x768');
     await context.close();
   });
+
+  it('a second PC of the office enrols and receives the register the first one sent', async () => {
+    const second = await startServer({ residents: 0 });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const page = await context.newPage();
+      await page.goto(second.url);
+      await login(page, 'admin', 'demo-admin');
+      await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+      await page.getByLabel('Alamat server kota').fill(kota.url);
+      await page.getByLabel('Kode pendaftaran').fill(kota.code());
+      await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: 'Terdaftar ke' }).waitFor();
+      assert.equal(await page.getByTestId('sync-last-pull').textContent(), '—');
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      const notice = page.getByTestId('sync-notice').filter({ hasText: 'Diterima' });
+      await notice.waitFor();
+      const received = Number((await notice.textContent()).match(/Diterima: (\d+)/)[1]);
+      assert.ok(received >= 30, `the residents and their families arrived (${received})`);
+      assert.notEqual(await page.getByTestId('sync-last-pull').textContent(), '—');
+      await context.close();
+    } finally {
+      second.stop();
+    }
+  });
 });

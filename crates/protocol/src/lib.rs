@@ -1,7 +1,7 @@
 //! balai-protocol: what an office PC and Balai Kota say to each other (design.md "Sync";
 //! sync-notes §3.8–3.10), as serde types shared by the desktop's sync engine and the server.
 //!
-//! What it does: the bodies of enrolment, push, pull and digest, the per-operation results and
+//! What it does: the bodies of enrolment, push, pull, number leases and digest, the per-operation results and
 //! the error body, with the protocol version every request carries. JSON field names here are
 //! the wire contract: they change only with [`PROTOCOL`], and a test pins their shape.
 //!
@@ -157,6 +157,67 @@ pub struct FeedChange {
     #[serde(flatten)]
     pub body: OpBody,
 }
+
+/// `POST /v1/lease` (signed): blocks of letter numbers for this device and its epoch, one per
+/// series asked for (sync-notes §3.5). Numbers of a lease are issued offline by that device
+/// only; an `issue_letter` command outside a lease of the device's current epoch is a conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRequest {
+    #[serde(flatten)]
+    pub versions: Versions,
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub wants: Vec<LeaseWant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseWant {
+    /// `2026/domisili`, or `2026/*` for one series for every letter type.
+    pub series: String,
+    /// How many numbers (the server caps it at [`MAX_LEASE`]).
+    pub size: u32,
+    /// The highest serial this office already issued in the series before it synced (numbered
+    /// locally): the server's numbering continues above it.
+    pub floor: u32,
+}
+
+/// The most numbers one lease holds.
+pub const MAX_LEASE: u32 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub lease_id: Uuid,
+    pub series: String,
+    /// Serials `first..=last`.
+    pub first: u32,
+    pub last: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseResponse {
+    pub leases: Vec<Lease>,
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+/// The args of the `issue_letter` command: a number taken from a lease, pushed in the same
+/// outbox as the letter's other changes. The server accepts it when the lease is the device's,
+/// of its current epoch, holds the serial, and the serial was not issued before (a repeat of
+/// the same letter is answered ok again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueLetter {
+    pub letter_id: Uuid,
+    pub lease_id: Uuid,
+    pub series: String,
+    pub serial: u32,
+    /// The formatted number as printed.
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub issued_on: String,
+}
+
+/// The command name of [`IssueLetter`].
+pub const ISSUE_LETTER: &str = "issue_letter";
 
 /// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
 /// as of a cursor, so a client that disagrees re-fetches that table.

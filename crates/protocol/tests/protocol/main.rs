@@ -166,3 +166,48 @@ fn a_body_without_its_versions_is_refused_when_read() {
     let err = serde_json::from_value::<PushRequest>(wire).unwrap_err();
     assert!(err.to_string().contains("protocol"), "{err}");
 }
+
+#[test]
+fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
+    let req = LeaseRequest {
+        versions: versions(),
+        device_id: DEVICE,
+        epoch: 2,
+        wants: vec![LeaseWant { series: "2026/domisili".into(), size: 20, floor: 7 }],
+    };
+    check(
+        &req,
+        json!({
+            "protocol": 1, "schema_version": 4, "app_version": "0.1.0",
+            "device_id": DEVICE.to_string(), "epoch": 2,
+            "wants": [{"series": "2026/domisili", "size": 20, "floor": 7}],
+        }),
+    );
+    let res = LeaseResponse {
+        leases: vec![Lease { lease_id: ROW, series: "2026/domisili".into(), first: 8, last: 27 }],
+        server_time_ms: 5,
+        server_epoch: EPOCH,
+    };
+    check(
+        &res,
+        json!({
+            "leases": [{"lease_id": ROW.to_string(), "series": "2026/domisili", "first": 8, "last": 27}],
+            "server_time_ms": 5, "server_epoch": EPOCH.to_string(),
+        }),
+    );
+    let issue = IssueLetter {
+        letter_id: ROW,
+        lease_id: CHANGE,
+        series: "2026/*".into(),
+        serial: 9,
+        number: "470/009/YSR/XII/2026".into(),
+        issued_on: "2026-12-03".into(),
+    };
+    check(
+        &issue,
+        json!({
+            "letter_id": ROW.to_string(), "lease_id": CHANGE.to_string(), "series": "2026/*",
+            "serial": 9, "number": "470/009/YSR/XII/2026", "issued_on": "2026-12-03",
+        }),
+    );
+}

@@ -13,7 +13,8 @@
 //! - `security_events(id, at_ms, device_id, kind, detail)`: refused signatures, revoked
 //!   devices, codes that did not redeem — never a resident's data.
 //!
-//! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`.
+//! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`; v3 the
+//! letter-number leases: see `crate::leases`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -112,7 +113,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > 2 {
+        if version > 3 {
             return Err(KotaError::BadRequest(format!(
                 "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
             )));
@@ -134,6 +135,13 @@ impl Db {
             #[allow(clippy::disallowed_methods)]
             tx.execute_batch(crate::feed::SCHEMA_V2)?;
             tx.pragma_update(None, "user_version", 2)?;
+            tx.commit()?;
+        }
+        if version < 3 {
+            let tx = conn.unchecked_transaction()?;
+            #[allow(clippy::disallowed_methods)]
+            tx.execute_batch(crate::leases::SCHEMA_V3)?;
+            tx.pragma_update(None, "user_version", 3)?;
             tx.commit()?;
         }
         let epoch: String =
@@ -309,7 +317,8 @@ impl Db {
 
     pub fn revoke(&self, id: Uuid, now_ms: u64) -> Result<(), KotaError> {
         self.with(|c| {
-            let n = c.execute(
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
                 params![now_ms as i64, id.to_string()],
             )?;
@@ -318,6 +327,8 @@ impl Db {
                     "Perangkat {id} tidak ada atau sudah dicabut."
                 )));
             }
+            crate::leases::void_device(&tx, id)?;
+            tx.commit()?;
             Ok(())
         })
     }

@@ -145,6 +145,9 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         OpBody::Set { table, row_id, hlc, .. } | OpBody::Delete { table, row_id, hlc } => {
             (table, *row_id, *hlc)
         }
+        OpBody::Command { name, args } if name == balai_protocol::ISSUE_LETTER => {
+            return crate::leases::issue_letter(tx, device, args, now_ms);
+        }
         OpBody::Command { name, .. } => {
             return Ok(rejected(
                 "unknown_command",

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use balai_protocol::{
-    EnrolRequest, Enrolled, ErrorBody, PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI,
-    MIN_PUSH_PROTOCOL,
+    EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, PullResponse, PushRequest,
+    PushResponse, ServerTime, WhoAmI, MIN_PUSH_PROTOCOL,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -62,6 +62,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/whoami", get(whoami))
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
+        .route("/v1/lease", post(lease))
         .with_state(server)
 }
 
@@ -153,4 +154,12 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
         server_time_ms: (s.clock)(),
         server_epoch,
     }))
+}
+
+async fn lease(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<LeaseResponse>, KotaError> {
+    let req: LeaseRequest = serde_json::from_slice(&r.body)
+        .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
+    let now = (s.clock)();
+    let leases = crate::leases::grant(&s.db, &r.device, &req, now)?;
+    Ok(Json(LeaseResponse { leases, server_time_ms: now, server_epoch: s.db.server_epoch() }))
 }

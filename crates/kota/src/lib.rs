@@ -10,7 +10,10 @@
 //! per-op results; the shared merge function; rows owned by one kelurahan; clocks from the
 //! future clamped; a per-kelurahan feed numbered inside the writing transaction.
 //!
-//! What it does not do yet: commands (letters, requests), number leases, the public verification
+//! Letter numbers (`leases`): blocks of serials per series granted to a device and its epoch,
+//! and the `issue_letter` command accepted only inside such a lease and only once.
+//!
+//! What it does not do yet: the other commands (void, requests), the public verification
 //! page, online requests, the city dashboard, PostgreSQL (issue 5 lists them; `db` is the one
 //! module holding SQL so a second backend replaces it).
 //!
@@ -23,6 +26,7 @@ pub mod codes;
 pub mod db;
 pub mod feed;
 pub mod http;
+pub mod leases;
 
 /// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.
 #[derive(Debug, thiserror::Error)]

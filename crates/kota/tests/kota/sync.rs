@@ -40,6 +40,23 @@ impl<'a> Pc<'a> {
                "table": "residents", "row_id": ROW, "field_group": group, "value": value, "hlc": hlc})
     }
 
+    /// An op body: a command.
+    fn command(&mut self, name: &str, args: Value) -> Value {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        json!({"device_seq": seq, "change_id": uuid::Uuid::now_v7(), "user_id": "u1",
+               "kind": "command", "name": name, "args": args})
+    }
+
+    /// Leases for `(series, size, floor)`: `(status, [(lease_id, first, last)] or the error)`.
+    fn lease(&self, wants: &[(&str, u32, u32)]) -> (u16, Value) {
+        let wants: Vec<Value> =
+            wants.iter().map(|(s, n, f)| json!({"series": s, "size": n, "floor": f})).collect();
+        let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                          "device_id": self.id, "epoch": 1, "wants": wants});
+        self.send("POST", "/v1/lease", &body)
+    }
+
     fn push(&self, ops: &[Value]) -> (u16, Value) {
         let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
                           "device_id": self.id, "epoch": 1, "ops": ops});
@@ -212,4 +229,64 @@ fn a_push_for_another_device_or_epoch_is_fenced() {
                       "device_id": a.id, "epoch": 1, "ops": []});
     let (status, res) = a.send("POST", "/v1/push", &body);
     assert_eq!((status, res["code"].as_str()), (426, Some("update_required")), "{res}");
+}
+
+fn range(lease: &Value) -> (u64, u64) {
+    (lease["first"].as_u64().unwrap(), lease["last"].as_u64().unwrap())
+}
+
+fn issue(pc: &mut Pc, lease: &Value, serial: u64, letter: &str) -> Value {
+    let args = json!({"letter_id": letter, "lease_id": lease["lease_id"], "series": lease["series"],
+                      "serial": serial, "number": format!("470/{serial:03}/YSR/XII/2026"),
+                      "issued_on": "2026-12-03"});
+    pc.command("issue_letter", args)
+}
+
+const LETTER_A: &str = "019f0000-0000-7000-8000-00000000a001";
+const LETTER_B: &str = "019f0000-0000-7000-8000-00000000b001";
+
+#[test]
+fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_own_lease() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 1);
+    let mut b = Pc::enrol(&kota, 2);
+    // Before syncing, the office numbered 7 letters itself: the city continues above them.
+    let (status, la) = a.lease(&[("2026/domisili", 20, 7), ("2026/sktm", 500, 0)]);
+    assert_eq!(status, 200, "{la}");
+    let (status, lb) = b.lease(&[("2026/domisili", 20, 3)]);
+    assert_eq!(status, 200, "{lb}");
+    let (a_dom, a_sktm, b_dom) = (&la["leases"][0], &la["leases"][1], &lb["leases"][0]);
+    assert_eq!(range(a_dom), (8, 27));
+    assert_eq!(range(a_sktm), (1, 100), "a lease holds at most 100 numbers");
+    assert_eq!(range(b_dom), (28, 47), "B's block starts where A's ends, whatever its floor");
+    let (status, bad) = a.lease(&[("domisili", 5, 0)]);
+    assert_eq!((status, bad["code"].as_str()), (400, Some("bad_request")), "{bad}");
+
+    let ok = issue(&mut a, a_dom, 8, LETTER_A);
+    let again = issue(&mut a, a_dom, 8, LETTER_A);
+    let taken = issue(&mut a, a_dom, 8, LETTER_B);
+    let outside = issue(&mut a, a_dom, 28, LETTER_B);
+    let not_mine = issue(&mut a, b_dom, 29, LETTER_B);
+    let (status, res) = a.push(&[ok, again, taken, outside, not_mine]);
+    assert_eq!(status, 200, "{res}");
+    let outcomes: Vec<&str> =
+        res["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "conflict", "conflict", "conflict"], "{res}");
+    assert!(res["results"][2]["message"].as_str().unwrap().contains("sudah dipakai"), "{res}");
+    assert!(res["results"][3]["message"].as_str().unwrap().contains("di luar rentang"), "{res}");
+    assert!(res["results"][4]["message"].as_str().unwrap().contains("perangkat"), "{res}");
+
+    // B issues its own first number; the city's register holds each serial once.
+    let first_b = issue(&mut b, b_dom, 28, LETTER_B);
+    let (status, res) = b.push(&[first_b]);
+    assert_eq!((status, res["results"][0]["outcome"].as_str()), (200, Some("ok")), "{res}");
+    let c = rusqlite::Connection::open(&kota.db).unwrap();
+    let issued: Vec<(String, i64)> = c
+        .prepare("SELECT series, serial FROM issued_numbers ORDER BY serial")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(issued, [("2026/domisili".to_string(), 8), ("2026/domisili".to_string(), 28)]);
 }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod bulk;
+pub mod leases;
 pub mod letters;
 pub mod migrations;
 pub mod profile;

@@ -375,6 +375,26 @@ pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Resu
     Ok(())
 }
 
+/// The outbox table name of commands (sync-notes §3.3): application code appends a command in
+/// the same transaction as its local effect; it is pushed in device order with the captured
+/// changes and re-checked by the server. It has no `_sync_clock` row: a command is not state.
+pub const COMMAND_TABLE: &str = "_command";
+
+/// Appends command `name` about `row_id` (e.g. the letter) with its JSON `args`.
+pub fn append_command(
+    tx: &rusqlite::Transaction,
+    name: &str,
+    row_id: uuid::Uuid,
+    args: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
+         VALUES (balai_change_id(), ?1, ?2, ?3, ?4, balai_hlc(), balai_device(), balai_user())",
+    )?
+    .execute(rusqlite::params![COMMAND_TABLE, row_id, name, args])?;
+    Ok(())
+}
+
 /// A value of the device's sync state (`_sync_state`), if set.
 pub fn state(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     use rusqlite::OptionalExtension;

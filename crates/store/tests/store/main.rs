@@ -1,6 +1,7 @@
 //! balai-store against real SQLite files in temporary directories.
 
 mod audit;
+mod leases;
 mod migrations;
 mod pull;
 mod register;

@@ -9,16 +9,22 @@
 //! server heals by re-sending. Then pull: the kelurahan's feed page by page, each page applied
 //! with its cursor in one local transaction (balai-store's `pull`); a server whose epoch
 //! changed (restored from a backup) is pulled again from the start, which the merge makes
-//! harmless. Status: pending count and age, last push and pull, rejections, held changes.
+//! harmless. Then the letter-number reserve: each series the office issues in keeps a lease of
+//! [`RESERVE`] numbers from the city, refilled when fewer than [`REFILL_BELOW`] are left, so
+//! letters are numbered offline without a duplicate; each number issued goes back as an
+//! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
+//! Status: pending count and age, last push and pull, rejections, held changes, the reserve.
 //!
-//! What it does not do yet: commands (letters, requests),
-//! number leases, compression, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
+//! What it does not do yet: the other commands (void, requests), the online single-number
+//! lease, returning unused numbers, compression, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
 //! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
-    request_message, EnrolRequest, Enrolled, ErrorBody, Op, OpBody, Outcome, PullResponse,
-    PushRequest, PushResponse, ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
+    request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant, Op,
+    OpBody, Outcome, PullResponse, PushRequest, PushResponse, ServerTime, Versions, AUTH_SCHEME,
+    PROTOCOL,
 };
+use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
 use balai_store::sync::{self as store_sync, Pending};
 use balai_store::{Store, StoreError, WriteCtx};
@@ -168,6 +174,24 @@ fn enrolment(store: &Store) -> Result<Enrolment, SyncError> {
 }
 
 impl Enrolment {
+    /// A signed JSON `POST` of `body` to `path`.
+    fn post(
+        &self,
+        http: &reqwest::blocking::Client,
+        path: &str,
+        body: &impl serde::Serialize,
+        time_ms: u64,
+    ) -> Result<reqwest::blocking::Response, SyncError> {
+        let body = serde_json::to_vec(body).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        let auth = self.authorization("POST", path, &body, time_ms);
+        http.post(format!("{}{path}", self.server_url))
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .map_err(|x| SyncError::Network(x.to_string()))
+    }
+
     fn authorization(&self, method: &str, path: &str, body: &[u8], time_ms: u64) -> String {
         let msg = request_message(method, path, time_ms, &hex::encode(Sha256::digest(body)));
         let sig = hex::encode(self.key.sign(&msg).to_bytes());
@@ -190,24 +214,21 @@ pub struct Report {
     pub applied: u64,
     pub older: u64,
     pub held: u64,
+    /// Letter numbers newly leased to this PC.
+    pub leased: u64,
     pub server_time_ms: u64,
 }
 
-/// One sync round: learn the server's time, push the whole outbox in batches, then pull and
-/// apply everything new from the kelurahan.
-pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report, SyncError> {
-    let e = enrolment(store)?;
-    let http = client()?;
-    let time: ServerTime = answer(
-        http.get(format!("{}/v1/time", e.server_url))
-            .send()
-            .map_err(|x| SyncError::Network(x.to_string()))?,
-    )?;
-    let offset = time.server_time_ms as i64 - now_ms as i64;
-    let ctx = WriteCtx { now_ms, user_id: "sync".into() };
-    store.write(&ctx, |tx| {
-        store_sync::set_state(tx, &[("clock_offset_ms", &offset.to_string())]).map_err(sql)
-    })?;
+/// One sync round: learn the server's time, push the whole outbox in batches, pull and apply
+/// everything new from the kelurahan, then refill the letter-number reserve of each of
+/// `series` (the series the office issues in, this year's and, in December, next year's).
+pub fn sync_now(
+    store: &Store,
+    app_version: &str,
+    now_ms: u64,
+    series: &[String],
+) -> Result<Report, SyncError> {
+    let (e, http, ctx, time) = contact(store, now_ms)?;
     let server_now = time.server_time_ms;
     let (mut pushed, mut rejected) = (0u64, 0u64);
     loop {
@@ -221,17 +242,22 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
             .iter()
             .map(|c| {
                 let value = serde_json::from_str(&c.value).unwrap_or(serde_json::Value::Null);
-                Op {
-                    device_seq: c.seq as u64,
-                    change_id: c.change_id,
-                    user_id: c.user_id.clone(),
-                    body: OpBody::Set {
+                let body = if c.tbl == store_sync::COMMAND_TABLE {
+                    OpBody::Command { name: c.field_group.clone(), args: value }
+                } else {
+                    OpBody::Set {
                         table: c.tbl.clone(),
                         row_id: c.row_id,
                         field_group: c.field_group.clone(),
                         value,
                         hlc: c.hlc,
-                    },
+                    }
+                };
+                Op {
+                    device_seq: c.seq as u64,
+                    change_id: c.change_id,
+                    user_id: c.user_id.clone(),
+                    body,
                 }
             })
             .collect();
@@ -241,16 +267,7 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
             epoch: e.epoch,
             ops,
         };
-        let body = serde_json::to_vec(&req).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
-        let auth = e.authorization("POST", "/v1/push", &body, server_now);
-        let res = http
-            .post(format!("{}/v1/push", e.server_url))
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .map_err(|x| SyncError::Network(x.to_string()))?;
-        let res: PushResponse = match answer(res) {
+        let res: PushResponse = match answer(e.post(&http, "/v1/push", &req, server_now)?) {
             Ok(r) => r,
             // The server expects another number: an answer was lost (it has more) or it was
             // restored (it has less). Either way, continue from where it is.
@@ -272,7 +289,12 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
                 Outcome::Rejected { code, message } => {
                     Some((r.device_seq as i64, code.clone(), message.clone()))
                 }
-                _ => None,
+                // A command that lost (a number the city refused): listed with the rejected
+                // ones for a person to resolve; the queue goes on.
+                Outcome::Conflict { message, .. } => {
+                    Some((r.device_seq as i64, "conflict".into(), message.clone()))
+                }
+                Outcome::Ok { .. } => None,
             })
             .collect();
         let acked = res.acked_through as i64;
@@ -285,6 +307,7 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
         rejected += refused.len() as u64;
     }
     let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
+    let leased = refill(store, &e, &http, &ctx, (series, app_version), server_now)?;
     let pending = pending(store)?.count;
     Ok(Report {
         pushed,
@@ -294,6 +317,7 @@ pub fn sync_now(store: &Store, app_version: &str, now_ms: u64) -> Result<Report,
         applied: pulled.1.applied,
         older: pulled.1.older,
         held: pulled.1.held,
+        leased,
         server_time_ms: server_now,
     })
 }
@@ -376,6 +400,86 @@ fn pull(
     Ok((received, total))
 }
 
+/// Each series' reserve: this many numbers per lease…
+pub const RESERVE: u32 = 20;
+/// …asked for when fewer than this many are left (30 %).
+pub const REFILL_BELOW: u32 = 6;
+
+/// Only the reserve part of a round (right after enrolment, so the first letter does not wait
+/// for a whole sync): answers how many numbers were leased.
+pub fn refill_reserve(
+    store: &Store,
+    app_version: &str,
+    now_ms: u64,
+    series: &[String],
+) -> Result<u64, SyncError> {
+    let (e, http, ctx, time) = contact(store, now_ms)?;
+    refill(store, &e, &http, &ctx, (series, app_version), time.server_time_ms)
+}
+
+/// The start of every exchange: this PC's enrolment, a client, and the server's time (its
+/// offset from this PC's clock is recorded for the sync page and used to sign requests).
+fn contact(
+    store: &Store,
+    now_ms: u64,
+) -> Result<(Enrolment, reqwest::blocking::Client, WriteCtx, ServerTime), SyncError> {
+    let e = enrolment(store)?;
+    let http = client()?;
+    let time: ServerTime = answer(
+        http.get(format!("{}/v1/time", e.server_url))
+            .send()
+            .map_err(|x| SyncError::Network(x.to_string()))?,
+    )?;
+    let offset = time.server_time_ms as i64 - now_ms as i64;
+    let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+    store.write(&ctx, |tx| {
+        store_sync::set_state(tx, &[("clock_offset_ms", &offset.to_string())]).map_err(sql)
+    })?;
+    Ok((e, http, ctx, time))
+}
+
+/// Leases numbers for every series of `series` whose reserve ran low; the leases are stored in
+/// one local transaction. Answers how many numbers were leased.
+fn refill(
+    store: &Store,
+    e: &Enrolment,
+    http: &reqwest::blocking::Client,
+    ctx: &WriteCtx,
+    (series, app_version): (&[String], &str),
+    server_now: u64,
+) -> Result<u64, SyncError> {
+    let wants = store.read(|c| {
+        let left = balai_store::leases::left(c, e.epoch)?;
+        let mut wants = Vec::new();
+        for s in series {
+            let have = left.iter().find(|(name, _)| name == s).map_or(0, |(_, n)| *n);
+            if have < REFILL_BELOW {
+                let floor = balai_store::leases::local_floor(c, s)?;
+                wants.push(LeaseWant { series: s.clone(), size: RESERVE, floor });
+            }
+        }
+        Ok::<_, StoreError>(wants)
+    })?;
+    if wants.is_empty() {
+        return Ok(0);
+    }
+    let req = LeaseRequest {
+        versions: versions(app_version),
+        device_id: e.device_id,
+        epoch: e.epoch,
+        wants,
+    };
+    let res: LeaseResponse = answer(e.post(http, "/v1/lease", &req, server_now)?)?;
+    let granted: Vec<Granted> = res
+        .leases
+        .into_iter()
+        .map(|l| Granted { lease_id: l.lease_id, series: l.series, first: l.first, last: l.last })
+        .collect();
+    let numbers = granted.iter().map(|g| u64::from(g.last + 1 - g.first)).sum();
+    store.write(ctx, |tx| balai_store::leases::add(tx, e.epoch, &granted, ctx.now_ms))?;
+    Ok(numbers)
+}
+
 fn pushed_through(store: &Store) -> Result<i64, SyncError> {
     Ok(store
         .read(|c| store_sync::state(c, "pushed_through"))
@@ -406,6 +510,14 @@ pub struct Status {
     pub rejected: Vec<Rejected>,
     /// Pulled changes kept aside (not applied yet), counted by reason.
     pub held: Vec<Held>,
+    /// Letter numbers this PC may still issue offline, per series.
+    pub reserve: Vec<Reserve>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reserve {
+    pub series: String,
+    pub left: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -439,6 +551,7 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
             })
             .collect();
         let server_url = get("server_url")?;
+        let epoch = get("epoch")?.and_then(|v| v.parse().ok()).unwrap_or(1);
         Ok(Status {
             enrolled: server_url.is_some(),
             server_url,
@@ -453,6 +566,10 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
             held: balai_store::pull::held_counts(c)?
                 .into_iter()
                 .map(|(reason, count)| Held { reason, count })
+                .collect(),
+            reserve: balai_store::leases::left(c, epoch)?
+                .into_iter()
+                .map(|(series, left)| Reserve { series, left })
                 .collect(),
         })
     })

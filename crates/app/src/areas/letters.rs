@@ -2,8 +2,9 @@
 //! rejected; an issued letter is never edited, only voided (with a reason) and replaced.
 //!
 //! Numbers come from one allocator interface ([`NumberAllocator`]) inside the transaction that
-//! issues the letter, so a number is never issued twice; sync adds per-device leases behind the
-//! same interface later.
+//! issues the letter, so a number is never issued twice: the office's own counter, or once the
+//! PC is enrolled, the number leases the city granted it (then the `issue_letter` command for
+//! the city is written in the same transaction).
 
 use crate::areas::{audit, residents};
 use crate::error::{ApiError, ErrorCode};
@@ -53,10 +54,19 @@ pub fn types(_app: &App, _ctx: &Ctx, _a: NoArgs) -> Result<Vec<Template>, ApiErr
     Ok(templates()?.to_vec())
 }
 
-/// Hands out serials. The local implementation counts per series in the office database;
-/// sync adds one that draws from number leases granted by the city (issue 5).
+/// Hands out serials inside the issuing transaction. An office not enrolled with a city server
+/// counts per series in its own database ([`LocalSeries`]); an enrolled PC draws from the
+/// number leases the city granted it ([`CityLeases`]), so PCs of one office never issue the
+/// same number even offline.
 pub trait NumberAllocator {
-    fn next_serial(&self, tx: &WriteTx, series: &str) -> Result<u32, ApiError>;
+    fn next_serial(&self, tx: &WriteTx, series: &str) -> Result<Serial, ApiError>;
+}
+
+/// A serial, and the lease it came from (then the city is told with an `issue_letter` command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Serial {
+    pub serial: u32,
+    pub lease: Option<Uuid>,
 }
 
 /// Serials from the office database's own series table.
@@ -64,9 +74,61 @@ pub trait NumberAllocator {
 pub struct LocalSeries;
 
 impl NumberAllocator for LocalSeries {
-    fn next_serial(&self, tx: &WriteTx, series: &str) -> Result<u32, ApiError> {
-        Ok(store_letters::next_serial(tx, series)?)
+    fn next_serial(&self, tx: &WriteTx, series: &str) -> Result<Serial, ApiError> {
+        Ok(Serial { serial: store_letters::next_serial(tx, series)?, lease: None })
     }
+}
+
+/// Serials from this PC's leases of its current enrolment `epoch`.
+#[derive(Debug)]
+pub struct CityLeases {
+    pub epoch: u32,
+}
+
+impl NumberAllocator for CityLeases {
+    fn next_serial(&self, tx: &WriteTx, series: &str) -> Result<Serial, ApiError> {
+        match balai_store::leases::take(tx, series, self.epoch)? {
+            Some((lease, serial)) => Ok(Serial { serial, lease: Some(lease) }),
+            None => Err(ApiError::new(
+                ErrorCode::NotAvailable,
+                format!(
+                    "Cadangan nomor surat seri {series} habis. Sambungkan komputer ini ke server \
+                     kota lalu tekan Sinkronkan: nomor baru diambil otomatis."
+                ),
+            )),
+        }
+    }
+}
+
+/// The allocator of this database: the city's leases once it is enrolled.
+fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
+    let state = |k: &str| balai_store::sync::state(tx, k).map_err(balai_store::StoreError::from);
+    if state("server_device_id")?.is_none() {
+        return Ok(Box::new(LocalSeries));
+    }
+    let epoch = state("epoch")?.and_then(|e| e.parse().ok()).unwrap_or(1);
+    Ok(Box::new(CityLeases { epoch }))
+}
+
+/// The series this office issues letters in on `today` (and, in December, the next year's, so
+/// the first working day of January works offline): what sync keeps a reserve of.
+pub fn series_in_use(app: &App) -> Result<Vec<String>, ApiError> {
+    let settings = app.store.read(|c| read_settings(c))?;
+    let today = residents::today(app);
+    let mut years = vec![today.year()];
+    if today.month() == 12 {
+        years.push(today.year() + 1);
+    }
+    let mut out = Vec::new();
+    for year in years {
+        for t in templates()? {
+            let s = settings.series.series(&t.code, year);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -683,7 +745,6 @@ fn issue_in(
     tx: &WriteTx,
     actor: &Actor,
     id: Uuid,
-    allocator: &dyn NumberAllocator,
     paper: Option<Paper>,
 ) -> Result<(), ApiError> {
     let l = store_letters::get(tx, id)?.ok_or_else(|| ApiError::not_found("Surat"))?;
@@ -707,7 +768,7 @@ fn issue_in(
     let pattern = NumberPattern::parse(&settings.number_pattern)
         .map_err(|m| ApiError::field("number_pattern", "pattern", m))?;
     let series = settings.series.series(&t.code, today.year());
-    let serial = allocator.next_serial(tx, &series)?;
+    let Serial { serial, lease } = allocator(tx)?.next_serial(tx, &series)?;
     let number = pattern.format(&t.classification, serial, &settings.unit_code, today);
     let ids: BTreeMap<String, Vec<String>> = serde_json::from_str(&l.people).unwrap_or_default();
     let mut people = BTreeMap::new();
@@ -777,6 +838,21 @@ fn issue_in(
         },
         &at,
     )?;
+    if let Some(lease_id) = lease {
+        // In this transaction: a number the city has not heard of cannot exist locally.
+        let command = balai_protocol::IssueLetter {
+            letter_id: id,
+            lease_id,
+            series: series.clone(),
+            serial,
+            number: number.clone(),
+            issued_on: date_text(today),
+        };
+        let args = serde_json::to_string(&command)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        balai_store::sync::append_command(tx, balai_protocol::ISSUE_LETTER, id, &args)
+            .map_err(balai_store::StoreError::from)?;
+    }
     store_letters::transition(
         tx,
         id,
@@ -825,7 +901,7 @@ pub struct ApproveArgs {
 pub fn approve(app: &App, ctx: &Ctx, a: ApproveArgs) -> Result<IssuedLetter, ApiError> {
     let actor = ctx.actor()?;
     let id = parse_letter_id(&a.id)?;
-    app.write(actor, |tx| issue_in(app, tx, actor, id, &LocalSeries, a.paper))?;
+    app.write(actor, |tx| issue_in(app, tx, actor, id, a.paper))?;
     issued(app, id)
 }
 
@@ -870,15 +946,6 @@ fn issued(app: &App, id: Uuid) -> Result<IssuedLetter, ApiError> {
 
 /// The counter fast path for a signer at the desk: request, sign and issue in one transaction.
 pub fn issue(app: &App, ctx: &Ctx, a: IssueArgs) -> Result<IssuedLetter, ApiError> {
-    issue_with(app, ctx, a, &LocalSeries)
-}
-
-pub fn issue_with(
-    app: &App,
-    ctx: &Ctx,
-    a: IssueArgs,
-    allocator: &dyn NumberAllocator,
-) -> Result<IssuedLetter, ApiError> {
     let actor = ctx.actor()?;
     let IssueArgs { letter_type, nik, people, fields, replaces, paper } = a;
     let t = template(&letter_type)?;
@@ -887,7 +954,7 @@ pub fn issue_with(
     let replaces = replaces_id(app, req.replaces.as_deref())?;
     let id = app.write(actor, |tx| {
         let id = insert_request(app, tx, actor, t, &people, &fields, replaces)?;
-        issue_in(app, tx, actor, id, allocator, paper)?;
+        issue_in(app, tx, actor, id, paper)?;
         Ok(id)
     })?;
     issued(app, id)

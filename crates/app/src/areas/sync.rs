@@ -1,8 +1,9 @@
 //! Sync with Balai Kota as the office sees it: enrol this PC (admin, with the one-time code
-//! from the city), push now, and the status for the sync page. The work is balai-sync's; this
+//! from the city), push now (and keep the letter-number reserve of every series in use), and the
+//! status for the sync page. The work is balai-sync's; this
 //! area maps its errors to `ApiError` codes the UI branches on and audits the enrolment.
 
-use crate::areas::{audit, NoArgs};
+use crate::areas::{audit, letters, NoArgs};
 use crate::error::{ApiError, ErrorCode};
 use crate::{App, Ctx};
 use balai_sync::SyncError;
@@ -42,6 +43,9 @@ pub struct EnrolOut {
     pub device_id: String,
     pub kelurahan_code: String,
     pub kelurahan_name: String,
+    /// Letter numbers leased right after enrolling (0 if the server could not be reached again:
+    /// the next sync leases them).
+    pub numbers_leased: u64,
 }
 
 fn now_ms(app: &App) -> u64 {
@@ -70,16 +74,23 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
         balai_sync::enrol(&app.store, &a.server, &a.code, &hostname(), APP_VERSION, now_ms(app))
             .map_err(api_error)?;
     audit::record(app, actor, "sync.enrol", "device", &e.device_id.to_string(), &e.kelurahan_code)?;
+    // From now on letters are numbered from the city's leases: take the first reserve at once.
+    // Failing here is not failing the enrolment (it is done); the next sync round retries.
+    let series = letters::series_in_use(app)?;
+    let numbers_leased =
+        balai_sync::refill_reserve(&app.store, APP_VERSION, now_ms(app), &series).unwrap_or(0);
     Ok(EnrolOut {
         device_id: e.device_id.to_string(),
         kelurahan_code: e.kelurahan_code,
         kelurahan_name: e.kelurahan_name,
+        numbers_leased,
     })
 }
 
 pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiError> {
     ctx.actor()?;
-    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app)).map_err(api_error)
+    let series = letters::series_in_use(app)?;
+    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app), &series).map_err(api_error)
 }
 
 pub fn status(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Status, ApiError> {

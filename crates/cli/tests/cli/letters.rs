@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The lurah issues a Surat Keterangan Domisili for Wiryo Percobaan.
-const ISSUE_DOMISILI: [&str; 11] = [
+pub(crate) const ISSUE_DOMISILI: [&str; 11] = [
     "--json",
     "--user",
     "lurah",

@@ -53,6 +53,28 @@ impl Kota {
         Kota { _dir: dir, db, child, url }
     }
 
+    /// Stops the server and starts it again on the same address and database.
+    fn restart(&mut self) {
+        self.stop();
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let mut child = Command::new(kota_bin())
+            .arg("--db")
+            .arg(&self.db)
+            .args(["--json", "serve", "--listen", &listen])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.contains(&listen), "listening again on {listen}: {line}");
+        self.child = child;
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn code(&self) -> String {
         let out = Command::new(kota_bin())
             .arg("--db")
@@ -76,8 +98,7 @@ impl Kota {
 
 impl Drop for Kota {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -175,8 +196,7 @@ fn with_the_server_gone_changes_wait_and_the_clerk_is_told() {
     let enrolled =
         run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
     assert_eq!(enrolled.status, 0, "{}", enrolled.stderr);
-    let _ = kota.child.kill();
-    let _ = kota.child.wait();
+    kota.stop();
     let pending = run(&db, &["--json", "sync", "status"]).json()["pending"].as_u64().unwrap();
     let down = run(&db, &["--json", "sync", "now"]);
     assert_eq!(down.error_json()["error"]["code"], "not_available", "{}", down.stderr);
@@ -255,4 +275,84 @@ fn two_pcs_of_one_office_converge_through_the_city_and_the_later_edit_wins_on_bo
     let status = run(&b, &["--json", "sync", "status"]).json();
     assert!(status["last_pull_ms"].as_u64().is_some(), "{status}");
     assert_eq!(status["held"], serde_json::json!([]), "{status}");
+}
+
+/// `letters issue` of a domisili letter for the test resident, signed by the lurah.
+fn issue_domisili(db: &Path) -> crate::Run {
+    let password = std::ffi::OsStr::new("demo-lurah");
+    crate::run_in(db, &crate::letters::ISSUE_DOMISILI, "", &[("BALAI_PASSWORD", password)])
+}
+
+/// The serial of a letter number `KODE/NNN/UNIT/BULAN/TAHUN`.
+fn serial(number: &str) -> u32 {
+    number.split('/').nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{number}"))
+}
+
+fn issued_serials(db: &Path, n: usize) -> Vec<u32> {
+    (0..n)
+        .map(|_| {
+            let r = issue_domisili(db);
+            assert_eq!(r.status, 0, "{}", r.stderr);
+            serial(r.json()["number"].as_str().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn letters_issued_offline_on_two_pcs_of_one_office_never_share_a_number() {
+    let mut kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    // Before it syncs, the office numbers letters itself.
+    assert_eq!(issued_serials(&a, 1), [1]);
+    for db in [&a, &b] {
+        let r =
+            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+        assert!(r.json()["numbers_leased"].as_u64().unwrap() >= 20, "{}", r.stdout);
+    }
+    sync_now(&a);
+    sync_now(&b);
+    let status = run(&a, &["--json", "sync", "status"]).json();
+    let reserve = status["reserve"].as_array().unwrap();
+    let domisili = reserve.iter().find(|r| r["series"].as_str().unwrap().ends_with("/domisili"));
+    assert_eq!(domisili.map(|r| r["left"].as_u64()), Some(Some(20)), "{status}");
+
+    // The city is down; both PCs go on issuing letters from their reserves.
+    kota.stop();
+    let on_a = issued_serials(&a, 3);
+    let on_b = issued_serials(&b, 3);
+    assert_eq!(on_a, [2, 3, 4], "A's block continues above the letter it numbered itself");
+    let mut all: Vec<u32> = [on_a.clone(), on_b.clone()].concat();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 6, "no number twice: A {on_a:?}, B {on_b:?}");
+
+    // An empty reserve stops the counter with a clear message, not a guessed number.
+    let c = rusqlite::Connection::open(&b).unwrap();
+    c.execute("UPDATE number_leases SET next = last + 1 WHERE series LIKE '%/domisili'", [])
+        .unwrap();
+    drop(c);
+    let empty = issue_domisili(&b);
+    assert_eq!(empty.error_json()["error"]["code"], "not_available", "{}", empty.stderr);
+    assert!(empty.stderr.contains("Cadangan nomor surat"), "{}", empty.stderr);
+
+    // Back online: the city accepts every number once; B's reserve is refilled.
+    kota.restart();
+    for db in [&a, &b] {
+        let r = sync_now(db);
+        assert_eq!((r["rejected"].as_u64(), r["pending"].as_u64()), (Some(0), Some(0)), "{r}");
+    }
+    let c = rusqlite::Connection::open(&kota.db).unwrap();
+    let mut at_city: Vec<u32> = c
+        .prepare("SELECT serial FROM issued_numbers WHERE series LIKE '%/domisili'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    at_city.sort_unstable();
+    assert_eq!(at_city, all, "the city's register holds each issued number once");
+    let next = issued_serials(&b, 1)[0];
+    assert!(!all.contains(&next) && next > 1, "a fresh lease: {next}");
 }

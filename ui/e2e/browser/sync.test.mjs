@@ -1,5 +1,6 @@
 // Sync in the browser: the office admin enrols the PC with the city's one-time code and pushes
-// the register to a real Balai Kota; the page shows what waits and what was sent.
+// the register to a real Balai Kota; the page shows what waits and what was sent; a second PC
+// receives it and holds its own reserve of letter numbers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, login, screenshot, startKota, startServer } from '../harness.mjs';
@@ -56,6 +57,9 @@ describe('sync', () => {
       await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
       await page.getByTestId('sync-notice').filter({ hasText: 'Terdaftar ke' }).waitFor();
       assert.equal(await page.getByTestId('sync-last-pull').textContent(), '—');
+      // Enrolling already leased this PC its first letter numbers, per series.
+      const domisili = page.getByTestId('sync-reserve').locator('li[data-series$="/domisili"]').first();
+      assert.equal(await domisili.locator('b').textContent(), '20');
       await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
       const notice = page.getByTestId('sync-notice').filter({ hasText: 'Diterima' });
       await notice.waitFor();

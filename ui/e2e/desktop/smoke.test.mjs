@@ -114,7 +114,10 @@ before(async () => {
   execFileSync(balaiBin, ['--db', db, 'sync', 'enrol', '--server', kota.url, '--code', kota.code()], { stdio: 'ignore' });
   const port = await freePort();
   const nativePort = await freePort();
+  // Its own process group: the app it starts (through WebKitWebDriver) is stopped with it, so
+  // no window outlives the suite holding this runner's output open.
   driver = spawn(driverBin, ['--port', String(port), '--native-port', String(nativePort)], {
+    detached: true,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, BALAI_DB: db, CUPS_SERVER: cups.server, BALAI_SYNC_INTERVAL_S: '2' },
   });
@@ -132,7 +135,13 @@ before(async () => {
 
 after(async () => {
   if (session) await wd('DELETE', `/session/${session}`).catch(() => {});
-  driver?.kill();
+  if (driver?.pid) {
+    try {
+      process.kill(-driver.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await cups?.stop();
   kota?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

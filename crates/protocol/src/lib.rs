@@ -44,6 +44,15 @@ pub struct EnrolRequest {
     /// The device's Ed25519 public key, hex.
     pub public_key_hex: String,
     pub hostname: String,
+    /// The number of the PC's next outbox entry: 1 on a first enrolment; after the PC was
+    /// fenced (its database restored or copied), where its outbox goes on, since what it pushed
+    /// before is already on the server under its old id.
+    #[serde(default = "first_op")]
+    pub first_seq: u64,
+}
+
+fn first_op() -> u64 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,7 +240,9 @@ pub struct TableDigest {
 /// The body of every non-2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable: `unauthenticated`, `revoked`, `update_required`, `gap`, `epoch_fenced`,
+    /// Stable: `unauthenticated`, `revoked`, `update_required`, `gap`, `epoch_fenced` (the
+    /// device's database was restored from a backup or copied, or it sent a stale epoch: it
+    /// must enrol again),
     /// `bad_request`, `code_invalid`, `internal`.
     pub code: String,
     /// Indonesian, for the sync page.

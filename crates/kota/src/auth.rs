@@ -43,7 +43,11 @@ pub fn device_of(
     };
     if device.revoked_at_ms.is_some() {
         let _ = db.security_event(Some(id), "revoked_device", &format!("{method} {path}"), now_ms);
-        return Err(KotaError::Revoked);
+        return Err(if device.revoke_reason.as_deref() == Some("restored_copy") {
+            KotaError::EpochFenced
+        } else {
+            KotaError::Revoked
+        });
     }
     if time_ms.abs_diff(now_ms) > AUTH_WINDOW_MS {
         return Err(reject("stale_signature"));

@@ -14,7 +14,8 @@
 //!   devices, codes that did not redeem — never a resident's data.
 //!
 //! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`; v3 the
-//! letter-number leases: see `crate::leases`.
+//! letter-number leases: see `crate::leases`; v4 each device's applied ops (to recognise a
+//! restored or copied office database) and why a device was revoked: see `crate::feed`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -86,6 +87,9 @@ pub struct Device {
     pub epoch: u32,
     pub enrolled_at_ms: u64,
     pub revoked_at_ms: Option<u64>,
+    /// `admin` (revoked by a city admin) or `restored_copy` (fenced: its database was restored
+    /// from a backup or copied; it must enrol again).
+    pub revoke_reason: Option<String>,
     pub last_seen_ms: Option<u64>,
 }
 
@@ -113,7 +117,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > 3 {
+        if version > 4 {
             return Err(KotaError::BadRequest(format!(
                 "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
             )));
@@ -142,6 +146,13 @@ impl Db {
             #[allow(clippy::disallowed_methods)]
             tx.execute_batch(crate::leases::SCHEMA_V3)?;
             tx.pragma_update(None, "user_version", 3)?;
+            tx.commit()?;
+        }
+        if version < 4 {
+            let tx = conn.unchecked_transaction()?;
+            #[allow(clippy::disallowed_methods)]
+            tx.execute_batch(crate::feed::SCHEMA_V4)?;
+            tx.pragma_update(None, "user_version", 4)?;
             tx.commit()?;
         }
         let epoch: String =
@@ -223,6 +234,7 @@ impl Db {
         public_key_hex: &str,
         hostname: &str,
         app_version: &str,
+        first_seq: u64,
         now_ms: u64,
     ) -> Result<(Device, Kelurahan), KotaError> {
         let key = hex::decode(public_key_hex.trim())
@@ -266,6 +278,14 @@ impl Db {
                 }
                 e => KotaError::Database(e),
             })?;
+            if first_seq > 1 {
+                // A PC enrolling again (after being fenced) goes on numbering its outbox where
+                // it was: what it pushed before went in under its old id.
+                tx.execute(
+                    "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)",
+                    params![id.to_string(), (first_seq - 1) as i64],
+                )?;
+            }
             tx.execute(
                 "UPDATE enrol_codes SET used_at_ms = ?1, used_by = ?2 WHERE code_hash = ?3",
                 params![now_ms as i64, id.to_string(), hash],
@@ -285,6 +305,7 @@ impl Db {
                 epoch: 1,
                 enrolled_at_ms: now_ms,
                 revoked_at_ms: None,
+                revoke_reason: None,
                 last_seen_ms: None,
             };
             Ok((device, Kelurahan { code: kelurahan_code, name }))
@@ -295,7 +316,7 @@ impl Db {
         self.with(|c| {
             Ok(c.query_row(
                 "SELECT id, kelurahan_code, public_key_hex, hostname, app_version, epoch,
-                        enrolled_at_ms, revoked_at_ms, last_seen_ms FROM devices WHERE id = ?1",
+                        enrolled_at_ms, revoked_at_ms, last_seen_ms, revoke_reason FROM devices WHERE id = ?1",
                 [id.to_string()],
                 device_row,
             )
@@ -307,7 +328,7 @@ impl Db {
         self.with(|c| {
             let mut st = c.prepare(
                 "SELECT id, kelurahan_code, public_key_hex, hostname, app_version, epoch,
-                        enrolled_at_ms, revoked_at_ms, last_seen_ms FROM devices
+                        enrolled_at_ms, revoked_at_ms, last_seen_ms, revoke_reason FROM devices
                  ORDER BY kelurahan_code, enrolled_at_ms",
             )?;
             let rows = st.query_map([], device_row)?;
@@ -319,7 +340,8 @@ impl Db {
         self.with(|c| {
             let tx = c.transaction()?;
             let n = tx.execute(
-                "UPDATE devices SET revoked_at_ms = ?1 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                "UPDATE devices SET revoked_at_ms = ?1, revoke_reason = 'admin'
+                 WHERE id = ?2 AND revoked_at_ms IS NULL",
                 params![now_ms as i64, id.to_string()],
             )?;
             if n == 0 {
@@ -330,6 +352,27 @@ impl Db {
             crate::leases::void_device(&tx, id)?;
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    /// Fences `device`: its database was restored from a backup or copied (it sent an op
+    /// number it had used before for another change, or fewer ops than it had sent). It is
+    /// locked out like a revoked device, its number leases are void, and it must enrol again.
+    pub fn fence(&self, device: Uuid, detail: &str, now_ms: u64) -> Result<KotaError, KotaError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE devices SET revoked_at_ms = ?1, revoke_reason = 'restored_copy'
+                 WHERE id = ?2 AND revoked_at_ms IS NULL",
+                params![now_ms as i64, device.to_string()],
+            )?;
+            crate::leases::void_device(&tx, device)?;
+            tx.execute(
+                "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, 'restored_copy', ?3)",
+                params![now_ms as i64, device.to_string(), detail],
+            )?;
+            tx.commit()?;
+            Ok(KotaError::EpochFenced)
         })
     }
 
@@ -381,6 +424,7 @@ fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
         enrolled_at_ms: r.get::<_, i64>(6)? as u64,
         revoked_at_ms: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
         last_seen_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+        revoke_reason: r.get(9)?,
     })
 }
 
@@ -402,7 +446,7 @@ mod tests {
         let (_d, db) = db();
         let code = db.new_enrol_code("18.72.04.1004", 1_000).unwrap();
         assert_eq!(code.expires_at_ms, 1_000 + CODE_VALID_MS);
-        let (device, k) = db.enrol(&code.code, KEY, "loket-1", "0.1.0", 2_000).unwrap();
+        let (device, k) = db.enrol(&code.code, KEY, "loket-1", "0.1.0", 1, 2_000).unwrap();
         assert_eq!(
             (device.epoch, k.code.as_str(), k.name.as_str()),
             (1, "18.72.04.1004", "Yosorejo")
@@ -411,17 +455,17 @@ mod tests {
         // Used once: refused again, with another key too.
         let other = KEY.replace('d', "e");
         assert!(matches!(
-            db.enrol(&code.code, &other, "loket-2", "0.1.0", 3_000),
+            db.enrol(&code.code, &other, "loket-2", "0.1.0", 1, 3_000),
             Err(KotaError::CodeInvalid)
         ));
         // A fresh code, one millisecond too late.
         let late = db.new_enrol_code("18.72.04.1004", 10_000).unwrap();
         let at = 10_000 + CODE_VALID_MS;
         assert!(matches!(
-            db.enrol(&late.code, &other, "loket-2", "0.1.0", at),
+            db.enrol(&late.code, &other, "loket-2", "0.1.0", 1, at),
             Err(KotaError::CodeInvalid)
         ));
-        assert!(db.enrol(&late.code, &other, "loket-2", "0.1.0", at - 1).is_ok());
+        assert!(db.enrol(&late.code, &other, "loket-2", "0.1.0", 1, at - 1).is_ok());
         let refused = db.security_events().unwrap();
         assert_eq!(refused.iter().filter(|(k, _)| k == "enrol_refused").count(), 2);
     }
@@ -433,7 +477,10 @@ mod tests {
         assert!(matches!(db.add_kelurahan("18.72", "x", 0), Err(KotaError::BadRequest(_))));
         assert!(matches!(db.add_kelurahan("18.72.04.1005", " ", 0), Err(KotaError::BadRequest(_))));
         let code = db.new_enrol_code("18.72.04.1004", 0).unwrap();
-        assert!(matches!(db.enrol(&code.code, "abcd", "h", "v", 1), Err(KotaError::BadRequest(_))));
+        assert!(matches!(
+            db.enrol(&code.code, "abcd", "h", "v", 1, 1),
+            Err(KotaError::BadRequest(_))
+        ));
     }
 
     #[test]

@@ -66,6 +66,18 @@ CREATE TABLE feed (
 ) STRICT;
 ";
 
+/// Schema v4: every op a device had applied, by number, so a repeat is told from a different
+/// change under a reused number (a restored or copied database), and why a device was revoked.
+pub(crate) const SCHEMA_V4: &str = "
+CREATE TABLE device_ops (
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    change_id TEXT NOT NULL,
+    PRIMARY KEY (device_id, device_seq)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
+";
+
 /// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
 pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
 /// A pushed clock more than this ahead of the server's is clamped to the server's time.
@@ -92,7 +104,9 @@ pub fn push(
         db.security_event(Some(device.id), "epoch_or_device_mismatch", "push", now_ms)?;
         return Err(KotaError::EpochFenced);
     }
-    db.with(|c| {
+    // Inside: `Err(detail)` when the push shows a restored or copied database (fenced after the
+    // lock is released).
+    let applied = db.with(|c| {
         let tx = c.transaction()?;
         let mut last: u64 = tx
             .query_row(
@@ -106,6 +120,19 @@ pub fn push(
         let mut cross_tenant = 0;
         for op in &req.ops {
             if op.device_seq <= last {
+                let before: Option<String> = tx
+                    .query_row(
+                        "SELECT change_id FROM device_ops WHERE device_id = ?1 AND device_seq = ?2",
+                        params![device.id.to_string(), op.device_seq as i64],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if before.is_some_and(|id| id != op.change_id.to_string()) {
+                    // Another change under a number already used: this database is a restored
+                    // or copied one. Nothing of this push is applied.
+                    drop(tx);
+                    return Ok(Err(format!("op {} reused", op.device_seq)));
+                }
                 // Applied before (a retry after a lost answer): answered again, not re-applied.
                 results.push(OpResult { device_seq: op.device_seq, outcome: Outcome::Ok { clamped_hlc: None } });
                 continue;
@@ -113,6 +140,10 @@ pub fn push(
             if op.device_seq != last + 1 {
                 break;
             }
+            tx.execute(
+                "INSERT INTO device_ops (device_id, device_seq, change_id) VALUES (?1, ?2, ?3)",
+                params![device.id.to_string(), op.device_seq as i64, op.change_id.to_string()],
+            )?;
             let outcome = apply(&tx, device, op, now_ms)?;
             if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
                 cross_tenant += 1;
@@ -135,8 +166,29 @@ pub fn push(
             )?;
         }
         tx.commit()?;
-        Ok((last, results))
-    })
+        Ok(Ok((last, results)))
+    })?;
+    match applied {
+        Ok(v) => Ok(v),
+        Err(detail) => Err(db.fence(device.id, &detail, now_ms)?),
+    }
+}
+
+/// A PC that holds fewer ops than the server applied from it is a restored or copied database.
+pub fn check_head(db: &Db, device: &Device, head: u64, now_ms: u64) -> Result<(), KotaError> {
+    let last: u64 = db.with(|c| {
+        Ok(c.query_row(
+            "SELECT last_applied FROM device_seq WHERE device_id = ?1",
+            [device.id.to_string()],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0) as u64)
+    })?;
+    if head < last {
+        return Err(db.fence(device.id, &format!("holds {head} of {last} ops"), now_ms)?);
+    }
+    Ok(())
 }
 
 /// One op inside the push transaction.

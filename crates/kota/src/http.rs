@@ -77,8 +77,14 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
         return Err(KotaError::BadRequest("Perbarui aplikasi Balai sebelum mendaftar.".into()));
     }
     let now = (s.clock)();
-    let (device, k) =
-        s.db.enrol(&req.code, &req.public_key_hex, &req.hostname, &req.versions.app_version, now)?;
+    let (device, k) = s.db.enrol(
+        &req.code,
+        &req.public_key_hex,
+        &req.hostname,
+        &req.versions.app_version,
+        req.first_seq,
+        now,
+    )?;
     Ok(Json(Enrolled {
         device_id: device.id,
         epoch: device.epoch,
@@ -139,12 +145,18 @@ struct PullQuery {
     cursor: u64,
     #[serde(default)]
     limit: Option<u32>,
+    /// The newest op number the PC holds: fewer than the server applied means a restored copy.
+    #[serde(default)]
+    head: Option<u64>,
 }
 
 async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullResponse>, KotaError> {
     let q: Query<PullQuery> = Query::try_from_uri(&r.uri)
         .map_err(|e| KotaError::BadRequest(format!("cursor/limit tidak sesuai: {e}")))?;
     let limit = q.limit.unwrap_or(crate::feed::MAX_PULL);
+    if let Some(head) = q.head {
+        crate::feed::check_head(&s.db, &r.device, head, (s.clock)())?;
+    }
     let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
     let server_epoch = s.db.server_epoch();
     Ok(Json(PullResponse {

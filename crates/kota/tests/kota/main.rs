@@ -85,9 +85,15 @@ impl Kota {
     }
 
     pub fn enrol(&self, code: &str, key: &SigningKey) -> (u16, Value) {
+        self.enrol_from(code, key, 1)
+    }
+
+    /// Enrols with the outbox going on at `first_seq` (a PC enrolling again after a fence).
+    pub fn enrol_from(&self, code: &str, key: &SigningKey, first_seq: u64) -> (u16, Value) {
         let body = json!({
             "protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0", "code": code,
             "public_key_hex": hex::encode(key.verifying_key().to_bytes()), "hostname": "loket-1",
+            "first_seq": first_seq,
         });
         self.http("POST", "/v1/enrol", None, body.to_string().as_bytes())
     }

@@ -290,3 +290,75 @@ fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_o
         .collect();
     assert_eq!(issued, [("2026/domisili".to_string(), 8), ("2026/domisili".to_string(), 28)]);
 }
+
+#[test]
+fn a_restored_copy_is_fenced_when_it_reuses_an_op_number_or_holds_fewer_ops_and_enrols_again() {
+    let kota = Kota::start();
+    let now = kota.server_time() << 16;
+    // A pushes two changes and leases numbers; then its database is restored from a backup
+    // taken after the first, and the copy makes a different second change.
+    let mut a = Pc::enrol(&kota, 1);
+    let mut reader = Pc::enrol(&kota, 3);
+    let (_, leased) = a.lease(&[("2026/domisili", 20, 0)]);
+    let first = a.set("*", json!({"name": {"full_name": "Siti Aminah"}}), now);
+    let second = a.set("address", json!({"rt": "003"}), now + 1);
+    assert_eq!(a.push(&[first.clone(), second.clone()]).0, 200);
+    let (status, again) = a.push(&[second.clone()]);
+    assert_eq!((status, again["acked_through"].as_u64()), (200, Some(2)), "a repeat is fine");
+    a.next_seq = 2;
+    let other = a.set("address", json!({"rt": "009"}), now + 2);
+    let (status, fenced) = a.push(&[other]);
+    assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
+    let (status, _) = a.send("GET", "/v1/whoami", &Value::Null);
+    assert_eq!(status, 409, "locked out until it enrols again");
+    let seen = reader.pull_all(100);
+    assert!(
+        !seen.is_empty() && seen.iter().all(|c| c["value"] != json!({"rt": "009"})),
+        "{seen:?}"
+    );
+    let c = rusqlite::Connection::open(&kota.db).unwrap();
+    let state: String = c
+        .query_row(
+            "SELECT state FROM number_leases WHERE lease_id = ?1",
+            [leased["leases"][0]["lease_id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "void");
+
+    // A copy that simply holds fewer ops than it had sent is fenced at its first pull.
+    let mut b = Pc::enrol(&kota, 2);
+    let ops = [
+        b.set("*", json!({"name": {"full_name": "B"}}), now),
+        b.set("name", json!({"full_name": "B2"}), now + 1),
+    ];
+    assert_eq!(b.push(&ops).0, 200);
+    let (status, ok) = b.send("GET", "/v1/pull?cursor=0&limit=10&head=2", &Value::Null);
+    assert_eq!(status, 200, "{ok}");
+    let (status, fenced) = b.send("GET", "/v1/pull?cursor=0&limit=10&head=1", &Value::Null);
+    assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
+
+    // Enrolled again (a new key, a new id), the copy goes on numbering where it was.
+    let key = SigningKey::from_bytes(&[9; 32]);
+    let (status, v) = kota.enrol_from(&kota.code(), &key, 2);
+    assert_eq!(status, 200, "{v}");
+    let mut again = Pc {
+        kota: &kota,
+        key,
+        id: v["device_id"].as_str().unwrap().into(),
+        next_seq: 2,
+        cursor: 0,
+    };
+    let fix = again.set("address", json!({"rt": "009"}), now + 3);
+    let (status, res) = again.push(&[fix]);
+    assert_eq!((status, res["acked_through"].as_u64()), (200, Some(2)), "{res}");
+    assert!(reader.pull_all(100).iter().any(|c| c["value"] == json!({"rt": "009"})));
+    let events: Vec<String> = c
+        .prepare("SELECT kind FROM security_events WHERE kind = 'restored_copy'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+}

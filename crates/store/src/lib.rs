@@ -199,6 +199,10 @@ impl Store {
                 "UPDATE _sync_outbox SET device_id = ?1 WHERE device_id = ?2",
                 [device_id, &old],
             )?;
+            // A new enrolment holds no lease of an earlier one (the city voided them) and is
+            // no longer locked out.
+            tx.execute("DELETE FROM number_leases", [])?;
+            tx.execute("DELETE FROM _sync_state WHERE key = 'fenced'", [])?;
             Ok::<_, StoreError>(())
         })?;
         sync::lock(&self.capture).device_id = device_id.to_string();

@@ -395,6 +395,11 @@ pub fn append_command(
     Ok(())
 }
 
+/// The newest outbox number (0 for an empty outbox).
+pub fn head_seq(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM _sync_outbox", [], |r| r.get(0))
+}
+
 /// A value of the device's sync state (`_sync_state`), if set.
 pub fn state(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     use rusqlite::OptionalExtension;

@@ -108,9 +108,17 @@ pub fn enrol(
     app_version: &str,
     now_ms: u64,
 ) -> Result<Enrolled, SyncError> {
-    if let Some(url) = store.read(|c| store_sync::state(c, "server_url")).map_err(sql)? {
+    let (url, fenced) = store.read(|c| {
+        Ok::<_, SyncError>((
+            store_sync::state(c, "server_url").map_err(sql)?,
+            store_sync::state(c, "fenced").map_err(sql)?,
+        ))
+    })?;
+    if let (Some(url), None) = (url, &fenced) {
         return Err(SyncError::AlreadyEnrolled(url));
     }
+    // A fenced PC enrols again as a new device; its outbox goes on where it was.
+    let first_seq = if fenced.is_some() { pushed_through(store)? as u64 + 1 } else { 1 };
     let server_url = base(server_url);
     let mut seed = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut seed);
@@ -120,6 +128,7 @@ pub fn enrol(
         code: code.to_string(),
         public_key_hex: hex::encode(key.verifying_key().to_bytes()),
         hostname: hostname.to_string(),
+        first_seq,
     };
     let res = client()?
         .post(format!("{server_url}/v1/enrol"))
@@ -223,6 +232,28 @@ pub struct Report {
 /// everything new from the kelurahan, then refill the letter-number reserve of each of
 /// `series` (the series the office issues in, this year's and, in December, next year's).
 pub fn sync_now(
+    store: &Store,
+    app_version: &str,
+    now_ms: u64,
+    series: &[String],
+) -> Result<Report, SyncError> {
+    noting_fence(store, now_ms, round(store, app_version, now_ms, series))
+}
+
+/// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`) in the sync
+/// state: the sync page shows it, letters stop drawing on this PC's leases, and `enrol` is
+/// allowed again.
+fn noting_fence<T>(store: &Store, now_ms: u64, r: Result<T, SyncError>) -> Result<T, SyncError> {
+    if let Err(SyncError::Server { code, .. }) = &r {
+        if code == "revoked" || code == "epoch_fenced" {
+            let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+            store.write(&ctx, |tx| store_sync::set_state(tx, &[("fenced", code)]).map_err(sql))?;
+        }
+    }
+    r
+}
+
+fn round(
     store: &Store,
     app_version: &str,
     now_ms: u64,
@@ -342,8 +373,11 @@ fn pull(
         cursor = 0;
     }
     let (mut received, mut total) = (0u64, balai_store::pull::Applied::default());
+    // The newest outbox number this PC holds: the server fences a copy holding fewer than it
+    // already applied (restored from an older backup).
+    let head = store.read(|c| store_sync::head_seq(c)).map_err(sql)?;
     loop {
-        let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}");
+        let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}");
         let auth = e.authorization("GET", &path, b"", server_now);
         let res: PullResponse = answer(
             http.get(format!("{}{path}", e.server_url))
@@ -413,8 +447,10 @@ pub fn refill_reserve(
     now_ms: u64,
     series: &[String],
 ) -> Result<u64, SyncError> {
-    let (e, http, ctx, time) = contact(store, now_ms)?;
-    refill(store, &e, &http, &ctx, (series, app_version), time.server_time_ms)
+    let r = contact(store, now_ms).and_then(|(e, http, ctx, time)| {
+        refill(store, &e, &http, &ctx, (series, app_version), time.server_time_ms)
+    });
+    noting_fence(store, now_ms, r)
 }
 
 /// The start of every exchange: this PC's enrolment, a client, and the server's time (its
@@ -512,6 +548,9 @@ pub struct Status {
     pub held: Vec<Held>,
     /// Letter numbers this PC may still issue offline, per series.
     pub reserve: Vec<Reserve>,
+    /// `revoked` or `epoch_fenced` (its database was restored or copied) when the city locked
+    /// this PC out: an admin enrols it again with a new code; nothing waiting is lost.
+    pub fenced: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -567,6 +606,7 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
                 .into_iter()
                 .map(|(reason, count)| Held { reason, count })
                 .collect(),
+            fenced: get("fenced")?,
             reserve: balai_store::leases::left(c, epoch)?
                 .into_iter()
                 .map(|(series, left)| Reserve { series, left })

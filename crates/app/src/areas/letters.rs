@@ -106,6 +106,14 @@ fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
     if state("server_device_id")?.is_none() {
         return Ok(Box::new(LocalSeries));
     }
+    if state("fenced")?.is_some() {
+        // Its leases may be another copy's: not one number until an admin enrols it again.
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "Server kota menolak komputer ini (basis datanya dipulihkan, disalin atau dicabut): \
+             minta admin mendaftarkannya ulang di Sinkronisasi sebelum menerbitkan surat.",
+        ));
+    }
     let epoch = state("epoch")?.and_then(|e| e.parse().ok()).unwrap_or(1);
     Ok(Box::new(CityLeases { epoch }))
 }

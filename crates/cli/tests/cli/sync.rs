@@ -356,3 +356,86 @@ fn letters_issued_offline_on_two_pcs_of_one_office_never_share_a_number() {
     let next = issued_serials(&b, 1)[0];
     assert!(!all.contains(&next) && next > 1, "a fresh lease: {next}");
 }
+
+/// Copies an office database file (closed: no CLI process holds it) to `to`.
+fn copy_db(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let (f, t) = (format!("{}{suffix}", from.display()), format!("{}{suffix}", to.display()));
+        let _ = std::fs::remove_file(&t);
+        if Path::new(&f).exists() {
+            std::fs::copy(&f, &t).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_did_since() {
+    let kota = Kota::start();
+    let (dir, a) = office_with_one_resident();
+    let enrol = |db: &Path| {
+        let r =
+            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    };
+    enrol(&a);
+    sync_now(&a);
+    let backup = dir.path().join("backup.sqlite");
+    copy_db(&a, &backup);
+    // After the backup: a letter, synced. Then the disk fails and the backup is restored.
+    let original = issued_serials(&a, 1)[0];
+    sync_now(&a);
+    copy_db(&backup, &a);
+
+    // The restored PC, not yet knowing, issues a letter: its lease was rewound with the
+    // backup, so the letter gets the number the lost one had. Its next sync is refused.
+    assert_eq!(issued_serials(&a, 1), [original], "the rewound lease repeats the number");
+    let fenced = run(&a, &["--json", "sync", "now"]);
+    assert_eq!(fenced.error_json()["error"]["code"], "forbidden", "{}", fenced.stderr);
+    assert!(fenced.stderr.contains("daftarkan ulang"), "{}", fenced.stderr);
+    let status = run(&a, &["--json", "sync", "status"]).json();
+    assert_eq!(status["fenced"], "epoch_fenced", "{status}");
+    let refused = issue_domisili(&a);
+    assert_eq!(refused.error_json()["error"]["code"], "forbidden", "no number from a fenced PC");
+    // The register is still kept meanwhile.
+    let r = run(&a, &["residents", "event", RESIDENT, "--type", "mati", "--date", "02-11-2026"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+
+    // Enrolled again with a new code, it sends what it did since the backup: the death goes
+    // through, the repeated number comes back as a conflict to renumber.
+    enrol(&a);
+    let round = sync_now(&a);
+    assert_eq!(
+        (round["rejected"].as_u64(), round["pending"].as_u64()),
+        (Some(1), Some(0)),
+        "{round}"
+    );
+    let status = run(&a, &["--json", "sync", "status"]).json();
+    assert_eq!(status["fenced"], Value::Null, "{status}");
+    let conflict = &status["rejected"][0];
+    assert_eq!(
+        (conflict["table"].as_str(), conflict["code"].as_str()),
+        (Some("_command"), Some("conflict")),
+        "{status}"
+    );
+    let c = rusqlite::Connection::open(&kota.db).unwrap();
+    let holders: i64 = c
+        .query_row(
+            "SELECT count(*) FROM issued_numbers WHERE series LIKE '%/domisili' AND serial = ?1",
+            [original],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(holders, 1, "the city holds the number once: the lost letter's");
+    let (_b_dir, b) = crate::demo_db();
+    enrol(&b);
+    sync_now(&b);
+    let shown = run(&b, &["--json", "residents", "show", RESIDENT]).json();
+    assert_eq!(shown["status"], "mati", "the restored PC's later work reached the others: {shown}");
+    let reserve = run(&a, &["--json", "sync", "status"]).json()["reserve"].clone();
+    let domisili = reserve
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["series"].as_str().unwrap().ends_with("/domisili"));
+    assert_eq!(domisili.map(|r| r["left"].as_u64()), Some(Some(20)), "a fresh lease: {reserve}");
+}

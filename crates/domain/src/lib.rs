@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod codes;
+pub mod dates;
 pub mod field;
 pub mod hlc;
 pub mod letter_number;

@@ -79,31 +79,7 @@ pub struct LetterContent {
     pub signer: Signer,
 }
 
-const MONTHS: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
-/// `Juli` for 7 (months outside 1–12 are clamped).
-pub fn month_name(month: u32) -> &'static str {
-    MONTHS[(month.clamp(1, 12) - 1) as usize]
-}
-
-/// `1 Juli 2026`.
-pub fn long_date(d: NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{} {} {}", d.day(), month_name(d.month()), d.year())
-}
+pub use balai_domain::dates::{long_date, month_name};
 
 /// `1500000` → `Rp1.500.000`.
 pub fn rupiah(digits: &str) -> String {

@@ -228,6 +228,29 @@ pub struct IssueLetter {
 /// The command name of [`IssueLetter`].
 pub const ISSUE_LETTER: &str = "issue_letter";
 
+/// The `publish_key` command: the public half of an office's letter-signing key, so the city's
+/// verification page can check the QR codes it signs. Refused when `key_id` is not the key's id
+/// or the key is already another kelurahan's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishKey {
+    pub key_id: String,
+    pub public_hex: String,
+}
+
+pub const PUBLISH_KEY: &str = "publish_key";
+
+/// The `void_letter` command: a letter the office voided no longer stands (the city's
+/// verification page says so). The reason stays in the office: it may name people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidLetter {
+    pub letter_id: Uuid,
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub voided_on: String,
+}
+
+pub const VOID_LETTER: &str = "void_letter";
+
 /// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
 /// as of a cursor, so a client that disagrees re-fetches that table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -217,3 +217,19 @@ fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
         }),
     );
 }
+
+#[test]
+fn keys_and_voids_travel_as_commands_without_the_reason() {
+    check(
+        &PublishKey { key_id: "0011223344556677".into(), public_hex: "ab".repeat(32) },
+        json!({"key_id": "0011223344556677", "public_hex": "ab".repeat(32)}),
+    );
+    check(
+        &VoidLetter {
+            letter_id: ROW,
+            number: "470/009/YSR/XII/2026".into(),
+            voided_on: "2026-12-04".into(),
+        },
+        json!({"letter_id": ROW.to_string(), "number": "470/009/YSR/XII/2026", "voided_on": "2026-12-04"}),
+    );
+}

@@ -15,7 +15,8 @@
 //!
 //! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`; v3 the
 //! letter-number leases: see `crate::leases`; v4 each device's applied ops (to recognise a
-//! restored or copied office database) and why a device was revoked: see `crate::feed`.
+//! restored or copied office database) and why a device was revoked: see `crate::feed`; v5 the
+//! offices' public letter keys and voided letters: see `crate::verify`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -117,7 +118,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > 4 {
+        if version > 5 {
             return Err(KotaError::BadRequest(format!(
                 "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
             )));
@@ -153,6 +154,13 @@ impl Db {
             #[allow(clippy::disallowed_methods)]
             tx.execute_batch(crate::feed::SCHEMA_V4)?;
             tx.pragma_update(None, "user_version", 4)?;
+            tx.commit()?;
+        }
+        if version < 5 {
+            let tx = conn.unchecked_transaction()?;
+            #[allow(clippy::disallowed_methods)]
+            tx.execute_batch(crate::verify::SCHEMA_V5)?;
+            tx.pragma_update(None, "user_version", 5)?;
             tx.commit()?;
         }
         let epoch: String =

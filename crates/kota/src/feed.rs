@@ -200,6 +200,12 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         OpBody::Command { name, args } if name == balai_protocol::ISSUE_LETTER => {
             return crate::leases::issue_letter(tx, device, args, now_ms);
         }
+        OpBody::Command { name, args } if name == balai_protocol::PUBLISH_KEY => {
+            return crate::verify::publish_key(tx, device, args, now_ms);
+        }
+        OpBody::Command { name, args } if name == balai_protocol::VOID_LETTER => {
+            return crate::verify::void_letter(tx, device, args, now_ms);
+        }
         OpBody::Command { name, .. } => {
             return Ok(rejected(
                 "unknown_command",

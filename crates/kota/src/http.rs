@@ -63,6 +63,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
         .route("/v1/lease", post(lease))
+        .route("/verify", get(verify))
         .with_state(server)
 }
 
@@ -174,4 +175,27 @@ async fn lease(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<LeaseResp
     let now = (s.clock)();
     let leases = crate::leases::grant(&s.db, &r.device, &req, now)?;
     Ok(Json(LeaseResponse { leases, server_time_ms: now, server_epoch: s.db.server_epoch() }))
+}
+
+#[derive(Deserialize)]
+struct VerifyQuery {
+    #[serde(default)]
+    p: Option<String>,
+}
+
+/// The public verification page (no authentication): the form, and the verdict for `?p=`.
+async fn verify(
+    State(s): State<Arc<Server>>,
+    q: Query<VerifyQuery>,
+) -> Result<axum::response::Html<String>, KotaError> {
+    let text = q.p.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    // The city's date in WIB (UTC+7), for "expired".
+    let today = chrono::DateTime::from_timestamp_millis((s.clock)() as i64 + 7 * 3_600_000)
+        .unwrap_or_default()
+        .date_naive();
+    let verdict = match text {
+        Some(t) => Some(crate::verify::check(&s.db, t, today)?),
+        None => None,
+    };
+    Ok(axum::response::Html(crate::verify::page(text, verdict.as_ref())))
 }

@@ -13,9 +13,12 @@
 //! Letter numbers (`leases`): blocks of serials per series granted to a device and its epoch,
 //! and the `issue_letter` command accepted only inside such a lease and only once.
 //!
-//! What it does not do yet: the other commands (void, requests), the public verification
-//! page, online requests, the city dashboard, PostgreSQL (issue 5 lists them; `db` is the one
-//! module holding SQL so a second backend replaces it).
+//! Verification (`verify`): the offices' public letter keys and voided letters arrive as
+//! commands; `GET /verify` is the public page (no account, no JavaScript) that says whether a
+//! QR's text is a valid, voided or unknown letter, with only the masked details the QR carries.
+//!
+//! What it does not do yet: request commands, online requests, the city dashboard, PostgreSQL
+//! (issue 5 lists them; `db` is the one module holding SQL so a second backend replaces it).
 //!
 //! Layout: `db` (SQLite schema and queries; takes `now_ms`, never reads a clock), `auth` (the
 //! signed-request check), `http` (axum routes, one line each into `db`), `codes` (one-time
@@ -27,6 +30,7 @@ pub mod db;
 pub mod feed;
 pub mod http;
 pub mod leases;
+pub mod verify;
 
 /// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.
 #[derive(Debug, thiserror::Error)]

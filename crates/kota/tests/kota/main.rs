@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 mod sync;
+mod verify;
 
 use balai_protocol::{request_message, PROTOCOL};
 use ed25519_dalek::{Signer, SigningKey};
@@ -58,6 +59,18 @@ impl Kota {
 
     /// One HTTP/1.1 request; (status, JSON body).
     pub fn http(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> (u16, Value) {
+        let (status, text) = self.http_text(method, path, auth, body);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// One HTTP/1.1 request; (status, body text).
+    pub fn http_text(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: &[u8],
+    ) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
@@ -75,7 +88,7 @@ impl Kota {
         let text = String::from_utf8_lossy(&raw);
         let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
         let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        (status, body.to_string())
     }
 
     pub fn code(&self) -> String {

@@ -8,32 +8,32 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// An enrolled office PC: its key, id and outbox counter.
-struct Pc<'a> {
-    kota: &'a Kota,
-    key: SigningKey,
-    id: String,
-    next_seq: u64,
-    cursor: u64,
+pub(crate) struct Pc<'a> {
+    pub(crate) kota: &'a Kota,
+    pub(crate) key: SigningKey,
+    pub(crate) id: String,
+    pub(crate) next_seq: u64,
+    pub(crate) cursor: u64,
 }
 
 const ROW: &str = "019f0000-0000-7000-8000-0000000000aa";
 
 impl<'a> Pc<'a> {
-    fn enrol(kota: &'a Kota, seed: u8) -> Pc<'a> {
+    pub(crate) fn enrol(kota: &'a Kota, seed: u8) -> Pc<'a> {
         let key = SigningKey::from_bytes(&[seed; 32]);
         let (status, v) = kota.enrol(&kota.code(), &key);
         assert_eq!(status, 200, "{v}");
         Pc { kota, key, id: v["device_id"].as_str().unwrap().into(), next_seq: 1, cursor: 0 }
     }
 
-    fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
         let auth = signed(&self.key, &self.id, method, path, self.kota.server_time(), &bytes);
         self.kota.http(method, path, Some(&auth), &bytes)
     }
 
     /// An op body: a `set` of one field group.
-    fn set(&mut self, group: &str, value: Value, hlc: u64) -> Value {
+    pub(crate) fn set(&mut self, group: &str, value: Value, hlc: u64) -> Value {
         let seq = self.next_seq;
         self.next_seq += 1;
         json!({"device_seq": seq, "change_id": uuid::Uuid::now_v7(), "user_id": "u1", "kind": "set",
@@ -41,7 +41,7 @@ impl<'a> Pc<'a> {
     }
 
     /// An op body: a command.
-    fn command(&mut self, name: &str, args: Value) -> Value {
+    pub(crate) fn command(&mut self, name: &str, args: Value) -> Value {
         let seq = self.next_seq;
         self.next_seq += 1;
         json!({"device_seq": seq, "change_id": uuid::Uuid::now_v7(), "user_id": "u1",
@@ -49,7 +49,7 @@ impl<'a> Pc<'a> {
     }
 
     /// Leases for `(series, size, floor)`: `(status, [(lease_id, first, last)] or the error)`.
-    fn lease(&self, wants: &[(&str, u32, u32)]) -> (u16, Value) {
+    pub(crate) fn lease(&self, wants: &[(&str, u32, u32)]) -> (u16, Value) {
         let wants: Vec<Value> =
             wants.iter().map(|(s, n, f)| json!({"series": s, "size": n, "floor": f})).collect();
         let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
@@ -57,14 +57,14 @@ impl<'a> Pc<'a> {
         self.send("POST", "/v1/lease", &body)
     }
 
-    fn push(&self, ops: &[Value]) -> (u16, Value) {
+    pub(crate) fn push(&self, ops: &[Value]) -> (u16, Value) {
         let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
                           "device_id": self.id, "epoch": 1, "ops": ops});
         self.send("POST", "/v1/push", &body)
     }
 
     /// Everything new in the feed, page by page, as one list.
-    fn pull_all(&mut self, page: u32) -> Vec<Value> {
+    pub(crate) fn pull_all(&mut self, page: u32) -> Vec<Value> {
         let mut all = Vec::new();
         loop {
             let path = format!("/v1/pull?cursor={}&limit={page}", self.cursor);

@@ -400,6 +400,48 @@ pub fn head_seq(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT coalesce(max(seq), 0) FROM _sync_outbox", [], |r| r.get(0))
 }
 
+/// An office key the city has not been told of: `(key_id, public_hex)`.
+pub fn unpublished_keys(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT key_id, public_hex FROM office_keys
+         WHERE key_id NOT IN (SELECT id FROM _sync_published WHERE kind = 'key')
+         ORDER BY created_at, key_id",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// A voided letter the city has not been told of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnpublishedVoid {
+    pub letter_id: uuid::Uuid,
+    pub number: String,
+    /// When it was voided (RFC 3339, from its history).
+    pub voided_at: String,
+}
+
+pub fn unpublished_voids(conn: &Connection) -> rusqlite::Result<Vec<UnpublishedVoid>> {
+    let mut st = conn.prepare_cached(
+        "SELECT l.id, l.number, max(e.at) FROM letters l
+         JOIN letter_events e ON e.letter_id = l.id AND e.to_status = 'dibatalkan'
+         WHERE l.status = 'dibatalkan' AND l.number IS NOT NULL
+           AND lower(hex(l.id)) NOT IN (SELECT id FROM _sync_published WHERE kind = 'void')
+         GROUP BY l.id ORDER BY max(e.at)",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(UnpublishedVoid { letter_id: r.get(0)?, number: r.get(1)?, voided_at: r.get(2)? })
+    })?;
+    rows.collect()
+}
+
+/// Records in the caller's transaction that the city was told of key `key_id` or of the void
+/// of letter `letter_id` (by the command appended in the same transaction).
+pub fn mark_published(tx: &rusqlite::Transaction, kind: &str, id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO _sync_published (kind, id) VALUES (?1, ?2)")?
+        .execute([kind, id])?;
+    Ok(())
+}
+
 /// A value of the device's sync state (`_sync_state`), if set.
 pub fn state(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     use rusqlite::OptionalExtension;

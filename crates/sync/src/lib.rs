@@ -13,6 +13,8 @@
 //! [`RESERVE`] numbers from the city, refilled when fewer than [`REFILL_BELOW`] are left, so
 //! letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
+//! Before each push, the office's public signing keys and its voided letters not yet told to the
+//! city are appended as commands, so the city's verification page knows them.
 //! Status: pending count and age, last push and pull, rejections, held changes, the reserve.
 //!
 //! What it does not do yet: the other commands (void, requests), the online single-number
@@ -21,8 +23,8 @@
 
 use balai_protocol::{
     request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant, Op,
-    OpBody, Outcome, PullResponse, PushRequest, PushResponse, ServerTime, Versions, AUTH_SCHEME,
-    PROTOCOL,
+    OpBody, Outcome, PublishKey, PullResponse, PushRequest, PushResponse, ServerTime, Versions,
+    VoidLetter, AUTH_SCHEME, PROTOCOL, PUBLISH_KEY, VOID_LETTER,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -261,6 +263,7 @@ fn round(
 ) -> Result<Report, SyncError> {
     let (e, http, ctx, time) = contact(store, now_ms)?;
     let server_now = time.server_time_ms;
+    publish_letters(store, &ctx)?;
     let (mut pushed, mut rejected) = (0u64, 0u64);
     loop {
         let mark = pushed_through(store)?;
@@ -432,6 +435,42 @@ fn pull(
         cursor = res.next_cursor;
     }
     Ok((received, total))
+}
+
+/// Appends, in one transaction, a command for every office key and every voided letter the
+/// city has not been told of (the keys made and letters voided since the last round, or
+/// before this PC was enrolled), so the city's verification page knows them.
+fn publish_letters(store: &Store, ctx: &WriteCtx) -> Result<(), SyncError> {
+    store.write(ctx, |tx| {
+        let command = |name: &str, row: Uuid, args: &dyn ErasedArgs| -> Result<(), SyncError> {
+            let json = args.json().map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+            store_sync::append_command(tx, name, row, &json).map_err(sql)
+        };
+        for (key_id, public_hex) in store_sync::unpublished_keys(tx).map_err(sql)? {
+            let args = PublishKey { key_id: key_id.clone(), public_hex };
+            command(PUBLISH_KEY, Uuid::nil(), &args)?;
+            store_sync::mark_published(tx, "key", &key_id).map_err(sql)?;
+        }
+        for v in store_sync::unpublished_voids(tx).map_err(sql)? {
+            let voided_on = v.voided_at.get(..10).unwrap_or_default().to_string();
+            let args = VoidLetter { letter_id: v.letter_id, number: v.number, voided_on };
+            command(VOID_LETTER, v.letter_id, &args)?;
+            store_sync::mark_published(tx, "void", &v.letter_id.simple().to_string())
+                .map_err(sql)?;
+        }
+        Ok(())
+    })
+}
+
+/// A command's args as the JSON text the outbox keeps.
+trait ErasedArgs {
+    fn json(&self) -> serde_json::Result<String>;
+}
+
+impl<T: serde::Serialize> ErasedArgs for T {
+    fn json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(self)
+    }
 }
 
 /// Each series' reserve: this many numbers per lease…

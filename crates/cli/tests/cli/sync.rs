@@ -439,3 +439,65 @@ fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_
         .find(|r| r["series"].as_str().unwrap().ends_with("/domisili"));
     assert_eq!(domisili.map(|r| r["left"].as_u64()), Some(Some(20)), "a fresh lease: {reserve}");
 }
+
+/// The city's public verification page for `text`, fetched like a browser would.
+fn city_verdict(kota: &Kota, text: &str) -> String {
+    use std::io::{Read, Write};
+    let host = kota.url.trim_start_matches("http://");
+    let q: String =
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET /verify?p={q} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut html = String::new();
+    s.read_to_string(&mut html).unwrap();
+    assert!(html.starts_with("HTTP/1.1 200"), "{html}");
+    let at = html.find("data-verdict=\"").map(|i| i + 14).unwrap_or_else(|| panic!("{html}"));
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn the_citys_public_page_knows_an_offices_letters_once_it_synced_and_a_void_too() {
+    let kota = Kota::start();
+    let (_dir, db) = office_with_one_resident();
+    // Issued before the office joined the city: its key reaches the city with the first sync.
+    let before = issue_domisili(&db);
+    assert_eq!(before.status, 0, "{}", before.stderr);
+    let before = before.json();
+    let enrolled =
+        run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
+    assert_eq!(enrolled.status, 0, "{}", enrolled.stderr);
+    let after = issue_domisili(&db).json();
+    let payload = |v: &Value| v["qr_payload"].as_str().unwrap().to_string();
+    assert_eq!(city_verdict(&kota, &payload(&after)), "tidak_dikenal", "not synced yet");
+
+    let void = crate::run_in(
+        &db,
+        &[
+            "--json",
+            "--user",
+            "lurah",
+            "letters",
+            "void",
+            before["id"].as_str().unwrap(),
+            "--reason",
+            "salah ketik",
+        ],
+        "",
+        &[("BALAI_PASSWORD", std::ffi::OsStr::new("demo-lurah"))],
+    );
+    assert_eq!(void.status, 0, "{}", void.stderr);
+    let round = sync_now(&db);
+    assert_eq!(round["rejected"], 0, "{round}");
+    assert_eq!(city_verdict(&kota, &payload(&after)), "sah");
+    assert_eq!(city_verdict(&kota, &payload(&before)), "dibatalkan");
+    // Told once: a further round sends nothing new.
+    assert_eq!(sync_now(&db)["pushed"], 0);
+}

@@ -3,7 +3,8 @@
 // receives it and holds its own reserve of letter numbers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, login, screenshot, startKota, startServer } from '../harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { balaiBin, launchBrowser, login, screenshot, startKota, startServer } from '../harness.mjs';
 
 let server;
 let kota;
@@ -19,6 +20,20 @@ after(async () => {
   server?.stop();
   kota?.stop();
 });
+
+/** A new browser page on the office `pc`, logged in as admin, enrolled with the city. */
+async function enrolledPc(pc) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+  await page.goto(pc.url);
+  await login(page, 'admin', 'demo-admin');
+  await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+  await page.getByLabel('Alamat server kota').fill(kota.url);
+  await page.getByLabel('Kode pendaftaran').fill(kota.code());
+  await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
+  await page.getByTestId('sync-notice').filter({ hasText: 'Terdaftar ke' }).waitFor();
+  return { context, page };
+}
 
 describe('sync', () => {
   it('the admin enrols with the city code and the waiting changes go to the city', async () => {
@@ -47,15 +62,7 @@ describe('sync', () => {
   it('a second PC of the office enrols and receives the register the first one sent', async () => {
     const second = await startServer({ residents: 0 });
     try {
-      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-      const page = await context.newPage();
-      await page.goto(second.url);
-      await login(page, 'admin', 'demo-admin');
-      await page.getByRole('link', { name: 'Sinkronisasi' }).click();
-      await page.getByLabel('Alamat server kota').fill(kota.url);
-      await page.getByLabel('Kode pendaftaran').fill(kota.code());
-      await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
-      await page.getByTestId('sync-notice').filter({ hasText: 'Terdaftar ke' }).waitFor();
+      const { context, page } = await enrolledPc(second);
       assert.equal(await page.getByTestId('sync-last-pull').textContent(), '—');
       // Enrolling already leased this PC its first letter numbers, per series.
       const domisili = page.getByTestId('sync-reserve').locator('li[data-series$="/domisili"]').first();
@@ -69,6 +76,39 @@ describe('sync', () => {
       await context.close();
     } finally {
       second.stop();
+    }
+  });
+
+  it("anyone checks an office's letter on the city's public page once the office synced", async () => {
+    const office = await startServer({ residents: 0 });
+    try {
+      const balai = (...args) => JSON.parse(execFileSync(balaiBin, ['--db', office.db, '--json', ...args], {
+        env: { ...process.env, BALAI_PASSWORD: 'demo-lurah' },
+      }).toString());
+      const { context, page } = await enrolledPc(office);
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
+      const resident = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const letter = balai('--user', 'lurah', 'letters', 'issue', '--type', 'domisili', '--nik', resident.nik, '--field', 'keperluan=melamar kerja');
+      // The key that signed it reaches the city with the next sync, with the letter's number.
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: 'Terkirim: 2 · Ditolak: 0' }).waitFor();
+
+      await page.goto(`${kota.url}/verify`);
+      await page.getByLabel('Teks kode QR').fill(letter.qr_payload);
+      await page.getByRole('button', { name: 'Periksa' }).click();
+      const verdict = page.locator('[data-verdict="sah"]');
+      await verdict.waitFor();
+      const text = await verdict.textContent();
+      assert.ok(text.includes(letter.number), text);
+      assert.ok(!text.includes(resident.nik), 'no full NIK on the public page');
+      await screenshot(page, 'city-verify-1366x768');
+      await page.getByLabel('Teks kode QR').fill(letter.qr_payload.replace('|domisili|', '|sktm|'));
+      await page.getByRole('button', { name: 'Periksa' }).click();
+      await page.locator('[data-verdict="tidak_sah"]').waitFor();
+      await context.close();
+    } finally {
+      office.stop();
     }
   });
 });

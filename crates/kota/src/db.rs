@@ -16,7 +16,8 @@
 //! Schema v2 adds the synced state and each kelurahan's feed: see `crate::feed`; v3 the
 //! letter-number leases: see `crate::leases`; v4 each device's applied ops (to recognise a
 //! restored or copied office database) and why a device was revoked: see `crate::feed`; v5 the
-//! offices' public letter keys and voided letters: see `crate::verify`.
+//! offices' public letter keys and voided letters: see `crate::verify`; v6 city admins and
+//! their sessions: see `crate::dashboard`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -65,6 +66,18 @@ CREATE TABLE security_events (
     detail TEXT NOT NULL
 ) STRICT;
 ";
+
+/// The scripts of schema v2, v3, …: each module documents its tables.
+const LATER_SCHEMAS: &[&str] = &[
+    crate::feed::SCHEMA_V2,
+    crate::leases::SCHEMA_V3,
+    crate::feed::SCHEMA_V4,
+    crate::verify::SCHEMA_V5,
+    crate::dashboard::SCHEMA_V6,
+];
+
+/// The schema version this build writes.
+pub const LATEST: u32 = LATER_SCHEMAS.len() as u32 + 1;
 
 pub struct Db {
     conn: Mutex<Connection>,
@@ -118,7 +131,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > 5 {
+        if version > LATEST {
             return Err(KotaError::BadRequest(format!(
                 "Basis data ini dari versi Balai Kota yang lebih baru (skema {version})."
             )));
@@ -135,33 +148,16 @@ impl Db {
             tx.pragma_update(None, "user_version", 1)?;
             tx.commit()?;
         }
-        if version < 2 {
-            let tx = conn.unchecked_transaction()?;
-            #[allow(clippy::disallowed_methods)]
-            tx.execute_batch(crate::feed::SCHEMA_V2)?;
-            tx.pragma_update(None, "user_version", 2)?;
-            tx.commit()?;
-        }
-        if version < 3 {
-            let tx = conn.unchecked_transaction()?;
-            #[allow(clippy::disallowed_methods)]
-            tx.execute_batch(crate::leases::SCHEMA_V3)?;
-            tx.pragma_update(None, "user_version", 3)?;
-            tx.commit()?;
-        }
-        if version < 4 {
-            let tx = conn.unchecked_transaction()?;
-            #[allow(clippy::disallowed_methods)]
-            tx.execute_batch(crate::feed::SCHEMA_V4)?;
-            tx.pragma_update(None, "user_version", 4)?;
-            tx.commit()?;
-        }
-        if version < 5 {
-            let tx = conn.unchecked_transaction()?;
-            #[allow(clippy::disallowed_methods)]
-            tx.execute_batch(crate::verify::SCHEMA_V5)?;
-            tx.pragma_update(None, "user_version", 5)?;
-            tx.commit()?;
+        // Each later version's script, in order; each runs in its own transaction with its
+        // version number, so a crash between two leaves a database one of them opens.
+        for (script, to) in LATER_SCHEMAS.iter().zip(2u32..) {
+            if version < to {
+                let tx = conn.unchecked_transaction()?;
+                #[allow(clippy::disallowed_methods)]
+                tx.execute_batch(script)?;
+                tx.pragma_update(None, "user_version", to)?;
+                tx.commit()?;
+            }
         }
         let epoch: String =
             conn.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;

@@ -64,6 +64,9 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/pull", get(pull))
         .route("/v1/lease", post(lease))
         .route("/verify", get(verify))
+        .route("/admin", get(dashboard))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
         .with_state(server)
 }
 
@@ -198,4 +201,91 @@ async fn verify(
         None => None,
     };
     Ok(axum::response::Html(crate::verify::page(text, verdict.as_ref())))
+}
+
+/// The session token of the city admin's cookie, if the request carries one.
+fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let prefix = format!("{}=", crate::dashboard::COOKIE);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(&prefix).map(str::to_string))
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+/// The city dashboard, for a logged-in city admin; anyone else is sent to the login form.
+async fn dashboard(
+    State(s): State<Arc<Server>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, KotaError> {
+    let now = (s.clock)();
+    let admin = match session_token(&headers) {
+        Some(t) => crate::dashboard::session(&s.db, &t, now)?,
+        None => None,
+    };
+    let Some(admin) = admin else { return Ok(see_other("/admin/login")) };
+    use chrono::Datelike;
+    let year = chrono::DateTime::from_timestamp_millis(now as i64 + 7 * 3_600_000)
+        .unwrap_or_default()
+        .year();
+    let all = crate::dashboard::summaries(&s.db, year, now)?;
+    Ok(axum::response::Html(crate::dashboard::page(&admin, year, &all)).into_response())
+}
+
+async fn login_form() -> axum::response::Html<String> {
+    axum::response::Html(crate::dashboard::login_page(None))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(s): State<Arc<Server>>,
+    form: axum::Form<LoginForm>,
+) -> Result<Response, KotaError> {
+    match crate::dashboard::login(&s.db, &form.username, &form.password, (s.clock)())? {
+        Some(token) => {
+            let cookie = format!(
+                "{}={token}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}",
+                crate::dashboard::COOKIE,
+                crate::dashboard::SESSION_MS / 1000
+            );
+            let mut res = see_other("/admin");
+            if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        None => Ok((
+            StatusCode::UNAUTHORIZED,
+            axum::response::Html(crate::dashboard::login_page(Some(
+                "Nama pengguna atau kata sandi salah.",
+            ))),
+        )
+            .into_response()),
+    }
+}
+
+async fn logout(
+    State(s): State<Arc<Server>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, KotaError> {
+    if let Some(t) = session_token(&headers) {
+        crate::dashboard::logout(&s.db, &t)?;
+    }
+    let mut res = see_other("/admin/login");
+    let gone =
+        format!("{}=; HttpOnly; SameSite=Strict; Path=/admin; Max-Age=0", crate::dashboard::COOKIE);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&gone) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
 }

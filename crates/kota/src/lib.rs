@@ -17,7 +17,10 @@
 //! commands; `GET /verify` is the public page (no account, no JavaScript) that says whether a
 //! QR's text is a valid, voided or unknown letter, with only the masked details the QR carries.
 //!
-//! What it does not do yet: request commands, online requests, the city dashboard, PostgreSQL
+//! The city's view (`dashboard`): city admins log in (Argon2id, an HttpOnly session cookie)
+//! and see every kelurahan side by side; it only reads.
+//!
+//! What it does not do yet: request commands, online requests, PostgreSQL
 //! (issue 5 lists them; `db` is the one module holding SQL so a second backend replaces it).
 //!
 //! Layout: `db` (SQLite schema and queries; takes `now_ms`, never reads a clock), `auth` (the
@@ -26,6 +29,7 @@
 
 pub mod auth;
 pub mod codes;
+pub mod dashboard;
 pub mod db;
 pub mod feed;
 pub mod http;

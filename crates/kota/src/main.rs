@@ -5,7 +5,10 @@
 //! balai-kota kelurahan add --code 18.72.04.1004 --name Yosorejo | kelurahan list
 //! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
 //! balai-kota devices list | devices revoke DEVICE_ID
+//! balai-kota admin add --username NAME   # password from BALAI_KOTA_PASSWORD or stdin
 //! ```
+//!
+//! The city dashboard is `/admin` on the server (log in as a city admin).
 //!
 //! `serve` prints its address first (`{"address": "http://…"}` with `--json`), so scripts and
 //! tests start it on port 0 and read where it listens.
@@ -52,6 +55,18 @@ enum Command {
     /// Enrolled devices.
     #[command(subcommand)]
     Devices(DevicesCmd),
+    /// City admins (who may open the dashboard).
+    #[command(subcommand)]
+    Admin(AdminCmd),
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Adds a city admin; the password comes from BALAI_KOTA_PASSWORD or the first line of stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -153,7 +168,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = all
                 .iter()
                 .map(|d| {
-                    let state = if d.revoked_at_ms.is_some() { "dicabut" } else { "aktif" };
+                    let state = match (d.revoked_at_ms, d.revoke_reason.as_deref()) {
+                        (None, _) => "aktif",
+                        (Some(_), Some("restored_copy")) => "dicabut (salinan dipulihkan/disalin)",
+                        (Some(_), _) => "dicabut",
+                    };
                     format!(
                         "{} {} {} epoch {} {state}",
                         d.id, d.kelurahan_code, d.hostname, d.epoch
@@ -161,6 +180,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
                 .collect::<Vec<_>>();
             say(json, serde_json::to_value(&all)?, text.join("\n"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(AdminCmd::Add { username }) => {
+            let password = match std::env::var("BALAI_KOTA_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            balai_kota::dashboard::add_admin(&db, &username, &password, now_ms())?;
+            say(
+                json,
+                serde_json::json!({"admin": username}),
+                format!("Admin kota {username} ditambahkan."),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Devices(DevicesCmd::Revoke { id }) => {

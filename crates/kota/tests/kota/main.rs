@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+mod dashboard;
 mod sync;
 mod verify;
 
@@ -21,7 +22,7 @@ pub struct Kota {
     _dir: tempfile::TempDir,
     pub db: PathBuf,
     child: Child,
-    addr: String,
+    pub addr: String,
 }
 
 pub fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {

@@ -43,7 +43,7 @@ export async function startServer({ residents = 0, env = {} } = {}) {
 export const kotaBin = process.env.BALAI_KOTA_BIN ?? join(dirname(balaiBin), 'balai-kota');
 
 /** Starts a real Balai Kota on a random loopback port with one kelurahan (the demo office's);
- * resolves to { url, code(): one-time enrolment code, stop }. */
+ * resolves to { url, code(): one-time enrolment code, addAdmin(name, password), stop }. */
 export async function startKota() {
   const dir = mkdtempSync(join(tmpdir(), 'balai-kota-e2e-'));
   const db = join(dir, 'kota.sqlite');
@@ -59,6 +59,10 @@ export async function startKota() {
     url: JSON.parse(line).address,
     code() {
       return JSON.parse(execFileSync(kotaBin, ['--db', db, '--json', 'enrol', '--kelurahan', '18.72.04.1004']).toString()).code;
+    },
+    /** Adds a city admin who may open the dashboard at `${url}/admin`. */
+    addAdmin(username, password) {
+      execFileSync(kotaBin, ['--db', db, 'admin', 'add', '--username', username], { env: { ...process.env, BALAI_KOTA_PASSWORD: password }, stdio: 'ignore' });
     },
     stop() {
       child.kill();

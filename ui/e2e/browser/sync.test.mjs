@@ -111,4 +111,26 @@ describe('sync', () => {
       office.stop();
     }
   });
+
+  it('a city admin logs in to the dashboard and sees the kelurahan with its residents and letters', async () => {
+    kota.addAdmin('diskominfo', 'rahasia-kota-2026');
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${kota.url}/admin`);
+    await page.getByLabel('Nama pengguna').fill('diskominfo');
+    await page.getByLabel('Kata sandi').fill('salah');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.getByRole('alert').filter({ hasText: 'kata sandi salah' }).waitFor();
+    await page.getByLabel('Nama pengguna').fill('diskominfo');
+    await page.getByLabel('Kata sandi').fill('rahasia-kota-2026');
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    const row = page.locator('tr[data-kelurahan="18.72.04.1004"]');
+    await row.waitFor();
+    assert.ok(Number(await row.locator('[data-col="residents"]').textContent()) >= 30);
+    assert.ok(Number(await row.locator('[data-col="letters"]').textContent()) >= 1, 'the letter of the test before');
+    await screenshot(page, 'city-dashboard-1366x768');
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await page.getByRole('heading', { name: 'Masuk sebagai admin kota' }).waitFor();
+    await context.close();
+  });
 });

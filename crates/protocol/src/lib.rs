@@ -251,6 +251,64 @@ pub struct VoidLetter {
 
 pub const VOID_LETTER: &str = "void_letter";
 
+/// The `publish_letter_types` command: the letter types an office issues, so the city's public
+/// request form offers them. Each publish replaces the kelurahan's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishLetterTypes {
+    pub types: Vec<LetterType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterType {
+    pub code: String,
+    pub title: String,
+}
+
+pub const PUBLISH_LETTER_TYPES: &str = "publish_letter_types";
+
+/// Feed command `online_request` (city → the kelurahan's PCs): a resident asked for a letter on
+/// the city's public form. Personal data: it travels only to the PCs of that kelurahan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnlineRequest {
+    pub request_id: Uuid,
+    /// What the resident was given to follow it (`XXXXX-XXXXX`).
+    pub tracking_code: String,
+    pub nik: String,
+    pub no_kk: String,
+    pub letter_type: String,
+    pub purpose: String,
+    /// A phone number or e-mail the resident gave, or empty.
+    pub contact: String,
+    pub submitted_at_ms: u64,
+}
+
+pub const ONLINE_REQUEST: &str = "online_request";
+
+/// The `claim_request` command (a PC → the city): this PC takes the request. Exactly one PC
+/// wins; the others are answered `conflict` with the winner's device id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub request_id: Uuid,
+}
+
+pub const CLAIM_REQUEST: &str = "claim_request";
+
+/// The `request_status` command: the claiming PC says where the request stands (`diproses`,
+/// `selesai`, `ditolak`), and the city passes each change on to the kelurahan's other PCs (then
+/// `device` is the PC that holds it). The resident sees the status on the city's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestStatus {
+    pub request_id: Uuid,
+    pub status: String,
+    /// For the resident (e.g. the letter's number, or why it was refused): no other person's data.
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub device: Option<Uuid>,
+}
+
+pub const REQUEST_STATUS: &str = "request_status";
+
 /// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
 /// as of a cursor, so a client that disagrees re-fetches that table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

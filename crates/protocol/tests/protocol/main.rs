@@ -233,3 +233,41 @@ fn keys_and_voids_travel_as_commands_without_the_reason() {
         json!({"letter_id": ROW.to_string(), "number": "470/009/YSR/XII/2026", "voided_on": "2026-12-04"}),
     );
 }
+
+#[test]
+fn online_requests_travel_down_and_their_claims_and_status_up() {
+    check(
+        &PublishLetterTypes {
+            types: vec![LetterType {
+                code: "domisili".into(),
+                title: "Surat Keterangan Domisili".into(),
+            }],
+        },
+        json!({"types": [{"code": "domisili", "title": "Surat Keterangan Domisili"}]}),
+    );
+    check(
+        &OnlineRequest {
+            request_id: ROW,
+            tracking_code: "K7Q2M-X9PAB".into(),
+            nik: "1872040101800002".into(),
+            no_kk: "1872041203159991".into(),
+            letter_type: "domisili".into(),
+            purpose: "melamar kerja".into(),
+            contact: "".into(),
+            submitted_at_ms: 7,
+        },
+        json!({"request_id": ROW.to_string(), "tracking_code": "K7Q2M-X9PAB", "nik": "1872040101800002",
+               "no_kk": "1872041203159991", "letter_type": "domisili", "purpose": "melamar kerja",
+               "contact": "", "submitted_at_ms": 7}),
+    );
+    check(&ClaimRequest { request_id: ROW }, json!({"request_id": ROW.to_string()}));
+    check(
+        &RequestStatus {
+            request_id: ROW,
+            status: "selesai".into(),
+            note: "Nomor 470/001".into(),
+            device: Some(DEVICE),
+        },
+        json!({"request_id": ROW.to_string(), "status": "selesai", "note": "Nomor 470/001", "device": DEVICE.to_string()}),
+    );
+}

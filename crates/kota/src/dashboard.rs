@@ -8,7 +8,7 @@
 //! - `admin_sessions(token_hash, username, created_at_ms, expires_at_ms)`: only the token's
 //!   SHA-256 is kept; a session lasts [`SESSION_MS`].
 //!
-//! What it does not show yet: online requests and contest scores (they do not exist yet).
+//! What it does not show yet: contest scores (they do not exist yet).
 
 use crate::db::Db;
 use crate::KotaError;
@@ -159,6 +159,8 @@ pub struct KelurahanSummary {
     /// Letters issued this year, January first.
     pub letters_by_month: [u32; 12],
     pub voided: u64,
+    /// Residents' online requests no PC has taken yet.
+    pub requests_waiting: u64,
     /// Refused requests of its PCs in the last 7 days (bad signatures, revoked or fenced PCs,
     /// writes for another kelurahan).
     pub security_events_7d: u64,
@@ -179,7 +181,9 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
                     AND json_extract(g.value, '$.status') = 'hidup'),
                 (SELECT count(*) FROM voided_letters v WHERE v.kelurahan_code = k.code),
                 (SELECT count(*) FROM security_events e JOIN devices d ON d.id = e.device_id
-                  WHERE d.kelurahan_code = k.code AND e.at_ms > ?1)
+                  WHERE d.kelurahan_code = k.code AND e.at_ms > ?1),
+                (SELECT count(*) FROM online_requests o
+                  WHERE o.kelurahan_code = k.code AND o.status = 'diajukan')
              FROM kelurahan k ORDER BY k.code",
         )?;
         let week_ago = now_ms.saturating_sub(7 * 24 * 3_600_000) as i64;
@@ -193,6 +197,7 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
                 living: r.get::<_, i64>(5)? as u64,
                 letters_by_month: [0; 12],
                 voided: r.get::<_, i64>(6)? as u64,
+                requests_waiting: r.get::<_, i64>(8)? as u64,
                 security_events_7d: r.get::<_, i64>(7)? as u64,
             })
         })?;
@@ -264,7 +269,8 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
             "<tr data-kelurahan=\"{code}\"><td>{code}</td><td>{name}</td><td class=\"n\">{devices}</td>\
              <td>{last}</td><td class=\"n\" data-col=\"residents\">{residents}</td>\
              <td class=\"n\" data-col=\"living\">{living}</td><td class=\"n\" data-col=\"letters\">{letters}</td>\
-             <td>{bars}</td><td class=\"n\">{voided}</td><td class=\"n\"{warn}>{events}</td></tr>",
+             <td>{bars}</td><td class=\"n\">{voided}</td><td class=\"n\" data-col=\"waiting\">{waiting}</td>\
+             <td class=\"n\"{warn}>{events}</td></tr>",
             code = escape(&k.code),
             name = escape(&k.name),
             devices = k.devices,
@@ -273,11 +279,12 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
             living = k.living,
             bars = bars(&k.letters_by_month),
             voided = k.voided,
+            waiting = k.requests_waiting,
             events = k.security_events_7d,
         ));
     }
     if all.is_empty() {
-        rows.push_str("<tr><td colspan=\"10\">Belum ada kelurahan terdaftar.</td></tr>");
+        rows.push_str("<tr><td colspan=\"11\">Belum ada kelurahan terdaftar.</td></tr>");
     }
     let (residents, living): (u64, u64) =
         all.iter().fold((0, 0), |(r, l), k| (r + k.residents, l + k.living));
@@ -291,9 +298,10 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
 <div><b>{residents}</b> penduduk ({living} hidup)</div><div><b>{letters}</b> surat terbit {year}</div></section>\
 <table><thead><tr><th>Kode</th><th>Kelurahan</th><th>PC</th><th>Sinkron terakhir (WIB)</th>\
 <th>Penduduk</th><th>Hidup</th><th>Surat {year}</th><th>Per bulan</th><th>Dibatalkan</th>\
+<th title=\"Permohonan daring yang belum diambil kantor\">Permohonan menunggu</th>\
 <th title=\"Permintaan ditolak 7 hari terakhir\">Penolakan 7 hari</th></tr></thead><tbody>{rows}</tbody></table>\
-<p class=\"muted\">Hanya baca: dasbor ini tidak mengubah data kelurahan. Permohonan daring dan \
-nilai lomba tampil di sini setelah fiturnya tersedia.</p></main></body></html>",
+<p class=\"muted\">Hanya baca: dasbor ini tidak mengubah data kelurahan. Nilai lomba tampil di \
+sini setelah fiturnya tersedia.</p></main></body></html>",
         admin = escape(admin),
         count = all.len(),
     )

@@ -17,7 +17,8 @@
 //! letter-number leases: see `crate::leases`; v4 each device's applied ops (to recognise a
 //! restored or copied office database) and why a device was revoked: see `crate::feed`; v5 the
 //! offices' public letter keys and voided letters: see `crate::verify`; v6 city admins and
-//! their sessions: see `crate::dashboard`.
+//! their sessions: see `crate::dashboard`; v7 residents' online requests: see
+//! `crate::requests`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -74,6 +75,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::feed::SCHEMA_V4,
     crate::verify::SCHEMA_V5,
     crate::dashboard::SCHEMA_V6,
+    crate::requests::SCHEMA_V7,
 ];
 
 /// The schema version this build writes.

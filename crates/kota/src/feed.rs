@@ -206,6 +206,15 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         OpBody::Command { name, args } if name == balai_protocol::VOID_LETTER => {
             return crate::verify::void_letter(tx, device, args, now_ms);
         }
+        OpBody::Command { name, args } if name == balai_protocol::PUBLISH_LETTER_TYPES => {
+            return crate::requests::publish_types(tx, device, args);
+        }
+        OpBody::Command { name, args } if name == balai_protocol::CLAIM_REQUEST => {
+            return crate::requests::claim(tx, device, args, now_ms);
+        }
+        OpBody::Command { name, args } if name == balai_protocol::REQUEST_STATUS => {
+            return crate::requests::status(tx, device, args, now_ms);
+        }
         OpBody::Command { name, .. } => {
             return Ok(rejected(
                 "unknown_command",
@@ -383,7 +392,7 @@ fn store_change(
 
 /// Appends to the kelurahan's feed with the next server sequence, taken from the counter row
 /// inside this transaction (commit order = sequence order).
-fn append_feed(
+pub(crate) fn append_feed(
     tx: &Transaction,
     k: &str,
     origin: Uuid,

@@ -64,6 +64,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/pull", get(pull))
         .route("/v1/lease", post(lease))
         .route("/verify", get(verify))
+        .route("/permohonan", get(request_form).post(request_submit))
+        .route("/permohonan/status", get(request_status))
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
@@ -288,4 +290,40 @@ async fn logout(
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(res)
+}
+
+/// The public request form (step 1: the kelurahan; step 2: the request).
+async fn request_form(
+    State(s): State<Arc<Server>>,
+    q: Query<crate::requests::Form>,
+) -> Result<axum::response::Html<String>, KotaError> {
+    let page = crate::requests::form_page(&s.db, &q, &Default::default())?;
+    Ok(axum::response::Html(page))
+}
+
+async fn request_submit(
+    State(s): State<Arc<Server>>,
+    form: axum::Form<crate::requests::Form>,
+) -> Result<Response, KotaError> {
+    Ok(match crate::requests::submit(&s.db, &form, (s.clock)())? {
+        Ok(code) => axum::response::Html(crate::requests::sent_page(&code)).into_response(),
+        Err(errors) => {
+            let page = crate::requests::form_page(&s.db, &form, &errors)?;
+            (StatusCode::BAD_REQUEST, axum::response::Html(page)).into_response()
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct TrackQuery {
+    #[serde(default)]
+    kode: Option<String>,
+}
+
+async fn request_status(
+    State(s): State<Arc<Server>>,
+    q: Query<TrackQuery>,
+) -> Result<axum::response::Html<String>, KotaError> {
+    let code = q.kode.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    Ok(axum::response::Html(crate::requests::status_page(&s.db, code)?))
 }

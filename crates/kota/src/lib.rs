@@ -20,7 +20,10 @@
 //! The city's view (`dashboard`): city admins log in (Argon2id, an HttpOnly session cookie)
 //! and see every kelurahan side by side; it only reads.
 //!
-//! What it does not do yet: request commands, online requests, PostgreSQL
+//! Online requests (`requests`): the public form and status page; requests go down the
+//! kelurahan's feed, one PC claims each, its status comes back to the resident.
+//!
+//! What it does not do yet: PostgreSQL
 //! (issue 5 lists them; `db` is the one module holding SQL so a second backend replaces it).
 //!
 //! Layout: `db` (SQLite schema and queries; takes `now_ms`, never reads a clock), `auth` (the
@@ -34,6 +37,7 @@ pub mod db;
 pub mod feed;
 pub mod http;
 pub mod leases;
+pub mod requests;
 pub mod verify;
 
 /// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.

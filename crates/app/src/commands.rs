@@ -4,8 +4,8 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, demo, import, info, letters, print, profile, reports, residents, settings,
-    signatories, sync, users,
+    audit, auth, demo, import, info, letters, print, profile, reports, requests, residents,
+    settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::session::Actor;
@@ -113,6 +113,9 @@ pub static COMMANDS: &[Command] = &[
     command!("sync.enrol", ADMIN, true, sync::enrol),
     command!("sync.now", Access::AnyUser, true, sync::now),
     command!("sync.status", Access::AnyUser, false, sync::status),
+    command!("requests.list", LETTER_DESK, false, requests::list),
+    command!("requests.claim", LETTER_DESK, true, requests::claim),
+    command!("requests.resolve", LETTER_DESK, true, requests::resolve),
     command!("audit.list", OVERSIGHT, false, audit::list),
     command!("audit.verify", OVERSIGHT, false, audit::verify),
     command!("residents.search", Access::AnyUser, false, residents::search),

@@ -46,6 +46,9 @@ pub enum Command {
     /// Sync with the city server (Balai Kota).
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// Residents' online requests (from the city's public form).
+    #[command(subcommand)]
+    Requests(RequestsCmd),
     /// The resident register.
     #[command(subcommand)]
     Residents(ResidentsCmd),
@@ -196,6 +199,23 @@ pub enum UsersCmd {
     },
     Enable {
         username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCmd {
+    /// The queue: waiting ones first.
+    List,
+    /// This PC takes a waiting request.
+    Claim { id: String },
+    /// Finish (`selesai`: the letter is ready) or refuse (`ditolak`, with a note) a request this
+    /// PC holds; the note is what the resident reads.
+    Resolve {
+        id: String,
+        #[arg(long)]
+        status: String,
+        #[arg(long, default_value = "")]
+        note: String,
     },
 }
 
@@ -552,6 +572,11 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Sync(SyncCmd::Now) => ("sync.now", json!({})),
         Command::Sync(SyncCmd::Status) => ("sync.status", json!({})),
+        Command::Requests(RequestsCmd::List) => ("requests.list", json!({})),
+        Command::Requests(RequestsCmd::Claim { id }) => ("requests.claim", json!({"id": id})),
+        Command::Requests(RequestsCmd::Resolve { id, status, note }) => {
+            ("requests.resolve", json!({"id": id, "status": status, "note": note}))
+        }
         Command::Residents(r) => residents(r)?,
         Command::Reports(ReportsCmd::Monthly { month, xlsx: None, pdf: None }) => {
             ("reports.monthly", json!({"month": month}))

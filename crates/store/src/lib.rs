@@ -17,6 +17,7 @@ pub mod profile;
 pub mod pull;
 pub mod register;
 pub mod reports;
+pub mod requests;
 pub mod settings;
 pub mod signatories;
 pub mod sync;

@@ -85,6 +85,61 @@ pub(crate) fn apply(tx: &Transaction, changes: &[Pulled], at: &str) -> Result<Ap
     Ok(total)
 }
 
+/// A command the city passes down: a resident's online request, or where another PC of the
+/// office took one. Anything else is held (a newer Balai may know it).
+fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<Applied> {
+    let held = |reason: &str| -> Result<Applied> {
+        hold(tx, c, name, &c.value, reason)?;
+        Ok(Applied { held: 1, ..Applied::default() })
+    };
+    let now_ms =
+        chrono::DateTime::parse_from_rfc3339(at).map_or(0, |t| t.timestamp_millis().max(0) as u64);
+    let text = |k: &str| c.value.get(k).and_then(Value::as_str).map(str::to_string);
+    let id = text("request_id").and_then(|s| Uuid::parse_str(&s).ok());
+    let applied = Applied { applied: 1, ..Applied::default() };
+    match name {
+        "online_request" => {
+            let (Some(id), Some(tracking_code), Some(nik), Some(no_kk), Some(letter_type)) =
+                (id, text("tracking_code"), text("nik"), text("no_kk"), text("letter_type"))
+            else {
+                return held("invalid");
+            };
+            let row = crate::requests::RequestRow {
+                id,
+                tracking_code,
+                nik,
+                no_kk,
+                letter_type,
+                purpose: text("purpose").unwrap_or_default(),
+                contact: text("contact").unwrap_or_default(),
+                submitted_at_ms: c
+                    .value
+                    .get("submitted_at_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+                status: "diajukan".into(),
+                claimed_by: None,
+                note: String::new(),
+            };
+            crate::requests::insert(tx, &row, now_ms)?;
+            Ok(applied)
+        }
+        "request_status" => {
+            let (Some(id), Some(status)) = (id, text("status")) else {
+                return held("invalid");
+            };
+            let note = text("note").unwrap_or_default();
+            let device = text("device");
+            if crate::requests::set_status(tx, id, &status, device.as_deref(), &note, now_ms)? {
+                Ok(applied)
+            } else {
+                held("row_incomplete")
+            }
+        }
+        _ => held("unknown_table"),
+    }
+}
+
 fn is_refusal(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -98,6 +153,9 @@ fn stamp_of(hlc: u64, device: &str) -> Stamp {
 
 fn apply_one(tx: &Transaction, c: &Pulled, at: &str) -> Result<Applied> {
     let held = Applied { held: 1, ..Applied::default() };
+    if let Some(name) = c.table.strip_prefix("command:") {
+        return apply_command(tx, c, name, at);
+    }
     let Some(t) = SYNCED.iter().find(|t| t.name == c.table) else {
         hold(tx, c, &c.field_group, &c.value, "unknown_table")?;
         return Ok(held);

@@ -13,8 +13,10 @@
 //! [`RESERVE`] numbers from the city, refilled when fewer than [`REFILL_BELOW`] are left, so
 //! letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
-//! Before each push, the office's public signing keys and its voided letters not yet told to the
-//! city are appended as commands, so the city's verification page knows them.
+//! Before each push, the office's public signing keys, its voided letters and its letter types
+//! not yet told to the city are appended as commands (for the verification page and the online
+//! request form). Residents' online requests come down the feed (balai-store's `pull` keeps
+//! them); taking and finishing one are commands like the others.
 //! Status: pending count and age, last push and pull, rejections, held changes, the reserve.
 //!
 //! What it does not do yet: the other commands (void, requests), the online single-number
@@ -22,9 +24,10 @@
 //! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
-    request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant, Op,
-    OpBody, Outcome, PublishKey, PullResponse, PushRequest, PushResponse, ServerTime, Versions,
-    VoidLetter, AUTH_SCHEME, PROTOCOL, PUBLISH_KEY, VOID_LETTER,
+    request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant,
+    LetterType, Op, OpBody, Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest,
+    PushResponse, ServerTime, Versions, VoidLetter, AUTH_SCHEME, PROTOCOL, PUBLISH_KEY,
+    PUBLISH_LETTER_TYPES, VOID_LETTER,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -238,8 +241,9 @@ pub fn sync_now(
     app_version: &str,
     now_ms: u64,
     series: &[String],
+    types: &[LetterType],
 ) -> Result<Report, SyncError> {
-    noting_fence(store, now_ms, round(store, app_version, now_ms, series))
+    noting_fence(store, now_ms, round(store, app_version, now_ms, series, types))
 }
 
 /// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`) in the sync
@@ -260,10 +264,11 @@ fn round(
     app_version: &str,
     now_ms: u64,
     series: &[String],
+    types: &[LetterType],
 ) -> Result<Report, SyncError> {
     let (e, http, ctx, time) = contact(store, now_ms)?;
     let server_now = time.server_time_ms;
-    publish_letters(store, &ctx)?;
+    publish_letters(store, &ctx, types)?;
     let (mut pushed, mut rejected) = (0u64, 0u64);
     loop {
         let mark = pushed_through(store)?;
@@ -440,7 +445,11 @@ fn pull(
 /// Appends, in one transaction, a command for every office key and every voided letter the
 /// city has not been told of (the keys made and letters voided since the last round, or
 /// before this PC was enrolled), so the city's verification page knows them.
-fn publish_letters(store: &Store, ctx: &WriteCtx) -> Result<(), SyncError> {
+fn publish_letters(store: &Store, ctx: &WriteCtx, types: &[LetterType]) -> Result<(), SyncError> {
+    // The letter types the city's request form offers, sent again only when they change.
+    let types = PublishLetterTypes { types: types.to_vec() };
+    let fingerprint = serde_json::to_string(&types).map(|t| hex::encode(Sha256::digest(t)));
+    let fingerprint = fingerprint.map_err(|x| SyncError::BadAnswer(x.to_string()))?;
     store.write(ctx, |tx| {
         let command = |name: &str, row: Uuid, args: &dyn ErasedArgs| -> Result<(), SyncError> {
             let json = args.json().map_err(|x| SyncError::BadAnswer(x.to_string()))?;
@@ -450,6 +459,10 @@ fn publish_letters(store: &Store, ctx: &WriteCtx) -> Result<(), SyncError> {
             let args = PublishKey { key_id: key_id.clone(), public_hex };
             command(PUBLISH_KEY, Uuid::nil(), &args)?;
             store_sync::mark_published(tx, "key", &key_id).map_err(sql)?;
+        }
+        if store_sync::state(tx, "published_types").map_err(sql)?.as_deref() != Some(&fingerprint) {
+            command(PUBLISH_LETTER_TYPES, Uuid::nil(), &types)?;
+            store_sync::set_state(tx, &[("published_types", &fingerprint)]).map_err(sql)?;
         }
         for v in store_sync::unpublished_voids(tx).map_err(sql)? {
             let voided_on = v.voided_at.get(..10).unwrap_or_default().to_string();

@@ -118,6 +118,19 @@ fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
     Ok(Box::new(CityLeases { epoch }))
 }
 
+/// The title of letter type `code` (e.g. `Surat Keterangan Domisili`), if this build has it.
+pub fn title_of(code: &str) -> Option<String> {
+    templates().ok()?.iter().find(|t| t.code == code).map(|t| t.title.clone())
+}
+
+/// Every letter type, for the city's online request form.
+pub fn published_types() -> Result<Vec<balai_protocol::LetterType>, ApiError> {
+    Ok(templates()?
+        .iter()
+        .map(|t| balai_protocol::LetterType { code: t.code.clone(), title: t.title.clone() })
+        .collect())
+}
+
 /// The series this office issues letters in on `today` (and, in December, the next year's, so
 /// the first working day of January works offline): what sync keeps a reserve of.
 pub fn series_in_use(app: &App) -> Result<Vec<String>, ApiError> {

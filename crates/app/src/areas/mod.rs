@@ -10,6 +10,7 @@ pub mod letters;
 pub mod print;
 pub mod profile;
 pub mod reports;
+pub mod requests;
 pub mod residents;
 mod scan;
 pub mod settings;

@@ -90,7 +90,8 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
 pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiError> {
     ctx.actor()?;
     let series = letters::series_in_use(app)?;
-    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app), &series).map_err(api_error)
+    let types = letters::published_types()?;
+    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app), &series, &types).map_err(api_error)
 }
 
 pub fn status(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Status, ApiError> {

@@ -75,6 +75,14 @@ impl Kota {
         let _ = self.child.wait();
     }
 
+    /// Enrols the office database `db` with a fresh code.
+    fn enrol(&self, db: &Path) -> Value {
+        let r =
+            run(db, &["--json", "sync", "enrol", "--server", &self.url, "--code", &self.code()]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+        r.json()
+    }
+
     fn code(&self) -> String {
         let out = Command::new(kota_bin())
             .arg("--db")
@@ -143,9 +151,10 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
     let report = run(&db, &["--json", "sync", "now"]);
     assert_eq!(report.status, 0, "{}", report.stderr);
     let report = report.json();
+    // Everything that waited, and the office's letter types for the city's request form.
     assert_eq!(
         (report["pushed"].as_u64(), report["rejected"].as_u64()),
-        (Some(pending), Some(0)),
+        (Some(pending + 1), Some(0)),
         "{report}"
     );
     assert_eq!(report["pending"], 0);
@@ -240,9 +249,7 @@ fn two_pcs_of_one_office_converge_through_the_city_and_the_later_edit_wins_on_bo
     let (_a_dir, a) = office_with_one_resident();
     let (_b_dir, b) = crate::demo_db();
     for db in [&a, &b] {
-        let r =
-            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
-        assert_eq!(r.status, 0, "{}", r.stderr);
+        kota.enrol(db);
     }
     sync_now(&a);
     let first = sync_now(&b);
@@ -306,10 +313,8 @@ fn letters_issued_offline_on_two_pcs_of_one_office_never_share_a_number() {
     // Before it syncs, the office numbers letters itself.
     assert_eq!(issued_serials(&a, 1), [1]);
     for db in [&a, &b] {
-        let r =
-            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
-        assert_eq!(r.status, 0, "{}", r.stderr);
-        assert!(r.json()["numbers_leased"].as_u64().unwrap() >= 20, "{}", r.stdout);
+        let r = kota.enrol(db);
+        assert!(r["numbers_leased"].as_u64().unwrap() >= 20, "{r}");
     }
     sync_now(&a);
     sync_now(&b);
@@ -372,12 +377,7 @@ fn copy_db(from: &Path, to: &Path) {
 fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_did_since() {
     let kota = Kota::start();
     let (dir, a) = office_with_one_resident();
-    let enrol = |db: &Path| {
-        let r =
-            run(db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &kota.code()]);
-        assert_eq!(r.status, 0, "{}", r.stderr);
-    };
-    enrol(&a);
+    kota.enrol(&a);
     sync_now(&a);
     let backup = dir.path().join("backup.sqlite");
     copy_db(&a, &backup);
@@ -402,7 +402,7 @@ fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_
 
     // Enrolled again with a new code, it sends what it did since the backup: the death goes
     // through, the repeated number comes back as a conflict to renumber.
-    enrol(&a);
+    kota.enrol(&a);
     let round = sync_now(&a);
     assert_eq!(
         (round["rejected"].as_u64(), round["pending"].as_u64()),
@@ -427,7 +427,7 @@ fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_
         .unwrap();
     assert_eq!(holders, 1, "the city holds the number once: the lost letter's");
     let (_b_dir, b) = crate::demo_db();
-    enrol(&b);
+    kota.enrol(&b);
     sync_now(&b);
     let shown = run(&b, &["--json", "residents", "show", RESIDENT]).json();
     assert_eq!(shown["status"], "mati", "the restored PC's later work reached the others: {shown}");
@@ -440,10 +440,8 @@ fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_
     assert_eq!(domisili.map(|r| r["left"].as_u64()), Some(Some(20)), "a fresh lease: {reserve}");
 }
 
-/// The city's public verification page for `text`, fetched like a browser would.
+/// The city's public verification page's verdict for `text`, fetched like a browser would.
 fn city_verdict(kota: &Kota, text: &str) -> String {
-    use std::io::{Read, Write};
-    let host = kota.url.trim_start_matches("http://");
     let q: String =
         text.bytes()
             .map(|b| {
@@ -454,13 +452,9 @@ fn city_verdict(kota: &Kota, text: &str) -> String {
                 }
             })
             .collect();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(s, "GET /verify?p={q} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut html = String::new();
-    s.read_to_string(&mut html).unwrap();
-    assert!(html.starts_with("HTTP/1.1 200"), "{html}");
-    let at = html.find("data-verdict=\"").map(|i| i + 14).unwrap_or_else(|| panic!("{html}"));
-    html[at..at + html[at..].find('"').unwrap()].to_string()
+    let (status, html) = city_http(kota, "GET", &format!("/verify?p={q}"), "");
+    assert_eq!(status, 200, "{html}");
+    text_after(&html, "data-verdict=\"").split('"').next().unwrap_or_default().to_string()
 }
 
 #[test]
@@ -500,4 +494,113 @@ fn the_citys_public_page_knows_an_offices_letters_once_it_synced_and_a_void_too(
     assert_eq!(city_verdict(&kota, &payload(&before)), "dibatalkan");
     // Told once: a further round sends nothing new.
     assert_eq!(sync_now(&db)["pushed"], 0);
+}
+
+/// One HTTP exchange with the city server: (status, body).
+fn city_http(kota: &Kota, method: &str, path: &str, form: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = kota.url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string())
+}
+
+/// The text between `after` and the next `<`.
+fn text_after<'a>(html: &'a str, after: &str) -> &'a str {
+    let at =
+        html.find(after).map(|i| i + after.len()).unwrap_or_else(|| panic!("{after} in {html}"));
+    &html[at..at + html[at..].find('<').unwrap()]
+}
+
+fn as_clerk(db: &Path, args: &[&str]) -> crate::Run {
+    let mut all = vec!["--json", "--user", "petugas"];
+    all.extend_from_slice(args);
+    crate::run_in(db, &all, "", &[("BALAI_PASSWORD", std::ffi::OsStr::new("demo-petugas"))])
+}
+
+#[test]
+fn a_residents_online_request_reaches_the_office_one_pc_takes_it_and_the_resident_sees_it_done() {
+    let kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    for db in [&a, &b] {
+        kota.enrol(db);
+        sync_now(db);
+    }
+    // The resident fills the city's form: a wrong NIK is sent back with the field named.
+    let (status, form) = city_http(&kota, "GET", "/permohonan?kelurahan=18.72.04.1004", "");
+    assert_eq!(status, 200);
+    assert!(form.contains("value=\"domisili\""), "the office's letter types are offered: {form}");
+    let fields =
+        "kelurahan=18.72.04.1004&no_kk=1872041203159991&jenis=domisili&keperluan=melamar+kerja";
+    let (status, refused) = city_http(&kota, "POST", "/permohonan", &format!("nik=1234&{fields}"));
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("id=\"nik-error\""), "{refused}");
+    let (status, sent) =
+        city_http(&kota, "POST", "/permohonan", &format!("nik={RESIDENT}&{fields}"));
+    assert_eq!(status, 200, "{sent}");
+    let code = text_after(&sent, "data-testid=\"tracking-code\">").to_string();
+    let track = |code: &str| {
+        let (status, page) =
+            city_http(&kota, "GET", &format!("/permohonan/status?kode={code}"), "");
+        assert_eq!(status, 200);
+        assert!(!page.contains(RESIDENT), "no NIK on the status page");
+        page
+    };
+    assert!(track(&code).contains("data-status=\"diajukan\""));
+
+    // Both PCs receive it; both clerks try to take it; the city lets the first one have it.
+    for db in [&a, &b] {
+        sync_now(db);
+    }
+    let queue = as_clerk(&b, &["requests", "list"]).json();
+    assert_eq!(queue.as_array().map(Vec::len), Some(1), "{queue}");
+    assert_eq!(
+        (queue[0]["status"].as_str(), queue[0]["held_by"].as_str()),
+        (Some("diajukan"), Some("none"))
+    );
+    assert_eq!(queue[0]["nik"], RESIDENT, "the office sees the NIK it must serve");
+    let id = queue[0]["id"].as_str().unwrap().to_string();
+    for db in [&a, &b] {
+        let r = as_clerk(db, &["requests", "claim", &id]);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    }
+    sync_now(&a);
+    let lost = sync_now(&b);
+    assert_eq!(lost["rejected"], 1, "B's claim lost: {lost}");
+    let queue = as_clerk(&b, &["requests", "list"]).json();
+    assert_eq!(queue[0]["held_by"], "other", "{queue}");
+    let not_mine = as_clerk(&b, &["requests", "resolve", &id, "--status", "selesai"]);
+    assert_eq!(not_mine.error_json()["error"]["code"], "conflict");
+    assert!(track(&code).contains("data-status=\"diproses\""));
+
+    // A finishes it: the resident reads that it is ready, with the office's note.
+    let refuse = as_clerk(&a, &["requests", "resolve", &id, "--status", "ditolak"]);
+    assert_eq!(
+        refuse.error_json()["error"]["fields"][0]["field"],
+        "note",
+        "a refusal needs a reason"
+    );
+    let done = as_clerk(
+        &a,
+        &["requests", "resolve", &id, "--status", "selesai", "--note", "Ambil di loket 2"],
+    );
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    sync_now(&a);
+    let page = track(&code.to_lowercase().replace('-', "+"));
+    assert!(
+        page.contains("data-status=\"selesai\"") && page.contains("Ambil di loket 2"),
+        "{page}"
+    );
+    sync_now(&b);
+    assert_eq!(as_clerk(&b, &["requests", "list"]).json()[0]["status"], "selesai");
 }

@@ -113,6 +113,70 @@ describe('sync', () => {
     }
   });
 
+  it("a resident's online request reaches the office, a clerk takes it and the resident sees it done", async () => {
+    const office = await startServer({ residents: 0 });
+    try {
+      const balai = (...args) => JSON.parse(execFileSync(balaiBin, ['--db', office.db, '--json', ...args]).toString());
+      const { context: adminContext, page: admin } = await enrolledPc(office);
+      await admin.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await admin.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
+      await adminContext.close();
+      const resident = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const noKk = balai('residents', 'show', resident.nik).family.no_kk;
+
+      // The resident, on the city's public form (no account).
+      const publicContext = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const form = await publicContext.newPage();
+      await form.goto(`${kota.url}/permohonan`);
+      await form.getByLabel('Kelurahan').selectOption({ label: 'Yosorejo' });
+      await form.getByRole('button', { name: 'Pilih' }).click();
+      await form.getByLabel('NIK (16 angka)').fill(resident.nik.slice(0, 10));
+      await form.getByLabel('No. KK (16 angka)').fill(noKk);
+      await form.getByLabel('Jenis surat').selectOption('domisili');
+      await form.getByLabel('Keperluan').fill('melamar kerja');
+      await form.getByRole('button', { name: 'Kirim permohonan' }).click();
+      await form.locator('#nik-error').waitFor();
+      await screenshot(form, 'city-request-form-1366x768');
+      await form.getByLabel('NIK (16 angka)').fill(resident.nik);
+      await form.getByRole('button', { name: 'Kirim permohonan' }).click();
+      const code = (await form.getByTestId('tracking-code').textContent()).trim();
+      assert.match(code, /^[2-9A-Z]{5}-[2-9A-Z]{5}$/);
+
+      // A clerk at the office: sync, the queue, take it, make its letter, finish it.
+      const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const page = await context.newPage();
+      await page.goto(office.url);
+      await login(page, 'petugas', 'demo-petugas');
+      await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: /Diterima: 1$/ }).waitFor();
+      await page.getByRole('link', { name: 'Permohonan daring' }).click();
+      const row = page.locator(`tr[data-request="${code}"]`);
+      await row.getByRole('button', { name: 'Ambil' }).click();
+      await row.getByTestId('request-status').filter({ hasText: 'Diproses di komputer ini' }).waitFor();
+      await row.getByRole('button', { name: 'Buat surat' }).click();
+      await page.locator('input[name="people.pemohon"]').waitFor();
+      assert.equal(await page.locator('input[name="people.pemohon"]').inputValue(), resident.nik, 'the letter form starts from the request');
+      await page.getByRole('link', { name: 'Permohonan daring' }).click();
+      await row.getByLabel('Catatan untuk pemohon').fill('Ambil di loket 2');
+      await screenshot(page, 'requests-1366x768');
+      await row.getByRole('button', { name: 'Selesai' }).click();
+      await row.getByTestId('request-status').filter({ hasText: 'Selesai' }).waitFor();
+      await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: 'Ditolak: 0' }).waitFor();
+      await context.close();
+
+      await form.goto(`${kota.url}/permohonan/status?kode=${code}`);
+      const status = form.locator('[data-status="selesai"]');
+      await status.waitFor();
+      assert.ok((await status.textContent()).includes('Ambil di loket 2'));
+      await publicContext.close();
+    } finally {
+      office.stop();
+    }
+  });
+
   it('a city admin logs in to the dashboard and sees the kelurahan with its residents and letters', async () => {
     kota.addAdmin('diskominfo', 'rahasia-kota-2026');
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });

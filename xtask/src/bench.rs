@@ -72,7 +72,7 @@ fn human(ns: f64) -> String {
 
 pub fn run(root: &Path) -> Result<bool> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for bench in ["foundation", "register", "letters"] {
+    for bench in ["foundation", "register", "letters", "sync"] {
         must(Command::new(&cargo).current_dir(root).args([
             "bench",
             "-p",
@@ -150,6 +150,34 @@ pub fn run(root: &Path) -> Result<bool> {
         let _ = writeln!(md, "| PDF size | {kb:.0} KB | < 150 KB | {} |", verdict(kb, 150.0));
         let _ = writeln!(md, "| issue {} letters in a row (number, store, sign, render; synchronous=FULL) | {:.1} s | < 60 s | {} |", r["issued"], f("issue_all_s"), verdict(f("issue_all_s"), 60.0));
         let _ = writeln!(md, "| distinct numbers among them | {} | all | |", r["distinct_numbers"]);
+    }
+    let sync: Option<Value> = std::fs::read_to_string(root.join("target/bench/sync.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok());
+    if let Some(r) = sync {
+        let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+        let at_least = |v: f64, target: f64| if v >= target { "meets" } else { "**misses**" };
+        let at_most = |v: f64, target: f64| if v <= target { "meets" } else { "**misses**" };
+        let _ = writeln!(
+            md,
+            "\n## Sync (loopback, release `balai-kota` on SQLite; demo register of {} residents)\n",
+            r["residents"]
+        );
+        let _ = writeln!(md, "| figure | measured | target | |");
+        let _ = writeln!(md, "|---|---|---|---|");
+        let _ = writeln!(md, "| server intake: PC A pushes its whole outbox ({} changes, {:.1} s, end to end) | {:.0} changes/s | ≥ 30,000/s | {} |", r["pushed"], f("push_s"), f("intake_per_s"), at_least(f("intake_per_s"), 30_000.0));
+        let _ = writeln!(md, "| first sync of PC B: {} feed entries pulled and applied ({} field groups), register searchable | {:.2} s | ≤ 3 s | {} |", r["pulled"], r["applied_groups"], f("first_sync_s"), at_most(f("first_sync_s"), 3.0));
+        let _ = writeln!(
+            md,
+            "| pull end to end | {:.0} changes/s | ≥ 40,000/s | {} |",
+            f("pull_per_s"),
+            at_least(f("pull_per_s"), 40_000.0)
+        );
+        let _ = writeln!(md, "| idle round (time, push check, pull, reserve check), median of {} | {:.1} ms | ≤ 5 ms server time | |", r["idle_rounds"], f("idle_round_ms_median"));
+        let _ = writeln!(
+            md,
+            "\nThe rows of a kelurahan travel as one feed entry per inserted row (all its field groups); a push is batches of 500 signed requests, each applied in one server transaction with the shared merge per group. The idle round is wall time at the client (three requests), not server time alone; its size in bytes is not measured yet."
+        );
     }
     std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
     println!("xtask: wrote BENCHMARKS.md");

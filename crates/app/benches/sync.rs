@@ -3,99 +3,31 @@
 //! first sync (pull end to end: fetch, merge, apply, index), then idle rounds. Writes
 //! `target/bench/sync.json`, which `cargo xtask bench` puts into BENCHMARKS.md.
 
+use balai_testkit::kota::{bin, Kota};
 use balai_testkit::TestApp;
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use serde_json::json;
+use std::path::Path;
 use std::time::Instant;
 
 const RESIDENTS: u32 = 100_000;
 const IDLE_ROUNDS: usize = 20;
 
-struct Kota {
-    child: Child,
-    db: PathBuf,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Kota {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn kota_bin(root: &Path) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .current_dir(root)
-        .args(["build", "--release", "-q", "-p", "balai-kota"])
-        .status()
-        .expect("cargo");
-    assert!(ok.success(), "cargo build --release -p balai-kota");
-    root.join("target/release/balai-kota")
-}
-
-fn start_kota(bin: &Path) -> Kota {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("kota.sqlite");
-    let ok = Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args(["kelurahan", "add", "--code", "18.72.04.1004", "--name", "Yosorejo"])
-        .status()
-        .expect("kelurahan add");
-    assert!(ok.success());
-    let mut child = Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args(["--json", "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("address");
-    let url = serde_json::from_str::<Value>(&line).expect("json")["address"]
-        .as_str()
-        .expect("address")
-        .to_string();
-    Kota { child, db, url, _dir: dir }
-}
-
-fn code(bin: &Path, kota: &Kota) -> String {
-    let out = Command::new(bin)
-        .arg("--db")
-        .arg(&kota.db)
-        .args(["--json", "enrol", "--kelurahan", "18.72.04.1004"])
-        .output()
-        .expect("enrol");
-    serde_json::from_slice::<Value>(&out.stdout).expect("json")["code"]
-        .as_str()
-        .expect("code")
-        .to_string()
-}
-
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let bin = kota_bin(&root);
-    let kota = start_kota(&bin);
+    let kota = Kota::start_with(bin(true));
 
     let a = TestApp::empty();
     a.operator("demo.seed", json!({"residents": RESIDENTS})).expect("seed");
     let waiting =
         a.operator("sync.status", json!({})).expect("status")["pending"].as_u64().expect("pending");
-    a.operator("sync.enrol", json!({"server": kota.url, "code": code(&bin, &kota)}))
-        .expect("enrol A");
+    a.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).expect("enrol A");
     let start = Instant::now();
     let pushed = a.operator("sync.now", json!({})).expect("push")["pushed"].as_u64().expect("n");
     let push_s = start.elapsed().as_secs_f64();
 
     let b = TestApp::empty();
     b.operator("demo.seed", json!({"residents": 0})).expect("seed B");
-    b.operator("sync.enrol", json!({"server": kota.url, "code": code(&bin, &kota)}))
-        .expect("enrol B");
+    b.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).expect("enrol B");
     let start = Instant::now();
     let first = b.operator("sync.now", json!({})).expect("first sync");
     let first_s = start.elapsed().as_secs_f64();

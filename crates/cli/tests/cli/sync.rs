@@ -2,80 +2,19 @@
 
 use crate::letters::office_with_one_resident;
 use crate::run;
+use balai_testkit::kota::Kota;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
-/// The `balai-kota` binary next to `balai`, built (or found fresh) by cargo.
-fn kota_bin() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .current_dir(&root)
-        .args(["build", "-q", "-p", "balai-kota"])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "cargo build -p balai-kota");
-    Path::new(env!("CARGO_BIN_EXE_balai")).with_file_name("balai-kota")
+/// What these tests ask of the city server beyond starting and stopping it.
+trait CityServer {
+    /// Enrols the office database `db` with a fresh code; the `sync enrol` answer.
+    fn enrol(&self, db: &Path) -> Value;
+    /// (rows the server holds for the kelurahan, feed entries).
+    fn counts(&self) -> (i64, i64);
 }
 
-struct Kota {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    child: Child,
-    url: String,
-}
-
-impl Kota {
-    fn start() -> Kota {
-        let bin = kota_bin();
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("kota.sqlite");
-        let ok = Command::new(&bin)
-            .arg("--db")
-            .arg(&db)
-            .args(["kelurahan", "add", "--code", "18.72.04.1004", "--name", "Yosorejo"])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let mut child = Command::new(&bin)
-            .arg("--db")
-            .arg(&db)
-            .args(["--json", "serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url =
-            serde_json::from_str::<Value>(&line).unwrap()["address"].as_str().unwrap().to_string();
-        Kota { _dir: dir, db, child, url }
-    }
-
-    /// Stops the server and starts it again on the same address and database.
-    fn restart(&mut self) {
-        self.stop();
-        let listen = self.url.trim_start_matches("http://").to_string();
-        let mut child = Command::new(kota_bin())
-            .arg("--db")
-            .arg(&self.db)
-            .args(["--json", "serve", "--listen", &listen])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.contains(&listen), "listening again on {listen}: {line}");
-        self.child = child;
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Enrols the office database `db` with a fresh code.
+impl CityServer for Kota {
     fn enrol(&self, db: &Path) -> Value {
         let r =
             run(db, &["--json", "sync", "enrol", "--server", &self.url, "--code", &self.code()]);
@@ -83,17 +22,6 @@ impl Kota {
         r.json()
     }
 
-    fn code(&self) -> String {
-        let out = Command::new(kota_bin())
-            .arg("--db")
-            .arg(&self.db)
-            .args(["--json", "enrol", "--kelurahan", "18.72.04.1004"])
-            .output()
-            .unwrap();
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["code"].as_str().unwrap().to_string()
-    }
-
-    /// (rows the server holds for the kelurahan, feed entries).
     fn counts(&self) -> (i64, i64) {
         let c = rusqlite::Connection::open(&self.db).unwrap();
         let rows = c
@@ -101,12 +29,6 @@ impl Kota {
             .unwrap();
         let feed = c.query_row("SELECT count(*) FROM feed", [], |r| r.get(0)).unwrap();
         (rows, feed)
-    }
-}
-
-impl Drop for Kota {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -1,0 +1,112 @@
+//! A real Balai Kota process for tests and benchmarks: built by cargo if needed (debug, or
+//! release for benchmarks), on its own database in a temporary directory, listening on
+//! 127.0.0.1:0 (or again on its address after a restart), killed on drop.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The kelurahan every test server registers (the demo office's).
+pub const KELURAHAN: &str = "18.72.04.1004";
+
+pub struct Kota {
+    pub url: String,
+    pub db: PathBuf,
+    bin: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+/// The `balai-kota` binary, built by cargo first (`release` for benchmarks).
+pub fn bin(release: bool) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.current_dir(&root).args(["build", "-q", "-p", "balai-kota"]);
+    if release {
+        build.arg("--release");
+    }
+    assert!(build.status().expect("cargo").success(), "cargo build -p balai-kota");
+    root.join(if release { "target/release/balai-kota" } else { "target/debug/balai-kota" })
+}
+
+fn serve(bin: &Path, db: &Path, listen: &str) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .arg("--db")
+        .arg(db)
+        .args(["--json", "serve", "--listen", listen])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("address");
+    let url = serde_json::from_str::<Value>(&line).expect("json")["address"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    (child, url)
+}
+
+impl Kota {
+    /// A debug build on a fresh database.
+    pub fn start() -> Kota {
+        Kota::start_with(bin(false))
+    }
+
+    /// The binary `bin` on a fresh database with the demo kelurahan.
+    pub fn start_with(bin: PathBuf) -> Kota {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("kota.sqlite");
+        let ok = Command::new(&bin)
+            .arg("--db")
+            .arg(&db)
+            .args(["kelurahan", "add", "--code", KELURAHAN, "--name", "Yosorejo"])
+            .status()
+            .expect("kelurahan add");
+        assert!(ok.success());
+        let (child, url) = serve(&bin, &db, "127.0.0.1:0");
+        Kota { url, db, bin, child, _dir: dir }
+    }
+
+    /// Stops the server (SIGKILL): the office PCs find it unreachable.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it and starts it again on the same address and database.
+    pub fn restart(&mut self) {
+        self.stop();
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (child, url) = serve(&self.bin, &self.db, &listen);
+        assert_eq!(url, self.url, "listening again on {listen}");
+        self.child = child;
+    }
+
+    /// `balai-kota --db … ARGS` (e.g. `admin add`), with `env`; its stdout.
+    pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        Command::new(&self.bin)
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("balai-kota")
+    }
+
+    /// A one-time enrolment code for the kelurahan.
+    pub fn code(&self) -> String {
+        let out = self.cli(&["--json", "enrol", "--kelurahan", KELURAHAN], &[]);
+        serde_json::from_slice::<Value>(&out.stdout).expect("json")["code"]
+            .as_str()
+            .expect("code")
+            .to_string()
+    }
+}
+
+impl Drop for Kota {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -154,6 +154,7 @@ pub fn enrol(
             ("key_seed", &hex::encode(seed)),
             ("kelurahan_code", &enrolled.kelurahan_code),
             ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
+            ("last_contact_ms", &now_ms.to_string()),
         ],
     )?;
     Ok(enrolled)
@@ -520,8 +521,11 @@ fn contact(
     )?;
     let offset = time.server_time_ms as i64 - now_ms as i64;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+    // With the time of this contact by this PC's clock: a clock set back since then is seen.
+    let state = [("clock_offset_ms", offset.to_string()), ("last_contact_ms", now_ms.to_string())];
     store.write(&ctx, |tx| {
-        store_sync::set_state(tx, &[("clock_offset_ms", &offset.to_string())]).map_err(sql)
+        let pairs: Vec<(&str, &str)> = state.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        store_sync::set_state(tx, &pairs).map_err(sql)
     })?;
     Ok((e, http, ctx, time))
 }

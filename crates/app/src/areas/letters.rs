@@ -100,6 +100,50 @@ impl NumberAllocator for CityLeases {
     }
 }
 
+/// How far an enrolled PC's clock may be from the city's before it stops issuing letters: a
+/// letter's date, validity and place in the register come from it.
+pub const MAX_CLOCK_SKEW_MS: i64 = 15 * 60 * 1000;
+
+/// An enrolled PC issues no letter while its clock is known to be wrong: more than
+/// [`MAX_CLOCK_SKEW_MS`] from the city's at the last contact, or set back since then. Fixing
+/// the clock and syncing again lifts it. (A PC never enrolled has no reference to check.)
+fn check_clock(app: &App, tx: &WriteTx) -> Result<(), ApiError> {
+    let state = |k: &str| -> Result<Option<i64>, ApiError> {
+        let v = balai_store::sync::state(tx, k).map_err(balai_store::StoreError::from)?;
+        Ok(v.and_then(|v| v.parse().ok()))
+    };
+    if balai_store::sync::state(tx, "server_device_id")
+        .map_err(balai_store::StoreError::from)?
+        .is_none()
+    {
+        return Ok(());
+    }
+    let minutes = |ms: i64| (ms.abs() + 59_999) / 60_000;
+    if let Some(offset) = state("clock_offset_ms")?.filter(|o| o.abs() > MAX_CLOCK_SKEW_MS) {
+        let way = if offset > 0 { "terlambat" } else { "terlalu cepat" };
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Jam komputer ini {way} {} menit dibanding server kota: tanggal surat akan salah. \
+                 Perbaiki tanggal dan jam komputer, lalu tekan Sinkronkan.",
+                minutes(offset)
+            ),
+        ));
+    }
+    let now = app.now().timestamp_millis();
+    if let Some(last) = state("last_contact_ms")?.filter(|l| now + MAX_CLOCK_SKEW_MS < *l) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "Jam komputer ini mundur {} menit sejak sinkronisasi terakhir: tanggal surat akan \
+                 salah. Perbaiki tanggal dan jam komputer, lalu tekan Sinkronkan.",
+                minutes(last - now)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The allocator of this database: the city's leases once it is enrolled.
 fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
     let state = |k: &str| balai_store::sync::state(tx, k).map_err(balai_store::StoreError::from);
@@ -789,6 +833,7 @@ fn issue_in(
     let pattern = NumberPattern::parse(&settings.number_pattern)
         .map_err(|m| ApiError::field("number_pattern", "pattern", m))?;
     let series = settings.series.series(&t.code, today.year());
+    check_clock(app, tx)?;
     let Serial { serial, lease } = allocator(tx)?.next_serial(tx, &series)?;
     let number = pattern.format(&t.classification, serial, &settings.unit_code, today);
     let ids: BTreeMap<String, Vec<String>> = serde_json::from_str(&l.people).unwrap_or_default();

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::process::Command;
 
 /// A demo office with a small register; returns (app, NIKs of a living woman, a living man).
-fn office() -> (TestApp, Vec<String>) {
+pub(crate) fn office() -> (TestApp, Vec<String>) {
     let t = TestApp::empty();
     t.operator("demo.seed", json!({"residents": 40})).unwrap();
     let tok = login_demo(&t, "petugas");
@@ -24,7 +24,7 @@ fn office() -> (TestApp, Vec<String>) {
     (t, niks)
 }
 
-fn domisili(nik: &str) -> Value {
+pub(crate) fn domisili(nik: &str) -> Value {
     json!({"letter_type": "domisili", "people": {"pemohon": [nik]}, "fields": {"keperluan": "melamar pekerjaan"}})
 }
 

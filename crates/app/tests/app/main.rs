@@ -7,6 +7,7 @@ mod letters;
 mod office;
 mod register;
 mod reports;
+mod sync;
 
 use balai_testkit::TestApp;
 use serde_json::Value;

@@ -11,6 +11,7 @@
 //! What it does not show yet: contest scores (they do not exist yet).
 
 use crate::db::Db;
+use crate::html::{escape, wib};
 use crate::KotaError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -221,14 +222,9 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
     })
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// `03-12-2026 14:05` in WIB, or `belum pernah`.
 fn when(ms: Option<u64>) -> String {
-    ms.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64 + 7 * 3_600_000))
-        .map_or("belum pernah".into(), |t| t.format("%d-%m-%Y %H:%M").to_string())
+    ms.map_or("belum pernah".into(), |ms| wib(ms).format("%d-%m-%Y %H:%M").to_string())
 }
 
 /// Twelve bars, one per month: the letters a kelurahan issued this year, at a glance.

@@ -89,7 +89,13 @@ fn device_bytes(id: Uuid) -> [u8; 16] {
     *id.as_bytes()
 }
 
-fn rejected(code: &str, message: &str) -> Outcome {
+/// Applied (a command handler's plain yes).
+pub(crate) fn ok() -> Outcome {
+    Outcome::Ok { clamped_hlc: None }
+}
+
+/// A refusal for good with a stable code (every command handler answers with it).
+pub(crate) fn rejected(code: &str, message: &str) -> Outcome {
     Outcome::Rejected { code: code.into(), message: message.into() }
 }
 

@@ -195,9 +195,7 @@ async fn verify(
 ) -> Result<axum::response::Html<String>, KotaError> {
     let text = q.p.as_deref().map(str::trim).filter(|t| !t.is_empty());
     // The city's date in WIB (UTC+7), for "expired".
-    let today = chrono::DateTime::from_timestamp_millis((s.clock)() as i64 + 7 * 3_600_000)
-        .unwrap_or_default()
-        .date_naive();
+    let today = crate::html::wib((s.clock)()).date_naive();
     let verdict = match text {
         Some(t) => Some(crate::verify::check(&s.db, t, today)?),
         None => None,
@@ -232,9 +230,7 @@ async fn dashboard(
     };
     let Some(admin) = admin else { return Ok(see_other("/admin/login")) };
     use chrono::Datelike;
-    let year = chrono::DateTime::from_timestamp_millis(now as i64 + 7 * 3_600_000)
-        .unwrap_or_default()
-        .year();
+    let year = crate::html::wib(now).year();
     let all = crate::dashboard::summaries(&s.db, year, now)?;
     Ok(axum::response::Html(crate::dashboard::page(&admin, year, &all)).into_response())
 }

@@ -15,6 +15,7 @@
 //! unused numbers as "nomor tidak terpakai", lease expiry.
 
 use crate::db::{Db, Device};
+use crate::feed::{ok, rejected};
 use crate::KotaError;
 use balai_protocol::{IssueLetter, Lease, LeaseRequest, Outcome, MAX_LEASE};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -138,10 +139,7 @@ pub(crate) fn issue_letter(
     now_ms: u64,
 ) -> Result<Outcome, KotaError> {
     let Ok(a) = serde_json::from_value::<IssueLetter>(args.clone()) else {
-        return Ok(Outcome::Rejected {
-            code: "invalid".into(),
-            message: "Perintah issue_letter tidak lengkap.".into(),
-        });
+        return Ok(rejected("invalid", "Perintah issue_letter tidak lengkap."));
     };
     let lease: Option<(String, String, String, u32, i64, i64, String)> = tx
         .query_row(
@@ -207,7 +205,7 @@ pub(crate) fn issue_letter(
             )?;
         }
     }
-    Ok(Outcome::Ok { clamped_hlc: None })
+    Ok(ok())
 }
 
 /// Every lease of `device` becomes void (it was revoked): numbers it issues from them later are

@@ -35,6 +35,7 @@ pub mod codes;
 pub mod dashboard;
 pub mod db;
 pub mod feed;
+pub mod html;
 pub mod http;
 pub mod leases;
 pub mod requests;

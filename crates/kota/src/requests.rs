@@ -16,6 +16,8 @@
 //! — never the NIK or the No. KK. What it does not do yet: limit how often one address sends.
 
 use crate::db::{Db, Device};
+use crate::feed::{ok, rejected};
+use crate::html::{escape, wib};
 use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::nik::{Nik, NoKk};
@@ -52,10 +54,6 @@ CREATE TABLE online_requests (
 CREATE INDEX online_requests_by_kelurahan ON online_requests (kelurahan_code, status);
 ";
 
-fn rejected(code: &str, message: &str) -> Outcome {
-    Outcome::Rejected { code: code.into(), message: message.into() }
-}
-
 /// The `publish_letter_types` command inside a push transaction.
 pub(crate) fn publish_types(
     tx: &Transaction,
@@ -78,7 +76,7 @@ pub(crate) fn publish_types(
             params![device.kelurahan_code, t.code, t.title],
         )?;
     }
-    Ok(Outcome::Ok { clamped_hlc: None })
+    Ok(ok())
 }
 
 /// The request a command names, if it is this device's kelurahan's: (status, claimed_by).
@@ -138,7 +136,7 @@ pub(crate) fn claim(
         Err(refusal) => return Ok(refusal),
     };
     match claimed {
-        Some(d) if d == device.id.to_string() => Ok(Outcome::Ok { clamped_hlc: None }),
+        Some(d) if d == device.id.to_string() => Ok(ok()),
         Some(d) => Ok(Outcome::Conflict {
             winner: serde_json::json!({ "device": d }),
             message: "Permohonan ini sudah diproses komputer lain di kantor.".into(),
@@ -152,7 +150,7 @@ pub(crate) fn claim(
                 device: None,
             };
             set_status(tx, device, &s, now_ms)?;
-            Ok(Outcome::Ok { clamped_hlc: None })
+            Ok(ok())
         }
     }
 }
@@ -181,7 +179,7 @@ pub(crate) fn status(
         });
     }
     set_status(tx, device, &a, now_ms)?;
-    Ok(Outcome::Ok { clamped_hlc: None })
+    Ok(ok())
 }
 
 /// What a resident typed into the form (kept to show it again with the problems).
@@ -322,10 +320,6 @@ pub fn track(
     })
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn shell(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
@@ -443,9 +437,7 @@ pub fn status_page(db: &Db, code: Option<&str>) -> Result<String, KotaError> {
                     "selesai" => "Selesai: surat dapat diambil di kantor kelurahan",
                     _ => "Ditolak",
                 };
-                let day = chrono::DateTime::from_timestamp_millis(sent as i64 + 7 * 3_600_000)
-                    .map(|t| long_date(t.date_naive()))
-                    .unwrap_or_default();
+                let day = long_date(wib(sent).date_naive());
                 let note = if note.is_empty() {
                     String::new()
                 } else {

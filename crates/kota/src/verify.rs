@@ -13,6 +13,8 @@
 //! What it does not show: no full NIK (the QR carries none), no name, no reason of a void.
 
 use crate::db::{Db, Device};
+use crate::feed::{ok, rejected};
+use crate::html::escape;
 use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::letter_payload::{self, LetterClaims, PayloadError};
@@ -36,14 +38,6 @@ CREATE TABLE voided_letters (
     at_ms INTEGER NOT NULL
 ) STRICT;
 ";
-
-fn rejected(code: &str, message: &str) -> Outcome {
-    Outcome::Rejected { code: code.into(), message: message.into() }
-}
-
-fn ok() -> Outcome {
-    Outcome::Ok { clamped_hlc: None }
-}
 
 /// The `publish_key` command inside a push transaction.
 pub(crate) fn publish_key(
@@ -184,14 +178,6 @@ pub fn check(db: &Db, text: &str, today: NaiveDate) -> Result<Verdict, KotaError
             Verdict::Valid { claims, kelurahan, expired }
         }
     })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn letter_rows(c: &LetterClaims, kelurahan: &str) -> String {

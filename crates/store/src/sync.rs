@@ -380,13 +380,15 @@ pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Resu
 /// changes and re-checked by the server. It has no `_sync_clock` row: a command is not state.
 pub const COMMAND_TABLE: &str = "_command";
 
-/// Appends command `name` about `row_id` (e.g. the letter) with its JSON `args`.
+/// Appends command `name` about `row_id` (e.g. the letter) with `args` (kept as JSON).
 pub fn append_command(
     tx: &rusqlite::Transaction,
     name: &str,
     row_id: uuid::Uuid,
-    args: &str,
-) -> rusqlite::Result<()> {
+    args: &impl serde::Serialize,
+) -> crate::Result<()> {
+    let args =
+        serde_json::to_string(args).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
         "INSERT INTO _sync_outbox (change_id, tbl, row_id, field_group, value, hlc, device_id, user_id)
          VALUES (balai_change_id(), ?1, ?2, ?3, ?4, balai_hlc(), balai_device(), balai_user())",

@@ -347,7 +347,7 @@ fn round(
         rejected += refused.len() as u64;
     }
     let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
-    let leased = refill(store, &e, &http, &ctx, (series, app_version), server_now)?;
+    let leased = refill(store, &e, &http, &ctx, series, app_version, server_now)?;
     let pending = pending(store)?.count;
     Ok(Report {
         pushed,
@@ -445,46 +445,43 @@ fn pull(
 
 /// Appends, in one transaction, a command for every office key and every voided letter the
 /// city has not been told of (the keys made and letters voided since the last round, or
-/// before this PC was enrolled), so the city's verification page knows them.
+/// before this PC was enrolled), so the city's verification page knows them. An idle round
+/// only reads: it writes nothing when there is nothing new to tell.
 fn publish_letters(store: &Store, ctx: &WriteCtx, types: &[LetterType]) -> Result<(), SyncError> {
     // The letter types the city's request form offers, sent again only when they change.
     let types = PublishLetterTypes { types: types.to_vec() };
     let fingerprint = serde_json::to_string(&types).map(|t| hex::encode(Sha256::digest(t)));
     let fingerprint = fingerprint.map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+    let (keys, voids, told) = store.read(|c| {
+        Ok::<_, SyncError>((
+            store_sync::unpublished_keys(c).map_err(sql)?,
+            store_sync::unpublished_voids(c).map_err(sql)?,
+            store_sync::state(c, "published_types").map_err(sql)?,
+        ))
+    })?;
+    let types_changed = told.as_deref() != Some(fingerprint.as_str());
+    if keys.is_empty() && voids.is_empty() && !types_changed {
+        return Ok(());
+    }
     store.write(ctx, |tx| {
-        let command = |name: &str, row: Uuid, args: &dyn ErasedArgs| -> Result<(), SyncError> {
-            let json = args.json().map_err(|x| SyncError::BadAnswer(x.to_string()))?;
-            store_sync::append_command(tx, name, row, &json).map_err(sql)
-        };
-        for (key_id, public_hex) in store_sync::unpublished_keys(tx).map_err(sql)? {
+        for (key_id, public_hex) in keys {
             let args = PublishKey { key_id: key_id.clone(), public_hex };
-            command(PUBLISH_KEY, Uuid::nil(), &args)?;
+            store_sync::append_command(tx, PUBLISH_KEY, Uuid::nil(), &args)?;
             store_sync::mark_published(tx, "key", &key_id).map_err(sql)?;
         }
-        if store_sync::state(tx, "published_types").map_err(sql)?.as_deref() != Some(&fingerprint) {
-            command(PUBLISH_LETTER_TYPES, Uuid::nil(), &types)?;
+        if types_changed {
+            store_sync::append_command(tx, PUBLISH_LETTER_TYPES, Uuid::nil(), &types)?;
             store_sync::set_state(tx, &[("published_types", &fingerprint)]).map_err(sql)?;
         }
-        for v in store_sync::unpublished_voids(tx).map_err(sql)? {
+        for v in voids {
             let voided_on = v.voided_at.get(..10).unwrap_or_default().to_string();
             let args = VoidLetter { letter_id: v.letter_id, number: v.number, voided_on };
-            command(VOID_LETTER, v.letter_id, &args)?;
+            store_sync::append_command(tx, VOID_LETTER, v.letter_id, &args)?;
             store_sync::mark_published(tx, "void", &v.letter_id.simple().to_string())
                 .map_err(sql)?;
         }
         Ok(())
     })
-}
-
-/// A command's args as the JSON text the outbox keeps.
-trait ErasedArgs {
-    fn json(&self) -> serde_json::Result<String>;
-}
-
-impl<T: serde::Serialize> ErasedArgs for T {
-    fn json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(self)
-    }
 }
 
 /// Each series' reserve: this many numbers per lease…
@@ -501,7 +498,7 @@ pub fn refill_reserve(
     series: &[String],
 ) -> Result<u64, SyncError> {
     let r = contact(store, now_ms).and_then(|(e, http, ctx, time)| {
-        refill(store, &e, &http, &ctx, (series, app_version), time.server_time_ms)
+        refill(store, &e, &http, &ctx, series, app_version, time.server_time_ms)
     });
     noting_fence(store, now_ms, r)
 }
@@ -522,10 +519,10 @@ fn contact(
     let offset = time.server_time_ms as i64 - now_ms as i64;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // With the time of this contact by this PC's clock: a clock set back since then is seen.
-    let state = [("clock_offset_ms", offset.to_string()), ("last_contact_ms", now_ms.to_string())];
+    let (offset, at) = (offset.to_string(), now_ms.to_string());
     store.write(&ctx, |tx| {
-        let pairs: Vec<(&str, &str)> = state.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        store_sync::set_state(tx, &pairs).map_err(sql)
+        store_sync::set_state(tx, &[("clock_offset_ms", &offset), ("last_contact_ms", &at)])
+            .map_err(sql)
     })?;
     Ok((e, http, ctx, time))
 }
@@ -537,7 +534,8 @@ fn refill(
     e: &Enrolment,
     http: &reqwest::blocking::Client,
     ctx: &WriteCtx,
-    (series, app_version): (&[String], &str),
+    series: &[String],
+    app_version: &str,
     server_now: u64,
 ) -> Result<u64, SyncError> {
     let wants = store.read(|c| {

@@ -914,10 +914,7 @@ fn issue_in(
             number: number.clone(),
             issued_on: date_text(today),
         };
-        let args = serde_json::to_string(&command)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        balai_store::sync::append_command(tx, balai_protocol::ISSUE_LETTER, id, &args)
-            .map_err(balai_store::StoreError::from)?;
+        balai_store::sync::append_command(tx, balai_protocol::ISSUE_LETTER, id, &command)?;
     }
     store_letters::transition(
         tx,

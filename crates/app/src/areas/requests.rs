@@ -10,6 +10,7 @@ use crate::{App, Ctx};
 use balai_domain::letter_payload::mask_nik;
 use balai_protocol::{ClaimRequest, RequestStatus, CLAIM_REQUEST, REQUEST_STATUS};
 use balai_store::requests::{self as store_requests, RequestRow};
+use balai_store::sync::append_command;
 use balai_store::StoreError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -90,18 +91,6 @@ fn request(app: &App, id: &str) -> Result<(Uuid, RequestRow), ApiError> {
     Ok((id, row))
 }
 
-fn command(
-    tx: &balai_store::WriteTx,
-    name: &str,
-    id: Uuid,
-    args: &impl Serialize,
-) -> Result<(), ApiError> {
-    let args = serde_json::to_string(args)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    balai_store::sync::append_command(tx, name, id, &args).map_err(StoreError::from)?;
-    Ok(())
-}
-
 /// This PC takes a waiting request.
 pub fn claim(app: &App, ctx: &Ctx, a: IdArgs) -> Result<RequestView, ApiError> {
     let actor = ctx.actor()?;
@@ -118,7 +107,7 @@ pub fn claim(app: &App, ctx: &Ctx, a: IdArgs) -> Result<RequestView, ApiError> {
     let now = app.now().timestamp_millis().max(0) as u64;
     app.write(actor, |tx| {
         store_requests::set_status(tx, id, "diproses", Some(&me), "", now)?;
-        command(tx, CLAIM_REQUEST, id, &ClaimRequest { request_id: id })?;
+        append_command(tx, CLAIM_REQUEST, id, &ClaimRequest { request_id: id })?;
         audit::record_in(tx, app, actor, "requests.claim", "online_request", &id.to_string(), "")
     })?;
     let row = request(app, &a.id)?.1;
@@ -168,7 +157,7 @@ pub fn resolve(app: &App, ctx: &Ctx, a: ResolveArgs) -> Result<RequestView, ApiE
             note: note.into(),
             device: None,
         };
-        command(tx, REQUEST_STATUS, id, &s)?;
+        append_command(tx, REQUEST_STATUS, id, &s)?;
         audit::record_in(
             tx,
             app,

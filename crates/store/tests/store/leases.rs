@@ -56,7 +56,7 @@ fn a_command_is_pushed_in_outbox_order_with_its_args_and_has_no_clock() {
     let letter = Uuid::from_u128(9);
     store
         .write(&ctx(), |tx| {
-            Ok::<_, StoreError>(append_command(tx, "issue_letter", letter, r#"{"serial":8}"#)?)
+            append_command(tx, "issue_letter", letter, &serde_json::json!({"serial": 8}))
         })
         .unwrap();
     let changes = store.read(|c| changes_after(c, 0, 10)).unwrap();

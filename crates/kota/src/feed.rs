@@ -221,6 +221,15 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         OpBody::Command { name, args } if name == balai_protocol::REQUEST_STATUS => {
             return crate::requests::status(tx, device, args, now_ms);
         }
+        OpBody::Command { name, args } if name == balai_protocol::TOO_LARGE => {
+            let kb = args.get("bytes").and_then(|b| b.as_u64()).unwrap_or(0) / 1024;
+            return Ok(rejected(
+                balai_protocol::TOO_LARGE,
+                &format!(
+                    "Perubahan ini terlalu besar untuk dikirim ({kb} KB); tidak diterima server."
+                ),
+            ));
+        }
         OpBody::Command { name, .. } => {
             return Ok(rejected(
                 "unknown_command",

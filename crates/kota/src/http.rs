@@ -2,7 +2,8 @@
 //! `balai_protocol::ErrorBody` with its stable code.
 //!
 //! Public (no device key): `GET /v1/time`, `POST /v1/enrol`. Signed by a device: `GET
-//! /v1/whoami`, `POST /v1/push`, `GET /v1/pull?cursor=N&limit=M`.
+//! /v1/whoami`, `POST /v1/push` (body plain or `Content-Encoding: zstd`), `GET
+//! /v1/pull?cursor=N&limit=M`. Answers are zstd-compressed for a client that accepts it.
 
 use crate::auth::device_of;
 use crate::db::Db;
@@ -17,7 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use balai_protocol::{
     EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, PullResponse, PushRequest,
-    PushResponse, ServerTime, WhoAmI, MIN_PUSH_PROTOCOL,
+    PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES, ZSTD,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub type Clock = fn() -> u64;
 pub struct Server {
     pub db: Db,
     pub clock: Clock,
+    /// Pushes from a client below this protocol are held (`update_required`): the city raises
+    /// it to make every office update before a change to what they send.
+    pub min_push_protocol: u32,
 }
 
 impl IntoResponse for KotaError {
@@ -69,6 +73,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
+        // Feed pages and pages for people, compressed for a client that asks (zstd only).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(server)
 }
 
@@ -79,7 +85,7 @@ async fn time(State(s): State<Arc<Server>>) -> Result<Json<ServerTime>, KotaErro
 async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolled>, KotaError> {
     let req: EnrolRequest = serde_json::from_slice(&body)
         .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
-    if req.versions.protocol < MIN_PUSH_PROTOCOL {
+    if req.versions.protocol < s.min_push_protocol {
         return Err(KotaError::BadRequest("Perbarui aplikasi Balai sebelum mendaftar.".into()));
     }
     let now = (s.clock)();
@@ -101,7 +107,8 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
     }))
 }
 
-/// The largest request body accepted (a push batch is at most `BATCH_MAX_BYTES`).
+/// The largest request body accepted as sent (a push batch is at most `BATCH_MAX_BYTES`
+/// compressed).
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// A request signed by an enrolled, unrevoked device (see `auth`), with its body.
@@ -122,8 +129,31 @@ impl FromRequest<Arc<Server>> for Signed {
         let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
         let device = device_of(&s.db, auth, parts.method.as_str(), path, &body, (s.clock)())?;
+        let encoding = parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+        let body = match encoding {
+            None | Some("identity") => body,
+            // Signed first, decompressed after: only an enrolled device makes the server
+            // decompress, and never past `MAX_DECODED_BYTES`.
+            Some(e) if e.eq_ignore_ascii_case(ZSTD) => decompress(&body)?,
+            Some(e) => return Err(KotaError::BadRequest(format!("Pemampatan {e} tidak dikenal."))),
+        };
         Ok(Signed { device, uri: parts.uri, body })
     }
+}
+
+fn decompress(body: &[u8]) -> Result<Bytes, KotaError> {
+    use std::io::Read;
+    let bad = |what: &str| KotaError::BadRequest(format!("Isi permintaan {what}."));
+    let mut out = Vec::new();
+    zstd::stream::read::Decoder::new(body)
+        .map_err(|_| bad("tidak terbaca"))?
+        .take(MAX_DECODED_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| bad("rusak"))?;
+    if out.len() > MAX_DECODED_BYTES {
+        return Err(bad("terlalu besar"));
+    }
+    Ok(out.into())
 }
 
 async fn whoami(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<WhoAmI>, KotaError> {
@@ -135,7 +165,7 @@ async fn whoami(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<WhoAmI>,
 async fn push(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PushResponse>, KotaError> {
     let req: PushRequest = serde_json::from_slice(&r.body)
         .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
-    if req.versions.protocol < MIN_PUSH_PROTOCOL {
+    if req.versions.protocol < s.min_push_protocol {
         // Held on the client, never dropped: it pushes again after the update.
         return Err(KotaError::UpdateRequired);
     }

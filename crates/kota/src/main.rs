@@ -1,7 +1,7 @@
 //! `balai-kota`: run the city server and administer it from the command line.
 //!
 //! ```text
-//! balai-kota [--db kota.sqlite] [--json] serve [--listen 127.0.0.1:8470]
+//! balai-kota [--db kota.sqlite] [--json] serve [--listen 127.0.0.1:8470] [--min-push-protocol N]
 //! balai-kota kelurahan add --code 18.72.04.1004 --name Yosorejo | kelurahan list
 //! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
 //! balai-kota devices list | devices revoke DEVICE_ID
@@ -43,6 +43,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8470")]
         listen: String,
+        /// Hold the changes of office apps older than this protocol until they update (they
+        /// still receive the others' data).
+        #[arg(long, default_value_t = balai_protocol::MIN_PUSH_PROTOCOL)]
+        min_push_protocol: u32,
     },
     /// The kelurahan registry.
     #[command(subcommand)]
@@ -121,8 +125,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
     let json = cli.json;
     match cli.command {
-        Command::Serve { listen } => {
-            let server = Arc::new(Server { db, clock: now_ms });
+        Command::Serve { listen, min_push_protocol } => {
+            let server = Arc::new(Server { db, clock: now_ms, min_push_protocol });
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)

@@ -309,6 +309,25 @@ pub struct RequestStatus {
 
 pub const REQUEST_STATUS: &str = "request_status";
 
+/// Sent by a client in place of one change too large to travel (more than
+/// [`BATCH_MAX_BYTES`] compressed): the server answers it `rejected` with `too_large`, so the
+/// change is listed on the sync page and the queue goes on (sync-notes §3.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TooLarge {
+    pub table: String,
+    pub field_group: String,
+    /// Its size, compressed.
+    pub bytes: u64,
+}
+
+pub const TOO_LARGE: &str = "too_large";
+
+/// Push bodies may be sent compressed with zstd (`Content-Encoding: zstd`); the signature is
+/// over the bytes sent, so the server checks who sent them before it decompresses anything.
+pub const ZSTD: &str = "zstd";
+/// What a compressed push body may grow to once decompressed.
+pub const MAX_DECODED_BYTES: usize = 8 * 1024 * 1024;
+
 /// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
 /// as of a cursor, so a client that disagrees re-fetches that table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

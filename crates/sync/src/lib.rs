@@ -3,7 +3,9 @@
 //!
 //! What it does: enrolment with a one-time code (the device key is made here and kept in the
 //! office database's local-only `_sync_state`), signed requests with the PC's clock corrected
-//! by the server's, and push of the outbox in batches: each answer is recorded in one local
+//! by the server's, and push of the outbox in zstd-compressed batches whose size adapts to the
+//! link ([`Batching`]; a change too large to send even alone is refused, not stuck): each
+//! answer is recorded in one local
 //! transaction (acked through, rejected entries listed, the queue goes on); a gap reported by
 //! the server moves the local mark to what the server expects, so a lost answer or a restored
 //! server heals by re-sending. Then pull: the kelurahan's feed page by page, each page applied
@@ -17,17 +19,19 @@
 //! not yet told to the city are appended as commands (for the verification page and the online
 //! request form). Residents' online requests come down the feed (balai-store's `pull` keeps
 //! them); taking and finishing one are commands like the others.
-//! Status: pending count and age, last push and pull, rejections, held changes, the reserve.
+//! Status: pending count and age, last push and pull, rejections, held changes, the reserve,
+//! whether the city wants a newer app before it takes this PC's changes (`update_required`:
+//! the round still pulls).
 //!
-//! What it does not do yet: the other commands (void, requests), the online single-number
-//! lease, returning unused numbers, compression, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
+//! What it does not do yet: the online single-number
+//! lease, returning unused numbers, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
 //! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
     request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant,
     LetterType, Op, OpBody, Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest,
-    PushResponse, ServerTime, Versions, VoidLetter, AUTH_SCHEME, PROTOCOL, PUBLISH_KEY,
-    PUBLISH_LETTER_TYPES, VOID_LETTER,
+    PushResponse, ServerTime, TooLarge, Versions, VoidLetter, AUTH_SCHEME, BATCH_MAX_BYTES,
+    BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -39,8 +43,6 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// How many outbox entries one push carries at most.
-pub const PUSH_BATCH: u32 = 500;
 /// How many feed entries one pull asks for.
 pub const PULL_PAGE: u32 = 5000;
 
@@ -207,6 +209,24 @@ impl Enrolment {
             .map_err(|x| SyncError::Network(x.to_string()))
     }
 
+    /// A signed `POST` of a zstd-compressed JSON body; the transport's own error is kept so a
+    /// timeout can shrink the next batch.
+    fn post_raw(
+        &self,
+        http: &reqwest::blocking::Client,
+        path: &str,
+        body: Vec<u8>,
+        time_ms: u64,
+    ) -> Result<reqwest::blocking::Response, reqwest::Error> {
+        let auth = self.authorization("POST", path, &body, time_ms);
+        http.post(format!("{}{path}", self.server_url))
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_ENCODING, ZSTD)
+            .body(body)
+            .send()
+    }
+
     fn authorization(&self, method: &str, path: &str, body: &[u8], time_ms: u64) -> String {
         let msg = request_message(method, path, time_ms, &hex::encode(Sha256::digest(body)));
         let sig = hex::encode(self.key.sign(&msg).to_bytes());
@@ -221,6 +241,11 @@ pub struct Report {
     pub pushed: u64,
     /// Of those, refused for good (listed in the status).
     pub rejected: u64,
+    /// Push requests the server answered, and the largest body sent (compressed bytes).
+    pub batches: u64,
+    pub largest_batch_bytes: u64,
+    /// The city no longer takes this app version's changes: they wait here until the update.
+    pub update_required: bool,
     /// Still waiting.
     pub pending: u64,
     /// Feed entries received from the other PCs of the kelurahan.
@@ -270,58 +295,213 @@ fn round(
     let (e, http, ctx, time) = contact(store, now_ms)?;
     let server_now = time.server_time_ms;
     publish_letters(store, &ctx, types)?;
-    let (mut pushed, mut rejected) = (0u64, 0u64);
+    let pushed = match push(store, &e, &http, &ctx, app_version, server_now) {
+        Ok(p) => p,
+        // An app too old for the city's protocol keeps its changes (nothing is dropped) and
+        // still pulls and keeps its reserve; the sync page asks for an update.
+        Err(SyncError::Server { code, .. }) if code == "update_required" => {
+            store.write(&ctx, |tx| {
+                store_sync::set_state(tx, &[("update_required", "1")]).map_err(sql)
+            })?;
+            Pushed { update_required: true, ..Pushed::default() }
+        }
+        Err(x) => return Err(x),
+    };
+    let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
+    let leased = refill(store, &e, &http, &ctx, series, app_version, server_now)?;
+    let pending = pending(store)?.count;
+    Ok(Report {
+        pushed: pushed.ops,
+        rejected: pushed.rejected,
+        batches: pushed.batches,
+        largest_batch_bytes: pushed.largest_batch_bytes,
+        update_required: pushed.update_required,
+        pending,
+        pulled: pulled.0,
+        applied: pulled.1.applied,
+        older: pulled.1.older,
+        held: pulled.1.held,
+        leased,
+        server_time_ms: server_now,
+    })
+}
+
+#[derive(Debug, Default)]
+struct Pushed {
+    ops: u64,
+    rejected: u64,
+    batches: u64,
+    largest_batch_bytes: u64,
+    update_required: bool,
+}
+
+/// How many outbox entries are read ahead at a time (batches are cut from them by size).
+const READ_AHEAD: u32 = 5000;
+
+/// The size of the next push batch (sync-notes §3.8): a budget of compressed bytes that starts
+/// at [`BATCH_START_BYTES`], doubles after each answered batch up to [`BATCH_MAX_BYTES`], and
+/// halves after a timeout or a `413`; batches are cut from the ops' JSON sizes with the
+/// compression ratio of the batch before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batching {
+    pub budget: usize,
+    /// Raw JSON bytes per compressed byte, as last measured.
+    pub ratio: f64,
+}
+
+/// The smallest budget a slow link halves down to.
+pub const BATCH_MIN_BYTES: usize = 8 * 1024;
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching { budget: BATCH_START_BYTES, ratio: 3.0 }
+    }
+}
+
+impl Batching {
+    /// How many of the ops (by raw JSON size, oldest first) go in the next batch: at least one.
+    pub fn count(&self, raw_sizes: impl IntoIterator<Item = usize>) -> usize {
+        let allowed = self.budget as f64 * self.ratio;
+        let mut total = 0usize;
+        let mut n = 0usize;
+        for size in raw_sizes {
+            if n > 0 && (total + size) as f64 > allowed {
+                break;
+            }
+            total += size;
+            n += 1;
+        }
+        n
+    }
+
+    pub fn answered(&mut self, raw: usize, compressed: usize) {
+        if compressed > 0 {
+            self.ratio = (raw as f64 / compressed as f64).max(1.0);
+        }
+        self.budget = (self.budget * 2).min(BATCH_MAX_BYTES);
+    }
+
+    pub fn too_slow(&mut self) {
+        self.budget = (self.budget / 2).max(BATCH_MIN_BYTES);
+    }
+}
+
+/// The outbox entry as an op on the wire.
+fn op_of(c: &store_sync::Change) -> Op {
+    let value = serde_json::from_str(&c.value).unwrap_or(serde_json::Value::Null);
+    let body = if c.tbl == store_sync::COMMAND_TABLE {
+        OpBody::Command { name: c.field_group.clone(), args: value }
+    } else {
+        OpBody::Set {
+            table: c.tbl.clone(),
+            row_id: c.row_id,
+            field_group: c.field_group.clone(),
+            value,
+            hlc: c.hlc,
+        }
+    };
+    Op { device_seq: c.seq as u64, change_id: c.change_id, user_id: c.user_id.clone(), body }
+}
+
+/// Pushes the whole outbox in batches of [`Batching`]'s size, each compressed with zstd; every
+/// answer is recorded in one local transaction.
+fn push(
+    store: &Store,
+    e: &Enrolment,
+    http: &reqwest::blocking::Client,
+    ctx: &WriteCtx,
+    app_version: &str,
+    server_now: u64,
+) -> Result<Pushed, SyncError> {
+    let mut done = Pushed::default();
+    let mut batching = Batching::default();
+    // Read ahead, each op with its JSON size; cut into batches from the front.
+    let mut ahead: std::collections::VecDeque<(Op, usize)> = Default::default();
+    let mut slow_tries = 0;
     loop {
         let mark = pushed_through(store)?;
-        let changes =
-            store.read(|c| store_sync::changes_after(c, mark, PUSH_BATCH)).map_err(sql)?;
-        if changes.is_empty() {
+        while ahead.front().is_some_and(|(op, _)| op.device_seq as i64 <= mark) {
+            ahead.pop_front();
+        }
+        if ahead.front().is_some_and(|(op, _)| op.device_seq as i64 != mark + 1) {
+            ahead.clear();
+        }
+        if ahead.is_empty() {
+            let changes =
+                store.read(|c| store_sync::changes_after(c, mark, READ_AHEAD)).map_err(sql)?;
+            for c in &changes {
+                let op = op_of(c);
+                let size = serde_json::to_vec(&op).map_or(0, |v| v.len());
+                ahead.push_back((op, size));
+            }
+        }
+        if ahead.is_empty() {
             break;
         }
-        let ops = changes
-            .iter()
-            .map(|c| {
-                let value = serde_json::from_str(&c.value).unwrap_or(serde_json::Value::Null);
-                let body = if c.tbl == store_sync::COMMAND_TABLE {
-                    OpBody::Command { name: c.field_group.clone(), args: value }
-                } else {
-                    OpBody::Set {
-                        table: c.tbl.clone(),
-                        row_id: c.row_id,
-                        field_group: c.field_group.clone(),
-                        value,
-                        hlc: c.hlc,
-                    }
-                };
-                Op {
-                    device_seq: c.seq as u64,
-                    change_id: c.change_id,
-                    user_id: c.user_id.clone(),
-                    body,
-                }
-            })
-            .collect();
-        let req = PushRequest {
-            versions: versions(app_version),
-            device_id: e.device_id,
-            epoch: e.epoch,
-            ops,
-        };
-        let res: PushResponse = match answer(e.post(&http, "/v1/push", &req, server_now)?) {
-            Ok(r) => r,
-            // The server expects another number: an answer was lost (it has more) or it was
-            // restored (it has less). Either way, continue from where it is.
-            Err(SyncError::Server { code, expected_seq: Some(expected), .. }) if code == "gap" => {
-                let at = expected.saturating_sub(1) as i64;
-                if at == mark {
-                    return Err(SyncError::BadAnswer("gap at the current mark".into()));
-                }
-                store
-                    .write(&ctx, |tx| store_sync::record_push(tx, at, &[], now_ms).map_err(sql))?;
+        let mut n = batching.count(ahead.iter().map(|(_, size)| *size));
+        let (body, raw) = loop {
+            let mut ops: Vec<Op> = ahead.iter().take(n).map(|(op, _)| op.clone()).collect();
+            if n == 1 {
+                ops[0] = fitting(&ops[0])?;
+            }
+            let req = PushRequest {
+                versions: versions(app_version),
+                device_id: e.device_id,
+                epoch: e.epoch,
+                ops,
+            };
+            let raw = serde_json::to_vec(&req).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+            let body = compress(&raw)?;
+            // The ratio guessed from the batch before was too hopeful: cut the batch.
+            if body.len() > BATCH_MAX_BYTES && n > 1 {
+                n /= 2;
                 continue;
             }
-            Err(x) => return Err(x),
+            break (body, raw.len());
         };
+        let sent = body.len();
+        let res = e.post_raw(http, "/v1/push", body, server_now);
+        let res: PushResponse = match res {
+            Err(x) if x.is_timeout() => {
+                batching.too_slow();
+                slow_tries += 1;
+                if slow_tries > 3 {
+                    return Err(SyncError::Network(x.to_string()));
+                }
+                continue;
+            }
+            Err(x) => return Err(SyncError::Network(x.to_string())),
+            Ok(r) if r.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE => {
+                // A proxy in front of the server with a smaller limit.
+                batching.too_slow();
+                slow_tries += 1;
+                if slow_tries > 3 {
+                    return Err(SyncError::BadAnswer("HTTP 413".into()));
+                }
+                continue;
+            }
+            Ok(r) => match answer(r) {
+                Ok(r) => r,
+                // The server expects another number: an answer was lost (it has more) or it
+                // was restored (it has less). Either way, continue from where it is.
+                Err(SyncError::Server { code, expected_seq: Some(expected), .. })
+                    if code == "gap" =>
+                {
+                    let at = expected.saturating_sub(1) as i64;
+                    if at == mark {
+                        return Err(SyncError::BadAnswer("gap at the current mark".into()));
+                    }
+                    store.write(ctx, |tx| {
+                        store_sync::record_push(tx, at, &[], ctx.now_ms).map_err(sql)
+                    })?;
+                    continue;
+                }
+                Err(x) => return Err(x),
+            },
+        };
+        batching.answered(raw, sent);
+        done.batches += 1;
+        done.largest_batch_bytes = done.largest_batch_bytes.max(sent as u64);
         let refused: Vec<(i64, String, String)> = res
             .results
             .iter()
@@ -341,25 +521,36 @@ fn round(
         if acked <= mark {
             return Err(SyncError::BadAnswer("the server acknowledged nothing".into()));
         }
-        store
-            .write(&ctx, |tx| store_sync::record_push(tx, acked, &refused, now_ms).map_err(sql))?;
-        pushed += (acked - mark) as u64;
-        rejected += refused.len() as u64;
+        store.write(ctx, |tx| {
+            store_sync::record_push(tx, acked, &refused, ctx.now_ms).map_err(sql)?;
+            store_sync::set_state(tx, &[("update_required", "")]).map_err(sql)
+        })?;
+        done.ops += (acked - mark) as u64;
+        done.rejected += refused.len() as u64;
     }
-    let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
-    let leased = refill(store, &e, &http, &ctx, series, app_version, server_now)?;
-    let pending = pending(store)?.count;
-    Ok(Report {
-        pushed,
-        rejected,
-        pending,
-        pulled: pulled.0,
-        applied: pulled.1.applied,
-        older: pulled.1.older,
-        held: pulled.1.held,
-        leased,
-        server_time_ms: server_now,
-    })
+    Ok(done)
+}
+
+/// The op itself, or when even alone it is too large to send, a `too_large` note in its place
+/// (the server refuses it, so it is listed on the sync page and the queue goes on).
+fn fitting(op: &Op) -> Result<Op, SyncError> {
+    let raw = serde_json::to_vec(op).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+    let bytes = compress(&raw)?.len();
+    if bytes <= BATCH_MAX_BYTES {
+        return Ok(op.clone());
+    }
+    let (table, field_group) = match &op.body {
+        OpBody::Set { table, field_group, .. } => (table.clone(), field_group.clone()),
+        OpBody::Delete { table, .. } => (table.clone(), String::new()),
+        OpBody::Command { name, .. } => (store_sync::COMMAND_TABLE.to_string(), name.clone()),
+    };
+    let note = TooLarge { table, field_group, bytes: bytes as u64 };
+    let args = serde_json::to_value(note).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+    Ok(Op { body: OpBody::Command { name: TOO_LARGE.into(), args }, ..op.clone() })
+}
+
+fn compress(raw: &[u8]) -> Result<Vec<u8>, SyncError> {
+    zstd::bulk::compress(raw, 3).map_err(|x| SyncError::BadAnswer(x.to_string()))
 }
 
 /// Pulls the feed after this PC's cursor until the server has no more; answers the entries
@@ -605,6 +796,8 @@ pub struct Status {
     /// `revoked` or `epoch_fenced` (its database was restored or copied) when the city locked
     /// this PC out: an admin enrols it again with a new code; nothing waiting is lost.
     pub fenced: Option<String>,
+    /// The city takes this app version's changes no more: they wait until Balai is updated.
+    pub update_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -661,6 +854,7 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
                 .map(|(reason, count)| Held { reason, count })
                 .collect(),
             fenced: get("fenced")?,
+            update_required: get("update_required")?.as_deref() == Some("1"),
             reserve: balai_store::leases::left(c, epoch)?
                 .into_iter()
                 .map(|(series, left)| Reserve { series, left })

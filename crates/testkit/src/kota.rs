@@ -14,6 +14,8 @@ pub struct Kota {
     pub url: String,
     pub db: PathBuf,
     bin: PathBuf,
+    /// Options of `serve` after `--listen`, kept across restarts.
+    serve_args: Vec<String>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -31,11 +33,12 @@ pub fn bin(release: bool) -> PathBuf {
     root.join(if release { "target/release/balai-kota" } else { "target/debug/balai-kota" })
 }
 
-fn serve(bin: &Path, db: &Path, listen: &str) -> (Child, String) {
+fn serve(bin: &Path, db: &Path, listen: &str, extra: &[String]) -> (Child, String) {
     let mut child = Command::new(bin)
         .arg("--db")
         .arg(db)
         .args(["--json", "serve", "--listen", listen])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("serve");
@@ -65,8 +68,8 @@ impl Kota {
             .status()
             .expect("kelurahan add");
         assert!(ok.success());
-        let (child, url) = serve(&bin, &db, "127.0.0.1:0");
-        Kota { url, db, bin, child, _dir: dir }
+        let (child, url) = serve(&bin, &db, "127.0.0.1:0", &[]);
+        Kota { url, db, bin, serve_args: Vec::new(), child, _dir: dir }
     }
 
     /// Stops the server (SIGKILL): the office PCs find it unreachable.
@@ -79,9 +82,15 @@ impl Kota {
     pub fn restart(&mut self) {
         self.stop();
         let listen = self.url.trim_start_matches("http://").to_string();
-        let (child, url) = serve(&self.bin, &self.db, &listen);
+        let (child, url) = serve(&self.bin, &self.db, &listen, &self.serve_args);
         assert_eq!(url, self.url, "listening again on {listen}");
         self.child = child;
+    }
+
+    /// Restarts it with these options of `serve` (e.g. `--min-push-protocol 2`).
+    pub fn restart_with(&mut self, serve_args: &[&str]) {
+        self.serve_args = serve_args.iter().map(|a| a.to_string()).collect();
+        self.restart();
     }
 
     /// `balai-kota --db … ARGS` (e.g. `admin add`), with `env`; its stdout.

@@ -3,7 +3,9 @@
 use crate::letters::{domisili, office};
 use crate::login_demo;
 use balai_app::areas::letters::MAX_CLOCK_SKEW_MS;
+use balai_protocol::{BATCH_MAX_BYTES, BATCH_START_BYTES, PROTOCOL};
 use balai_testkit::kota::Kota;
+use balai_testkit::TestApp;
 use serde_json::json;
 
 /// Issues a domisili letter as the lurah: the number, or the error's (code, message).
@@ -41,4 +43,76 @@ fn an_enrolled_pc_whose_clock_is_wrong_issues_no_letter_until_it_is_fixed_and_sy
     assert!(message.contains("mundur 60 menit"), "{message}");
     t.clock.advance(chrono::Duration::hours(1));
     assert!(issue(&t, &niks[1]).is_ok());
+}
+
+#[test]
+fn a_large_register_goes_in_growing_compressed_batches_under_the_limit() {
+    let kota = Kota::start();
+    let t = TestApp::empty();
+    t.operator("demo.seed", json!({"residents": 3000})).unwrap();
+    let waiting = t.operator("sync.status", json!({})).unwrap()["pending"].as_u64().unwrap();
+    t.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    let r = t.operator("sync.now", json!({})).unwrap();
+    assert!(r["pushed"].as_u64().unwrap() >= waiting, "{r}");
+    assert_eq!((r["pending"].as_u64(), r["rejected"].as_u64()), (Some(0), Some(0)), "{r}");
+    let (batches, largest) =
+        (r["batches"].as_u64().unwrap(), r["largest_batch_bytes"].as_u64().unwrap() as usize);
+    // 64 KB compressed, then 128, then up to 256: the budget grew, no body went over the limit.
+    assert!(batches >= 3, "{r}");
+    assert!(largest > BATCH_START_BYTES && largest <= BATCH_MAX_BYTES, "{r}");
+
+    // A second PC receives all of it (pull pages come compressed).
+    let b = TestApp::empty();
+    b.operator("demo.seed", json!({"residents": 0})).unwrap();
+    b.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    let first = b.operator("sync.now", json!({})).unwrap();
+    assert_eq!(first["held"], 0, "{first}");
+    let tok = login_demo(&b, "petugas");
+    let all = b.call(Some(&tok), "residents.search", json!({"q": "", "limit": 5000})).unwrap();
+    let on_a = t.call(
+        Some(&login_demo(&t, "petugas")),
+        "residents.search",
+        json!({"q": "", "limit": 5000}),
+    );
+    assert_eq!(all, on_a.unwrap());
+}
+
+#[test]
+fn a_pc_the_city_finds_too_old_keeps_its_changes_still_receives_and_sends_after_the_update() {
+    let mut kota = Kota::start();
+    let (a, niks) = office();
+    a.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    let b = TestApp::empty();
+    b.operator("demo.seed", json!({"residents": 0})).unwrap();
+    b.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    a.operator("sync.now", json!({})).unwrap();
+
+    // The city wants a protocol newer than this build's: A's new change waits, B's arrives.
+    kota.restart_with(&["--min-push-protocol", &(PROTOCOL + 1).to_string()]);
+    let petugas = login_demo(&a, "petugas");
+    let death = json!({"key": niks[0], "kind": "mati", "date": "30-06-2026", "details": "sakit"});
+    a.call(Some(&petugas), "residents.event", death).unwrap();
+    let r = a.operator("sync.now", json!({})).unwrap();
+    assert_eq!(
+        (r["update_required"].as_bool(), r["pushed"].as_u64()),
+        (Some(true), Some(0)),
+        "{r}"
+    );
+    assert!(r["pending"].as_u64().unwrap() > 0, "{r}");
+    let status = a.operator("sync.status", json!({})).unwrap();
+    assert_eq!(status["update_required"], true, "{status}");
+
+    // After the update (here: the city lowers its minimum again) the change goes through.
+    kota.restart_with(&[]);
+    let r = a.operator("sync.now", json!({})).unwrap();
+    assert_eq!(
+        (r["update_required"].as_bool(), r["pending"].as_u64()),
+        (Some(false), Some(0)),
+        "{r}"
+    );
+    assert_eq!(a.operator("sync.status", json!({})).unwrap()["update_required"], false);
+    b.operator("sync.now", json!({})).unwrap();
+    let on_b = b.call(Some(&login_demo(&b, "petugas")), "residents.show", json!({"key": niks[0]}));
+    let on_b = on_b.unwrap();
+    assert_eq!(on_b["status"], "mati", "{on_b}");
 }

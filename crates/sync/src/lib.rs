@@ -575,7 +575,7 @@ fn pull(
     let (mut received, mut total) = (0u64, balai_store::pull::Applied::default());
     // The newest outbox number this PC holds: the server fences a copy holding fewer than it
     // already applied (restored from an older backup).
-    let head = store.read(|c| store_sync::head_seq(c)).map_err(sql)?;
+    let head = store.read(store_sync::head_seq).map_err(sql)?;
     loop {
         let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}");
         let auth = e.authorization("GET", &path, b"", server_now);

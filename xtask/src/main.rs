@@ -4,6 +4,8 @@
 //!   opens the desktop app (or, with no display, serves the UI on loopback and prints the URL).
 //! - `cargo xtask test`  installs what is missing and runs every suite, one summary line each.
 //! - `cargo xtask bench` runs the criterion benchmarks and writes BENCHMARKS.md.
+//! - `cargo xtask soak [SEEDS [STEPS]]` runs the sync simulation long (release; 200 seeds of
+//!   1,000 steps by default) and prints what it did.
 //! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
 //!
 //! It shells out to apt, npm, cargo and node; it holds no product logic.
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(),
         Some("bench") => bench::run(&root()),
+        Some("soak") => soak(&args[1..]),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {
                 println!("tidy: ok");
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
             }
         }),
         _ => {
-            eprintln!("usage: cargo xtask run | test | bench | tidy");
+            eprintln!("usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | tidy");
             return ExitCode::from(2);
         }
     };
@@ -139,6 +142,19 @@ struct Suite {
     name: &'static str,
     outcome: Option<bool>,
     seconds: f64,
+}
+
+/// The deterministic sync simulation (balai-sim), many seeds, release build.
+fn soak(args: &[String]) -> Result<bool> {
+    let seeds = args.first().map_or("200", String::as_str);
+    let steps = args.get(1).map_or("1000", String::as_str);
+    status(
+        cargo()
+            .current_dir(root())
+            .args(["test", "--release", "-p", "balai-sim", "--test", "sim", "--", "--nocapture"])
+            .env("BALAI_SIM_SEEDS", seeds)
+            .env("BALAI_SIM_STEPS", steps),
+    )
 }
 
 fn test() -> Result<bool> {

@@ -26,6 +26,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("balai-cli", &["balai-app"]),
     ("balai-desktop", &["balai-app"]),
     ("balai-testkit", &["balai-app"]),
+    (
+        "balai-sim",
+        &["balai-app", "balai-domain", "balai-kota", "balai-protocol", "balai-store", "balai-sync"],
+    ),
     ("xtask", &[]),
 ];
 

@@ -32,6 +32,8 @@ pub struct App {
     pub(crate) store: Store,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sessions: session::Sessions,
+    /// How sync reaches the city: HTTP, or the simulation's in-process city.
+    pub(crate) link: Arc<dyn balai_sync::Link>,
 }
 
 impl std::fmt::Debug for App {
@@ -43,8 +45,17 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens (creating and migrating if needed) the office database at `db`.
     pub fn open(db: &Path, clock: Arc<dyn Clock>) -> Result<App, ApiError> {
+        App::open_with_link(db, clock, Arc::new(balai_sync::Http::default()))
+    }
+
+    /// As [`App::open`], reaching the city through `link` (the deterministic simulation's).
+    pub fn open_with_link(
+        db: &Path,
+        clock: Arc<dyn Clock>,
+        link: Arc<dyn balai_sync::Link>,
+    ) -> Result<App, ApiError> {
         let store = Store::open(db)?;
-        Ok(App { store, clock, sessions: session::Sessions::default() })
+        Ok(App { store, clock, sessions: session::Sessions::default(), link })
     }
 
     pub fn db_path(&self) -> &Path {

@@ -466,3 +466,71 @@ pub fn pull(
         Ok((changes, next, has_more))
     })
 }
+
+/// One field group of one row as the city holds it for a kelurahan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldGroup {
+    pub tbl: String,
+    pub row_id: Uuid,
+    pub group: String,
+    pub value: Value,
+    pub hlc: u64,
+    pub device: Uuid,
+}
+
+/// The city's copy of a kelurahan's rows, ordered by table, row and group (read-only: the
+/// simulation compares it with every PC of the kelurahan once sync is quiet).
+pub fn replica(db: &Db, kelurahan: &str) -> Result<Vec<HeldGroup>, KotaError> {
+    db.with(|c| {
+        let mut st = c.prepare(
+            "SELECT tbl, row_id, field_group, value, hlc, device FROM row_groups
+             WHERE kelurahan_code = ?1 ORDER BY tbl, row_id, field_group",
+        )?;
+        let rows = st.query_map([kelurahan], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (tbl, row_id, group, value, hlc, device) = row?;
+            out.push(HeldGroup {
+                tbl,
+                row_id: Uuid::parse_str(&row_id).unwrap_or_default(),
+                group,
+                value: serde_json::from_str(&value).unwrap_or(Value::Null),
+                hlc: hlc as u64,
+                device: Uuid::parse_str(&device).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    })
+}
+
+/// Rows written under one kelurahan but owned by another (0 unless tenancy broke).
+pub fn cross_tenant_rows(db: &Db) -> Result<u64, KotaError> {
+    db.with(|c| {
+        Ok(c.query_row(
+            "SELECT count(*) FROM row_groups g JOIN row_owner o ON o.tbl = g.tbl AND o.row_id = g.row_id
+             WHERE o.kelurahan_code <> g.kelurahan_code",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    })
+}
+
+/// Letter numbers the city holds, as `(kelurahan, number, letter id)`.
+pub fn issued_numbers(db: &Db) -> Result<Vec<(String, String, String)>, KotaError> {
+    db.with(|c| {
+        let mut st = c.prepare(
+            "SELECT kelurahan_code, number, letter_id FROM issued_numbers ORDER BY 1, 2, 3",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    })
+}

@@ -23,8 +23,8 @@ use balai_protocol::{
 use serde::Deserialize;
 use std::sync::Arc;
 
-/// The server's clock: milliseconds since the Unix epoch.
-pub type Clock = fn() -> u64;
+/// The server's clock: milliseconds since the Unix epoch (the simulation's is its own).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 pub struct Server {
     pub db: Db,
@@ -352,4 +352,43 @@ async fn request_status(
 ) -> Result<axum::response::Html<String>, KotaError> {
     let code = q.kode.as_deref().map(str::trim).filter(|c| !c.is_empty());
     Ok(axum::response::Html(crate::requests::status_page(&s.db, code)?))
+}
+
+/// The city in this process, for the deterministic simulation: each request goes through the
+/// same router, extractors and handlers as over the network, on a single-threaded runtime, so
+/// a run is one thread and reproducible.
+pub struct InProcess {
+    router: Router,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl InProcess {
+    pub fn new(server: Arc<Server>) -> std::io::Result<InProcess> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(InProcess { router: router(server), runtime })
+    }
+
+    /// One request (`path` with its query); (status, body as sent).
+    pub fn handle(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (u16, Vec<u8>) {
+        use tower::ServiceExt;
+        let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let Ok(req) = req.body(axum::body::Body::from(body)) else {
+            return (400, b"{}".to_vec());
+        };
+        self.runtime.block_on(async {
+            let Ok(res) = self.router.clone().oneshot(req).await;
+            let status = res.status().as_u16();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX).await;
+            (status, body.map(|b| b.to_vec()).unwrap_or_default())
+        })
+    }
 }

@@ -126,7 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     match cli.command {
         Command::Serve { listen, min_push_protocol } => {
-            let server = Arc::new(Server { db, clock: now_ms, min_push_protocol });
+            let server = Arc::new(Server { db, clock: Arc::new(now_ms), min_push_protocol });
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)

@@ -527,3 +527,55 @@ pub fn rejected(conn: &Connection) -> rusqlite::Result<Vec<RejectedRow>> {
     })?;
     rows.collect()
 }
+
+/// One field group of one synced row as this database holds it, with its clock: what every
+/// replica of a kelurahan agrees on once sync is quiet (the simulation compares these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupState {
+    pub tbl: &'static str,
+    pub row_id: uuid::Uuid,
+    pub group: &'static str,
+    /// JSON object of the group's columns, as pushed.
+    pub value: String,
+    pub hlc: u64,
+    pub device: String,
+}
+
+/// Every field group of every synced row, ordered by table, row and group.
+pub fn dump(conn: &Connection) -> rusqlite::Result<Vec<GroupState>> {
+    let mut all = Vec::new();
+    for t in SYNCED {
+        for (group, cols) in t.groups {
+            let clock = |col: &str| {
+                format!(
+                    "(SELECT {col} FROM _sync_clock c WHERE c.tbl = '{tbl}' AND c.row_id = t.id
+                      AND c.field_group IN ('{group}', '*') ORDER BY c.field_group = '*' LIMIT 1)",
+                    tbl = t.name
+                )
+            };
+            let sql = format!(
+                "SELECT t.id, {value}, coalesce({hlc}, 0), coalesce({device}, '') FROM {tbl} AS t ORDER BY t.id",
+                value = value_expr(t, cols, "t"),
+                hlc = clock("hlc"),
+                device = clock("device_id"),
+                tbl = t.name
+            );
+            let mut st = conn.prepare(&sql)?;
+            let rows = st.query_map([], |r| {
+                Ok(GroupState {
+                    tbl: t.name,
+                    row_id: r.get(0)?,
+                    group,
+                    value: r.get(1)?,
+                    hlc: r.get::<_, i64>(2)? as u64,
+                    device: r.get(3)?,
+                })
+            })?;
+            for row in rows {
+                all.push(row?);
+            }
+        }
+    }
+    all.sort_by(|a, b| (a.tbl, a.row_id, a.group).cmp(&(b.tbl, b.row_id, b.group)));
+    Ok(all)
+}

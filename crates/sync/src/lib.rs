@@ -40,8 +40,10 @@ use balai_store::{Store, StoreError, WriteCtx};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::time::Duration;
 use uuid::Uuid;
+
+mod link;
+pub use link::{Answer, Http, Link, LinkError, Request};
 
 /// How many feed entries one pull asks for.
 pub const PULL_PAGE: u32 = 5000;
@@ -67,19 +69,8 @@ fn sql(e: impl Into<StoreError>) -> SyncError {
     SyncError::Store(e.into())
 }
 
-fn client() -> Result<reqwest::blocking::Client, SyncError> {
-    reqwest::blocking::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| SyncError::Network(e.to_string()))
-}
-
-fn answer<T: serde::de::DeserializeOwned>(
-    res: reqwest::blocking::Response,
-) -> Result<T, SyncError> {
-    let status = res.status().as_u16();
-    let bytes = res.bytes().map_err(|e| SyncError::Network(e.to_string()))?;
+fn answer<T: serde::de::DeserializeOwned>(res: Answer) -> Result<T, SyncError> {
+    let (status, bytes) = (res.status, res.body);
     if (200..300).contains(&status) {
         return serde_json::from_slice(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()));
     }
@@ -92,6 +83,14 @@ fn answer<T: serde::de::DeserializeOwned>(
         }),
         Err(_) => Err(SyncError::BadAnswer(format!("HTTP {status}"))),
     }
+}
+
+fn network(e: LinkError) -> SyncError {
+    SyncError::Network(e.to_string())
+}
+
+fn json_body(body: &impl serde::Serialize) -> Result<Vec<u8>, SyncError> {
+    serde_json::to_vec(body).map_err(|x| SyncError::BadAnswer(x.to_string()))
 }
 
 fn versions(app_version: &str) -> Versions {
@@ -109,6 +108,7 @@ fn base(url: &str) -> String {
 /// Enrols this office database with the city server using a one-time code.
 pub fn enrol(
     store: &Store,
+    link: &dyn Link,
     server_url: &str,
     code: &str,
     hostname: &str,
@@ -137,11 +137,14 @@ pub fn enrol(
         hostname: hostname.to_string(),
         first_seq,
     };
-    let res = client()?
-        .post(format!("{server_url}/v1/enrol"))
-        .json(&body)
-        .send()
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let res = link
+        .send(Request {
+            method: "POST",
+            url: format!("{server_url}/v1/enrol"),
+            headers: vec![("content-type", "application/json".into())],
+            body: json_body(&body)?,
+        })
+        .map_err(network)?;
     let enrolled: Enrolled = answer(res)?;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // One transaction: a crash leaves the PC either not enrolled or enrolled under the new id.
@@ -194,37 +197,54 @@ impl Enrolment {
     /// A signed JSON `POST` of `body` to `path`.
     fn post(
         &self,
-        http: &reqwest::blocking::Client,
+        link: &dyn Link,
         path: &str,
         body: &impl serde::Serialize,
         time_ms: u64,
-    ) -> Result<reqwest::blocking::Response, SyncError> {
-        let body = serde_json::to_vec(body).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+    ) -> Result<Answer, SyncError> {
+        let body = json_body(body)?;
         let auth = self.authorization("POST", path, &body, time_ms);
-        http.post(format!("{}{path}", self.server_url))
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .map_err(|x| SyncError::Network(x.to_string()))
+        link.send(Request {
+            method: "POST",
+            url: format!("{}{path}", self.server_url),
+            headers: vec![("authorization", auth), ("content-type", "application/json".into())],
+            body,
+        })
+        .map_err(network)
     }
 
-    /// A signed `POST` of a zstd-compressed JSON body; the transport's own error is kept so a
+    /// A signed `POST` of a zstd-compressed JSON body; the link's own error is kept so a
     /// timeout can shrink the next batch.
-    fn post_raw(
+    fn post_compressed(
         &self,
-        http: &reqwest::blocking::Client,
+        link: &dyn Link,
         path: &str,
         body: Vec<u8>,
         time_ms: u64,
-    ) -> Result<reqwest::blocking::Response, reqwest::Error> {
+    ) -> Result<Answer, LinkError> {
         let auth = self.authorization("POST", path, &body, time_ms);
-        http.post(format!("{}{path}", self.server_url))
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::CONTENT_ENCODING, ZSTD)
-            .body(body)
-            .send()
+        link.send(Request {
+            method: "POST",
+            url: format!("{}{path}", self.server_url),
+            headers: vec![
+                ("authorization", auth),
+                ("content-type", "application/json".into()),
+                ("content-encoding", ZSTD.into()),
+            ],
+            body,
+        })
+    }
+
+    /// A signed `GET` of `path` (with its query).
+    fn get(&self, link: &dyn Link, path: &str, time_ms: u64) -> Result<Answer, SyncError> {
+        let auth = self.authorization("GET", path, b"", time_ms);
+        link.send(Request {
+            method: "GET",
+            url: format!("{}{path}", self.server_url),
+            headers: vec![("authorization", auth)],
+            body: Vec::new(),
+        })
+        .map_err(network)
     }
 
     fn authorization(&self, method: &str, path: &str, body: &[u8], time_ms: u64) -> String {
@@ -264,12 +284,13 @@ pub struct Report {
 /// `series` (the series the office issues in, this year's and, in December, next year's).
 pub fn sync_now(
     store: &Store,
+    link: &dyn Link,
     app_version: &str,
     now_ms: u64,
     series: &[String],
     types: &[LetterType],
 ) -> Result<Report, SyncError> {
-    noting_fence(store, now_ms, round(store, app_version, now_ms, series, types))
+    noting_fence(store, now_ms, round(store, link, app_version, now_ms, series, types))
 }
 
 /// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`) in the sync
@@ -287,15 +308,16 @@ fn noting_fence<T>(store: &Store, now_ms: u64, r: Result<T, SyncError>) -> Resul
 
 fn round(
     store: &Store,
+    link: &dyn Link,
     app_version: &str,
     now_ms: u64,
     series: &[String],
     types: &[LetterType],
 ) -> Result<Report, SyncError> {
-    let (e, http, ctx, time) = contact(store, now_ms)?;
+    let (e, ctx, time) = contact(store, link, now_ms)?;
     let server_now = time.server_time_ms;
     publish_letters(store, &ctx, types)?;
-    let pushed = match push(store, &e, &http, &ctx, app_version, server_now) {
+    let pushed = match push(store, &e, link, &ctx, app_version, server_now) {
         Ok(p) => p,
         // An app too old for the city's protocol keeps its changes (nothing is dropped) and
         // still pulls and keeps its reserve; the sync page asks for an update.
@@ -307,8 +329,8 @@ fn round(
         }
         Err(x) => return Err(x),
     };
-    let pulled = pull(store, &e, &http, &ctx, server_now, &time.server_epoch.to_string())?;
-    let leased = refill(store, &e, &http, &ctx, series, app_version, server_now)?;
+    let pulled = pull(store, &e, link, &ctx, server_now, &time.server_epoch.to_string())?;
+    let leased = refill(store, &e, link, &ctx, series, app_version, server_now)?;
     let pending = pending(store)?.count;
     Ok(Report {
         pushed: pushed.ops,
@@ -408,7 +430,7 @@ fn op_of(c: &store_sync::Change) -> Op {
 fn push(
     store: &Store,
     e: &Enrolment,
-    http: &reqwest::blocking::Client,
+    link: &dyn Link,
     ctx: &WriteCtx,
     app_version: &str,
     server_now: u64,
@@ -460,9 +482,9 @@ fn push(
             break (body, raw.len());
         };
         let sent = body.len();
-        let res = e.post_raw(http, "/v1/push", body, server_now);
+        let res = e.post_compressed(link, "/v1/push", body, server_now);
         let res: PushResponse = match res {
-            Err(x) if x.is_timeout() => {
+            Err(x @ LinkError::Timeout(_)) => {
                 batching.too_slow();
                 slow_tries += 1;
                 if slow_tries > 3 {
@@ -470,8 +492,8 @@ fn push(
                 }
                 continue;
             }
-            Err(x) => return Err(SyncError::Network(x.to_string())),
-            Ok(r) if r.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(x) => return Err(network(x)),
+            Ok(r) if r.status == 413 => {
                 // A proxy in front of the server with a smaller limit.
                 batching.too_slow();
                 slow_tries += 1;
@@ -558,7 +580,7 @@ fn compress(raw: &[u8]) -> Result<Vec<u8>, SyncError> {
 fn pull(
     store: &Store,
     e: &Enrolment,
-    http: &reqwest::blocking::Client,
+    link: &dyn Link,
     ctx: &WriteCtx,
     server_now: u64,
     server_epoch: &str,
@@ -578,13 +600,7 @@ fn pull(
     let head = store.read(store_sync::head_seq).map_err(sql)?;
     loop {
         let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}");
-        let auth = e.authorization("GET", &path, b"", server_now);
-        let res: PullResponse = answer(
-            http.get(format!("{}{path}", e.server_url))
-                .header(reqwest::header::AUTHORIZATION, auth)
-                .send()
-                .map_err(|x| SyncError::Network(x.to_string()))?,
-        )?;
+        let res: PullResponse = answer(e.get(link, &path, server_now)?)?;
         let changes: Vec<Pulled> = res
             .changes
             .into_iter()
@@ -684,12 +700,13 @@ pub const REFILL_BELOW: u32 = 6;
 /// for a whole sync): answers how many numbers were leased.
 pub fn refill_reserve(
     store: &Store,
+    link: &dyn Link,
     app_version: &str,
     now_ms: u64,
     series: &[String],
 ) -> Result<u64, SyncError> {
-    let r = contact(store, now_ms).and_then(|(e, http, ctx, time)| {
-        refill(store, &e, &http, &ctx, series, app_version, time.server_time_ms)
+    let r = contact(store, link, now_ms).and_then(|(e, ctx, time)| {
+        refill(store, &e, link, &ctx, series, app_version, time.server_time_ms)
     });
     noting_fence(store, now_ms, r)
 }
@@ -698,15 +715,17 @@ pub fn refill_reserve(
 /// offset from this PC's clock is recorded for the sync page and used to sign requests).
 fn contact(
     store: &Store,
+    link: &dyn Link,
     now_ms: u64,
-) -> Result<(Enrolment, reqwest::blocking::Client, WriteCtx, ServerTime), SyncError> {
+) -> Result<(Enrolment, WriteCtx, ServerTime), SyncError> {
     let e = enrolment(store)?;
-    let http = client()?;
-    let time: ServerTime = answer(
-        http.get(format!("{}/v1/time", e.server_url))
-            .send()
-            .map_err(|x| SyncError::Network(x.to_string()))?,
-    )?;
+    let time = Request {
+        method: "GET",
+        url: format!("{}/v1/time", e.server_url),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    let time: ServerTime = answer(link.send(time).map_err(network)?)?;
     let offset = time.server_time_ms as i64 - now_ms as i64;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // With the time of this contact by this PC's clock: a clock set back since then is seen.
@@ -715,7 +734,7 @@ fn contact(
         store_sync::set_state(tx, &[("clock_offset_ms", &offset), ("last_contact_ms", &at)])
             .map_err(sql)
     })?;
-    Ok((e, http, ctx, time))
+    Ok((e, ctx, time))
 }
 
 /// Leases numbers for every series of `series` whose reserve ran low; the leases are stored in
@@ -723,7 +742,7 @@ fn contact(
 fn refill(
     store: &Store,
     e: &Enrolment,
-    http: &reqwest::blocking::Client,
+    link: &dyn Link,
     ctx: &WriteCtx,
     series: &[String],
     app_version: &str,
@@ -750,7 +769,7 @@ fn refill(
         epoch: e.epoch,
         wants,
     };
-    let res: LeaseResponse = answer(e.post(http, "/v1/lease", &req, server_now)?)?;
+    let res: LeaseResponse = answer(e.post(link, "/v1/lease", &req, server_now)?)?;
     let granted: Vec<Granted> = res
         .leases
         .into_iter()

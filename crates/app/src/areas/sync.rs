@@ -70,15 +70,23 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
             "Alamat server harus diawali http:// atau https://.",
         ));
     }
-    let e =
-        balai_sync::enrol(&app.store, &a.server, &a.code, &hostname(), APP_VERSION, now_ms(app))
-            .map_err(api_error)?;
+    let e = balai_sync::enrol(
+        &app.store,
+        &*app.link,
+        &a.server,
+        &a.code,
+        &hostname(),
+        APP_VERSION,
+        now_ms(app),
+    )
+    .map_err(api_error)?;
     audit::record(app, actor, "sync.enrol", "device", &e.device_id.to_string(), &e.kelurahan_code)?;
     // From now on letters are numbered from the city's leases: take the first reserve at once.
     // Failing here is not failing the enrolment (it is done); the next sync round retries.
     let series = letters::series_in_use(app)?;
     let numbers_leased =
-        balai_sync::refill_reserve(&app.store, APP_VERSION, now_ms(app), &series).unwrap_or(0);
+        balai_sync::refill_reserve(&app.store, &*app.link, APP_VERSION, now_ms(app), &series)
+            .unwrap_or(0);
     Ok(EnrolOut {
         device_id: e.device_id.to_string(),
         kelurahan_code: e.kelurahan_code,
@@ -91,7 +99,8 @@ pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiErr
     ctx.actor()?;
     let series = letters::series_in_use(app)?;
     let types = letters::published_types()?;
-    balai_sync::sync_now(&app.store, APP_VERSION, now_ms(app), &series, &types).map_err(api_error)
+    balai_sync::sync_now(&app.store, &*app.link, APP_VERSION, now_ms(app), &series, &types)
+        .map_err(api_error)
 }
 
 pub fn status(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Status, ApiError> {

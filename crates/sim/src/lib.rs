@@ -1,0 +1,689 @@
+//! balai-sim: the deterministic whole-system simulation of sync (design.md "The proof";
+//! sync-notes §5.2).
+//!
+//! What it does: one thread runs Balai Kota (its real router and SQLite database, in process:
+//! `balai_kota::http::InProcess`) and several office PCs per kelurahan (real `balai_app::App`s
+//! on real SQLite files) that reach the city through a [`balai_sync::Link`] of this crate. A
+//! seeded RNG drives everything: what the clerks do (edit hot residents, register newcomers,
+//! duplicate NIKs across PCs, record life events, issue and void letters), when each PC syncs,
+//! and the faults — requests dropped, answers lost after the city acted, requests repeated,
+//! stale requests replayed later, PCs offline for hours, PCs and the city crashing and
+//! restarting (their databases reopened), PC clocks skewed (one an hour behind). Time is
+//! simulated. Then everything heals and syncs until quiet, and the run checks:
+//! convergence (every PC of a kelurahan holds exactly the city's copy, field group by field
+//! group with its clock), no lost write (every change a PC committed is in the final state or
+//! was overwritten by a later one, or is listed as refused), letter numbers (never one twice in
+//! a kelurahan; every one the PCs issued is the city's, for the same letter), tenancy (no row
+//! of one kelurahan under another) and liveness (queues drain, nothing held).
+//!
+//! What it does not do yet: online requests, deletes, a server restored from backup, a cloned
+//! PC, schema migrations mid-run, shrinking a failing schedule (a failure names its seed and
+//! the run is repeated from it). Row ids come from the real clock and randomness (UUIDv7), so
+//! a repeated run has the same schedule, not byte-identical ids.
+
+use balai_app::{dispatch, App, Caller};
+use balai_kota::http::{InProcess, Server};
+use balai_sync::{Answer, Link, LinkError, Request};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A PC's clock: the simulated time plus the PC's own error.
+#[derive(Debug)]
+struct PcClock(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl PcClock {
+    fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *t += by;
+    }
+}
+
+impl balai_app::Clock for PcClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The size of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kelurahan: usize,
+    pub pcs_per_kelurahan: usize,
+    /// Random steps (one clerk action, sync round or fault each).
+    pub steps: usize,
+    /// Residents in each kelurahan's register at the start.
+    pub residents: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { kelurahan: 2, pcs_per_kelurahan: 3, steps: 300, residents: 25 }
+    }
+}
+
+/// What one run did: operations by kind (`ok` and refused), faults by kind, rounds to quiet.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub seed: u64,
+    pub ops: BTreeMap<String, u64>,
+    pub faults: BTreeMap<String, u64>,
+    pub rounds_to_quiet: usize,
+    pub letters: usize,
+    pub groups_compared: usize,
+}
+
+impl Report {
+    fn count(map: &mut BTreeMap<String, u64>, key: &str) {
+        *map.entry(key.to_string()).or_default() += 1;
+    }
+}
+
+/// Probabilities of the link's faults, per request.
+const P_DROP: f64 = 0.05;
+const P_LOSE_ANSWER: f64 = 0.05;
+const P_REPEAT: f64 = 0.05;
+const P_KEEP_STALE: f64 = 0.05;
+
+/// The city: its database file and, while it runs, the server on it.
+struct City {
+    db: PathBuf,
+    now: Arc<AtomicU64>,
+    running: Option<(Arc<Server>, InProcess)>,
+}
+
+impl City {
+    fn start(&mut self) -> Result<(), String> {
+        let db = balai_kota::db::Db::open(&self.db).map_err(|e| e.to_string())?;
+        let now = self.now.clone();
+        let server = Arc::new(Server {
+            db,
+            clock: Arc::new(move || now.load(Ordering::SeqCst)),
+            min_push_protocol: balai_protocol::MIN_PUSH_PROTOCOL,
+        });
+        let local = InProcess::new(server.clone()).map_err(|e| e.to_string())?;
+        self.running = Some((server, local));
+        Ok(())
+    }
+
+    fn server(&self) -> Result<&Arc<Server>, String> {
+        self.running.as_ref().map(|(s, _)| s).ok_or_else(|| "the city is down".to_string())
+    }
+}
+
+/// The network between the PCs and the city: one lock, one RNG, so a run is reproducible.
+struct Net {
+    city: City,
+    rng: StdRng,
+    /// Requests kept to be delivered again later (a slow, duplicating network).
+    stale: Vec<Request>,
+    /// At the end of a run the network is healed: no more faults.
+    healed: bool,
+    faults: BTreeMap<String, u64>,
+}
+
+impl Net {
+    fn deliver(&self, r: &Request) -> Option<(u16, Vec<u8>)> {
+        let (_, local) = self.city.running.as_ref()?;
+        let path = r.url.strip_prefix(CITY_URL).unwrap_or(&r.url);
+        Some(local.handle(r.method, path, &r.headers, r.body.clone()))
+    }
+}
+
+const CITY_URL: &str = "http://kota.sim";
+
+/// One PC's way to the city, through the shared [`Net`].
+struct SimLink {
+    net: Arc<Mutex<Net>>,
+    online: AtomicBool,
+}
+
+impl Link for SimLink {
+    fn send(&self, r: Request) -> Result<Answer, LinkError> {
+        let mut net = self.net.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.online.load(Ordering::SeqCst) {
+            return Err(LinkError::Down("offline".into()));
+        }
+        let mut rolls: [f64; 4] = [net.rng.gen(), net.rng.gen(), net.rng.gen(), net.rng.gen()];
+        if net.healed {
+            rolls = [1.0; 4];
+        }
+        if rolls[0] < P_DROP {
+            Report::count(&mut net.faults, "request dropped");
+            return Err(LinkError::Timeout("dropped".into()));
+        }
+        let Some(mut answer) = net.deliver(&r) else {
+            return Err(LinkError::Down("the city is down".into()));
+        };
+        if rolls[1] < P_REPEAT {
+            Report::count(&mut net.faults, "request repeated");
+            answer = net.deliver(&r).unwrap_or(answer);
+        }
+        if rolls[2] < P_KEEP_STALE {
+            net.stale.push(r.clone());
+        }
+        if rolls[3] < P_LOSE_ANSWER {
+            Report::count(&mut net.faults, "answer lost after the city acted");
+            return Err(LinkError::Timeout("answer lost".into()));
+        }
+        Ok(Answer { status: answer.0, body: answer.1 })
+    }
+}
+
+struct Pc {
+    kelurahan: usize,
+    db: PathBuf,
+    clock: Arc<PcClock>,
+    link: Arc<SimLink>,
+    app: Option<App>,
+    /// NIKs this PC registered (other PCs of the kelurahan sometimes register one again).
+    registered: Vec<String>,
+    /// The lurah's session on this PC.
+    lurah: Mutex<Option<String>>,
+}
+
+impl Pc {
+    fn open(&mut self) -> Result<(), String> {
+        let app = App::open_with_link(&self.db, self.clock.clone(), self.link.clone())
+            .map_err(|e| e.message)?;
+        self.app = Some(app);
+        *self.lurah.lock().map_err(|_| "lock")? = None;
+        Ok(())
+    }
+
+    fn call(&self, command: &str, args: Value) -> Result<Value, String> {
+        let app = self.app.as_ref().ok_or("the PC is off")?;
+        dispatch(app, &Caller::Operator("sim".into()), command, args)
+            .map_err(|e| describe(command, e))
+    }
+
+    /// A command of the lurah's (signing): logged in again when the session has lapsed.
+    fn as_lurah(&self, command: &str, args: Value) -> Result<Value, String> {
+        let app = self.app.as_ref().ok_or("the PC is off")?;
+        let token = self.lurah.lock().map_err(|_| "lock")?.clone();
+        if let Some(t) = token {
+            match dispatch(app, &Caller::Session(Some(t)), command, args.clone()) {
+                // The session lapsed or locked after idle time: log in again.
+                Err(e)
+                    if matches!(
+                        e.code,
+                        balai_app::ErrorCode::Unauthenticated | balai_app::ErrorCode::SessionLocked
+                    ) => {}
+                r => return r.map_err(|e| describe(command, e)),
+            }
+        }
+        let login = json!({"username": "lurah", "password": "demo-lurah"});
+        let t = dispatch(app, &Caller::Session(None), "auth.login", login)
+            .map_err(|e| e.message)?["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        *self.lurah.lock().map_err(|_| "lock")? = Some(t.clone());
+        dispatch(app, &Caller::Session(Some(t)), command, args).map_err(|e| describe(command, e))
+    }
+
+    fn store(&self) -> Result<balai_store::Store, String> {
+        balai_store::Store::open(&self.db).map_err(|e| e.to_string())
+    }
+}
+
+/// `command: "code" message [fields]`, for the counts and for a failing run's message.
+fn describe(command: &str, e: balai_app::ApiError) -> String {
+    let code = serde_json::to_string(&e.code).unwrap_or_default();
+    let fields = serde_json::to_string(&e.fields).unwrap_or_default();
+    format!("{command}: {code} {} {fields}", e.message)
+}
+
+fn kelurahan_code(k: usize) -> String {
+    format!("18.72.04.{}", 1004 + k)
+}
+
+/// One run from `seed`: `Ok` with what it did, or `Err` naming the first violation.
+pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T08:00:00Z")
+        .map_err(|e| e.to_string())?
+        .to_utc();
+    let now = Arc::new(AtomicU64::new(start.timestamp_millis() as u64));
+    let mut city = City { db: dir.path().join("kota.sqlite"), now: now.clone(), running: None };
+    city.start()?;
+    for k in 0..cfg.kelurahan {
+        let s = city.server()?;
+        s.db.add_kelurahan(&kelurahan_code(k), &format!("Kelurahan Simulasi {k}"), 0)
+            .map_err(|e| e.to_string())?;
+    }
+    let net = Arc::new(Mutex::new(Net {
+        city,
+        rng: StdRng::seed_from_u64(seed ^ 0x5eed),
+        stale: Vec::new(),
+        healed: false,
+        faults: BTreeMap::new(),
+    }));
+    let mut report = Report { seed, ..Report::default() };
+
+    // The PCs: the first of each kelurahan holds the register, the others start empty; one PC
+    // of the run has a clock an hour behind, some are two minutes off.
+    let mut pcs = Vec::new();
+    let slow_pc = rng.gen_range(0..cfg.kelurahan * cfg.pcs_per_kelurahan);
+    for k in 0..cfg.kelurahan {
+        for i in 0..cfg.pcs_per_kelurahan {
+            let n = pcs.len();
+            let skew = match (n == slow_pc, rng.gen_range(0..3)) {
+                (true, _) => chrono::Duration::hours(-1),
+                (false, 0) => chrono::Duration::minutes(-2),
+                (false, 1) => chrono::Duration::seconds(50),
+                _ => chrono::Duration::zero(),
+            };
+            let link = Arc::new(SimLink { net: net.clone(), online: AtomicBool::new(true) });
+            let mut pc = Pc {
+                kelurahan: k,
+                db: dir.path().join(format!("pc-{k}-{i}.sqlite")),
+                clock: Arc::new(PcClock(Mutex::new(start + skew))),
+                link,
+                app: None,
+                registered: Vec::new(),
+                lurah: Mutex::new(None),
+            };
+            pc.open()?;
+            let residents = if i == 0 { cfg.residents } else { 0 };
+            pc.call("demo.seed", json!({"residents": residents, "seed": seed + k as u64}))?;
+            let code = {
+                let n = net.lock().map_err(|_| "lock")?;
+                let s = n.city.server()?;
+                s.db.new_enrol_code(&kelurahan_code(k), now.load(Ordering::SeqCst))
+                    .map_err(|e| e.to_string())?
+                    .code
+            };
+            // Enrolment is done by a person who retries until it works; the link may fail it.
+            enrol(&pc, &code, &net)?;
+            pcs.push(pc);
+        }
+    }
+
+    for step in 0..cfg.steps {
+        let advance = rng.gen_range(1_000..120_000);
+        now.fetch_add(advance, Ordering::SeqCst);
+        for pc in &pcs {
+            pc.clock.advance(chrono::Duration::milliseconds(advance as i64));
+        }
+        let p = rng.gen_range(0..pcs.len());
+        let roll = rng.gen_range(0..100);
+        let kind = match roll {
+            0..=29 => edit(&pcs[p], &mut rng),
+            30..=37 => {
+                let other = pcs
+                    .iter()
+                    .filter(|o| o.kelurahan == pcs[p].kelurahan)
+                    .flat_map(|o| o.registered.iter().cloned())
+                    .collect::<Vec<_>>();
+                register(&mut pcs[p], &other, &mut rng, step)
+            }
+            38..=44 => event(&pcs[p], &mut rng),
+            45..=59 => issue(&pcs[p], &mut rng),
+            60..=62 => void(&pcs[p], &mut rng),
+            63..=79 => sync(&pcs[p]),
+            80..=85 => {
+                let online = !pcs[p].link.online.load(Ordering::SeqCst);
+                pcs[p].link.online.store(online, Ordering::SeqCst);
+                if online { "fault: PC back online" } else { "fault: PC offline" }.to_string()
+            }
+            86..=88 => {
+                pcs[p].app = None;
+                pcs[p].open()?;
+                "fault: PC crashed and restarted".to_string()
+            }
+            89 => {
+                let mut n = net.lock().map_err(|_| "lock")?;
+                n.city.running = None;
+                n.city.start()?;
+                "fault: city crashed and restarted".to_string()
+            }
+            90..=92 => {
+                let mut n = net.lock().map_err(|_| "lock")?;
+                if n.stale.is_empty() {
+                    "fault: nothing stale to replay".to_string()
+                } else {
+                    let len = n.stale.len();
+                    let i = n.rng.gen_range(0..len);
+                    let r = n.stale.swap_remove(i);
+                    let _ = n.deliver(&r);
+                    "fault: stale request delivered again".to_string()
+                }
+            }
+            _ => "idle".to_string(),
+        };
+        let map = if kind.starts_with("fault") { &mut report.faults } else { &mut report.ops };
+        Report::count(map, &kind);
+    }
+
+    // Heal: every PC online, the city up, sync until a whole pass moves nothing.
+    for pc in &pcs {
+        pc.link.online.store(true, Ordering::SeqCst);
+    }
+    {
+        let mut n = net.lock().map_err(|_| "lock")?;
+        if n.city.running.is_none() {
+            n.city.start()?;
+        }
+        n.healed = true;
+    }
+    // A quiet pass: every PC's round succeeded and none moved anything.
+    let mut quiet = false;
+    for round in 0..20 {
+        now.fetch_add(60_000, Ordering::SeqCst);
+        for pc in &pcs {
+            pc.clock.advance(chrono::Duration::minutes(1));
+        }
+        let mut moved = false;
+        for pc in &pcs {
+            match pc.call("sync.now", json!({})) {
+                Ok(r) => moved |= r["pushed"] != 0 || r["pulled"] != 0 || r["pending"] != 0,
+                Err(_) => moved = true,
+            }
+        }
+        if !moved {
+            report.rounds_to_quiet = round + 1;
+            quiet = true;
+            break;
+        }
+    }
+    if !quiet {
+        return Err(format!("seed {seed}: sync never went quiet in 20 rounds (stuck queue)"));
+    }
+    report.faults.extend(net.lock().map_err(|_| "lock")?.faults.clone());
+    for pc in &mut pcs {
+        pc.app = None;
+    }
+    let n = net.lock().map_err(|_| "lock")?;
+    let server = n.city.server()?;
+    check(seed, &pcs, server, cfg, &mut report)?;
+    Ok(report)
+}
+
+fn enrol(pc: &Pc, code: &str, net: &Arc<Mutex<Net>>) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..20 {
+        match pc.call("sync.enrol", json!({"server": CITY_URL, "code": code})) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
+        }
+        // A lost answer spent the code: ask the city for another (as a person would).
+        if last.contains("code_invalid") || last.contains("Kode") {
+            let n = net.lock().map_err(|_| "lock")?;
+            let s = n.city.server()?;
+            let code =
+                s.db.new_enrol_code(&kelurahan_code(pc.kelurahan), s.clock.as_ref()())
+                    .map_err(|e| e.to_string())?
+                    .code;
+            drop(n);
+            return enrol(pc, &code, net);
+        }
+    }
+    Err(format!("enrolment never went through: {last}"))
+}
+
+fn outcome(what: &str, r: Result<Value, String>) -> String {
+    match r {
+        Ok(_) => format!("{what}: ok"),
+        Err(e) => {
+            let code = e.split_whitespace().nth(1).unwrap_or("?").trim_matches('"').to_string();
+            format!("{what}: refused ({code})")
+        }
+    }
+}
+
+/// A resident of the hot set (the first few of the register), as the register shows them.
+fn hot_resident(pc: &Pc, rng: &mut StdRng) -> Option<Value> {
+    let found = pc.call("residents.search", json!({"q": "", "limit": 12})).ok()?;
+    let list = found.as_array()?;
+    if list.is_empty() {
+        return None;
+    }
+    let id = list[rng.gen_range(0..list.len())]["id"].as_str()?.to_string();
+    pc.call("residents.show", json!({"key": id})).ok()
+}
+
+/// The resident as the edit form sends it back: every field as text.
+fn as_input(shown: &Value) -> Value {
+    let mut input = serde_json::Map::new();
+    if let Some(r) = shown["resident"].as_object() {
+        for (k, v) in r {
+            let text = match v {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => (*b as u8).to_string(),
+                _ => continue,
+            };
+            input.insert(k.clone(), Value::String(text));
+        }
+    }
+    let known = serde_json::to_value(balai_domain::resident::ResidentInput::default())
+        .unwrap_or(Value::Null);
+    input.retain(|k, _| known.get(k).is_some());
+    input.insert("no_kk".into(), shown["family"]["no_kk"].clone());
+    Value::Object(input)
+}
+
+fn edit(pc: &Pc, rng: &mut StdRng) -> String {
+    let Some(shown) = hot_resident(pc, rng) else { return "edit: no resident yet".into() };
+    let mut input = as_input(&shown);
+    let n = rng.gen_range(1..1000);
+    let field = ["address", "mother_name", "birth_cert_no", "occupation"][rng.gen_range(0..4)];
+    let value = match field {
+        "address" => format!("Jl. Simulasi No. {n}"),
+        "mother_name" => format!("Ibu Contoh {n}"),
+        "birth_cert_no" => format!("AL.{n:04}/2026"),
+        _ => (1 + n % 80).to_string(),
+    };
+    input[field] = Value::String(value);
+    let id = shown["id"].clone();
+    outcome("edit", pc.call("residents.edit", json!({"id": id, "resident": input})))
+}
+
+/// A newcomer (head of a new family); now and then one another PC of the kelurahan registered
+/// already (the same person at two counters while offline).
+fn register(pc: &mut Pc, others: &[String], rng: &mut StdRng, step: usize) -> String {
+    let (nik, twice) = if !others.is_empty() && rng.gen_bool(0.2) {
+        (others[rng.gen_range(0..others.len())].clone(), true)
+    } else {
+        let day = rng.gen_range(1..=28u32);
+        let month = rng.gen_range(1..=12u32);
+        let year = rng.gen_range(1960..=2004u32);
+        let serial = 5000 + (step % 5000) as u32;
+        (format!("187204{day:02}{month:02}{:02}{serial:04}", year % 100), false)
+    };
+    let (day, month, yy) = (&nik[6..8], &nik[8..10], &nik[10..12]);
+    let year =
+        if yy.parse::<u32>().unwrap_or(0) > 26 { format!("19{yy}") } else { format!("20{yy}") };
+    let input = json!({
+        "nik": nik, "no_kk": format!("18720401012{:05}", step % 100_000),
+        "full_name": format!("Warga Simulasi {}", &nik[12..]), "sex": "L",
+        "birth_place": "Metro", "birth_date": format!("{year}-{month}-{day}"),
+        "religion": "1", "marital_status": "1", "shdk": "1", "rt": "1", "rw": "1",
+        "address": "Jl. Simulasi",
+    });
+    let r = pc.call("residents.add", json!({"resident": input}));
+    if r.is_ok() && !twice {
+        pc.registered.push(nik);
+    }
+    outcome(if twice { "register again elsewhere" } else { "register" }, r)
+}
+
+fn event(pc: &Pc, rng: &mut StdRng) -> String {
+    let Some(shown) = hot_resident(pc, rng) else { return "event: no resident yet".into() };
+    let kind = ["mati", "pindah_keluar", "hilang", "pergi"][rng.gen_range(0..4)];
+    let date = pc.clock_date();
+    let args = json!({"key": shown["id"], "kind": kind, "date": date, "details": "simulasi"});
+    outcome("event", pc.call("residents.event", args))
+}
+
+impl Pc {
+    fn clock_date(&self) -> String {
+        use balai_app::Clock;
+        self.clock.now().format("%d-%m-%Y").to_string()
+    }
+}
+
+fn issue(pc: &Pc, rng: &mut StdRng) -> String {
+    let Some(shown) = hot_resident(pc, rng) else { return "issue letter: no resident".into() };
+    let nik = shown["resident"]["nik"].clone();
+    let args = json!({"letter_type": "domisili", "people": {"pemohon": [nik]},
+                      "fields": {"keperluan": "simulasi"}});
+    outcome("issue letter", pc.as_lurah("letters.issue", args))
+}
+
+fn void(pc: &Pc, rng: &mut StdRng) -> String {
+    let Ok(list) = pc.call("letters.list", json!({"status": "terbit"})) else {
+        return "void letter: no list".into();
+    };
+    let Some(list) = list.as_array().filter(|l| !l.is_empty()) else {
+        return "void letter: none issued".into();
+    };
+    let id = list[rng.gen_range(0..list.len())]["id"].clone();
+    outcome("void letter", pc.as_lurah("letters.void", json!({"id": id, "reason": "salah ketik"})))
+}
+
+fn sync(pc: &Pc) -> String {
+    outcome("sync", pc.call("sync.now", json!({})))
+}
+
+/// The checks at the end of a run (the PCs' apps are closed; their files are read).
+fn check(
+    seed: u64,
+    pcs: &[Pc],
+    server: &Server,
+    cfg: &Config,
+    report: &mut Report,
+) -> Result<(), String> {
+    let fail = |what: String| Err(format!("seed {seed}: {what}"));
+    let cross = balai_kota::feed::cross_tenant_rows(&server.db).map_err(|e| e.to_string())?;
+    if cross > 0 {
+        return fail(format!("{cross} rows of one kelurahan under another"));
+    }
+    let numbers = balai_kota::feed::issued_numbers(&server.db).map_err(|e| e.to_string())?;
+    for k in 0..cfg.kelurahan {
+        let code = kelurahan_code(k);
+        let city: BTreeMap<(String, uuid::Uuid, String), (String, u64, uuid::Uuid)> =
+            balai_kota::feed::replica(&server.db, &code)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|g| ((g.tbl, g.row_id, g.group), (g.value.to_string(), g.hlc, g.device)))
+                .collect();
+        let city_numbers: BTreeMap<&str, &str> = numbers
+            .iter()
+            .filter(|(kc, _, _)| *kc == code)
+            .map(|(_, number, letter)| (number.as_str(), letter.as_str()))
+            .collect();
+        let mut numbers_seen: BTreeMap<String, String> = BTreeMap::new();
+        for (i, pc) in pcs.iter().enumerate().filter(|(_, pc)| pc.kelurahan == k) {
+            let store = pc.store()?;
+            let (dump, changes, rejected, held) = store
+                .read(|c| {
+                    Ok::<_, balai_store::StoreError>((
+                        balai_store::sync::dump(c)?,
+                        balai_store::sync::changes_after(c, 0, u32::MAX)?,
+                        balai_store::sync::rejected(c)?,
+                        balai_store::pull::held_counts(c)?,
+                    ))
+                })
+                .map_err(|e| e.to_string())?;
+            if !held.is_empty() {
+                return fail(format!("PC {i} holds pulled changes aside: {held:?}"));
+            }
+            // 1. Convergence: this PC holds exactly the city's copy.
+            let mine: BTreeMap<(String, uuid::Uuid, String), (String, u64, uuid::Uuid)> = dump
+                .iter()
+                .map(|g| {
+                    let value: Value = serde_json::from_str(&g.value).unwrap_or(Value::Null);
+                    let device = uuid::Uuid::parse_str(&g.device).unwrap_or_default();
+                    (
+                        (g.tbl.to_string(), g.row_id, g.group.to_string()),
+                        (value.to_string(), g.hlc, device),
+                    )
+                })
+                .collect();
+            if mine != city {
+                let only_pc = mine.iter().find(|(k, v)| city.get(*k) != Some(*v));
+                let only_city = city.iter().find(|(k, v)| mine.get(*k) != Some(*v));
+                return fail(format!(
+                    "PC {i} of kelurahan {k} differs from the city: PC has {only_pc:?}, city has {only_city:?} ({} vs {} groups)",
+                    mine.len(),
+                    city.len()
+                ));
+            }
+            report.groups_compared += mine.len();
+            // 2. No lost write: each change this PC committed is the final version of its
+            //    group or older than it, unless the city refused it.
+            let refused: BTreeSet<i64> = rejected.iter().map(|r| r.seq).collect();
+            for c in changes.iter().filter(|c| c.tbl != balai_store::sync::COMMAND_TABLE) {
+                if refused.contains(&c.seq) {
+                    continue;
+                }
+                let groups: Vec<&str> = if c.field_group == "*" {
+                    balai_store::sync::SYNCED
+                        .iter()
+                        .find(|t| t.name == c.tbl)
+                        .map(|t| t.groups.iter().map(|(g, _)| *g).collect())
+                        .unwrap_or_default()
+                } else {
+                    vec![c.field_group.as_str()]
+                };
+                let device = uuid::Uuid::parse_str(&c.device_id).unwrap_or_default();
+                for g in groups {
+                    let Some((_, hlc, dev)) = mine.get(&(c.tbl.clone(), c.row_id, g.to_string()))
+                    else {
+                        return fail(format!("PC {i}: change {} of {}.{g} is gone", c.seq, c.tbl));
+                    };
+                    if (*hlc, *dev.as_bytes()) < (c.hlc, *device.as_bytes()) {
+                        return fail(format!(
+                            "PC {i}: change {} of {}.{g} lost to an older version",
+                            c.seq, c.tbl
+                        ));
+                    }
+                }
+            }
+            // 3. Letter numbers: never one twice in the kelurahan; each is the city's, for the
+            //    same letter, unless the city refused it (then it is on the refused list).
+            let conflicts = rejected.iter().filter(|r| r.code == "conflict").count();
+            let letters = {
+                let mut pc_app = Pc {
+                    kelurahan: pc.kelurahan,
+                    db: pc.db.clone(),
+                    clock: pc.clock.clone(),
+                    link: pc.link.clone(),
+                    app: None,
+                    registered: Vec::new(),
+                    lurah: Mutex::new(None),
+                };
+                pc_app.open()?;
+                pc_app.call("letters.list", json!({"limit": 1000}))?
+            };
+            let mut unknown = 0;
+            for l in letters.as_array().into_iter().flatten() {
+                let (Some(number), Some(id)) = (l["number"].as_str(), l["id"].as_str()) else {
+                    continue;
+                };
+                report.letters += 1;
+                if let Some(other) = numbers_seen.insert(number.to_string(), id.to_string()) {
+                    return fail(format!("letter number {number} issued twice ({other}, {id})"));
+                }
+                match city_numbers.get(number) {
+                    Some(city_id) if city_id.replace('-', "") == id.replace('-', "") => {}
+                    _ => unknown += 1,
+                }
+            }
+            if unknown > conflicts {
+                return fail(format!(
+                    "PC {i}: {unknown} letter numbers the city does not hold for that letter, {conflicts} refused"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The simulation's seeds: 6 short runs in every `cargo xtask test`; `cargo xtask soak` runs
+//! many more, longer (`BALAI_SIM_SEEDS`, `BALAI_SIM_STEPS`), and prints what they did.
+
+use balai_sim::{run, Config};
+use std::collections::BTreeMap;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
+    let cfg = Config { steps: env("BALAI_SIM_STEPS", 300), ..Config::default() };
+    let seeds = env("BALAI_SIM_SEEDS", 6) as u64;
+    let first = env("BALAI_SIM_FIRST_SEED", 0) as u64;
+    let mut total: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut letters, mut groups, mut rounds) = (0, 0, 0);
+    for seed in first..first + seeds {
+        let report = run(seed, &cfg).unwrap_or_else(|e| panic!("{e}"));
+        // A run that did nothing proves nothing.
+        assert!(report.groups_compared > 0 && report.letters > 0, "{report:?}");
+        assert!(report.faults.values().sum::<u64>() > 0, "{report:?}");
+        for (k, v) in report.ops.iter().chain(report.faults.iter()) {
+            *total.entry(k.clone()).or_default() += v;
+        }
+        letters += report.letters;
+        groups += report.groups_compared;
+        rounds = rounds.max(report.rounds_to_quiet);
+    }
+    eprintln!(
+        "simulation: {seeds} seeds × {} steps, {} PCs each: {letters} letters, {groups} field groups compared, quiet within {rounds} rounds",
+        cfg.steps,
+        cfg.kelurahan * cfg.pcs_per_kelurahan
+    );
+    for (k, v) in &total {
+        eprintln!("  {v:>7}  {k}");
+    }
+}

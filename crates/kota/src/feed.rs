@@ -18,7 +18,9 @@
 use crate::db::{Db, Device};
 use crate::KotaError;
 use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
-use balai_protocol::{FeedChange, Op, OpBody, OpResult, Outcome, PushRequest};
+use balai_protocol::{
+    DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult, Outcome, PushRequest,
+};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
 use uuid::Uuid;
@@ -532,5 +534,48 @@ pub fn issued_numbers(db: &Db) -> Result<Vec<(String, String, String)>, KotaErro
         )?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    })
+}
+
+/// The kelurahan's digest over the groups the client knows, and the feed position it is of
+/// (one read under the database lock, so the two agree).
+pub fn digest(
+    db: &Db,
+    device: &Device,
+    known: &[KnownGroups],
+) -> Result<DigestResponse, KotaError> {
+    db.with(|c| {
+        let as_of: i64 = c.query_row(
+            "SELECT coalesce(max(server_seq), 0) FROM feed WHERE kelurahan_code = ?1",
+            [&device.kelurahan_code],
+            |r| r.get(0),
+        )?;
+        let mut st = c.prepare_cached(
+            "SELECT row_id, field_group, hlc, device FROM row_groups
+             WHERE kelurahan_code = ?1 AND tbl = ?2",
+        )?;
+        let mut tables = Vec::new();
+        for t in known {
+            let mut sum = DigestSum::default();
+            let rows = st.query_map(params![device.kelurahan_code, t.table], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (row_id, group, hlc, dev) = row?;
+                if !t.groups.contains(&group) {
+                    continue;
+                }
+                let row_id = Uuid::parse_str(&row_id).unwrap_or_default();
+                let dev = Uuid::parse_str(&dev).unwrap_or_default();
+                sum.add(&t.table, row_id, &group, hlc as u64, dev);
+            }
+            tables.push(sum.finish(&t.table));
+        }
+        Ok(DigestResponse { as_of: as_of as u64, tables })
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! Public (no device key): `GET /v1/time`, `POST /v1/enrol`. Signed by a device: `GET
 //! /v1/whoami`, `POST /v1/push` (body plain or `Content-Encoding: zstd`), `GET
-//! /v1/pull?cursor=N&limit=M`. Answers are zstd-compressed for a client that accepts it.
+//! /v1/pull?cursor=N&limit=M`, `POST /v1/lease`, `POST /v1/digest`. Answers are zstd-compressed for a client that accepts it.
 
 use crate::auth::device_of;
 use crate::db::Db;
@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use balai_protocol::{
-    EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, PullResponse, PushRequest,
-    PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES, ZSTD,
+    DigestRequest, DigestResponse, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse,
+    PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES, ZSTD,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -67,6 +67,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
         .route("/v1/lease", post(lease))
+        .route("/v1/digest", post(digest))
         .route("/verify", get(verify))
         .route("/permohonan", get(request_form).post(request_submit))
         .route("/permohonan/status", get(request_status))
@@ -210,6 +211,15 @@ async fn lease(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<LeaseResp
     let now = (s.clock)();
     let leases = crate::leases::grant(&s.db, &r.device, &req, now)?;
     Ok(Json(LeaseResponse { leases, server_time_ms: now, server_epoch: s.db.server_epoch() }))
+}
+
+async fn digest(
+    State(s): State<Arc<Server>>,
+    r: Signed,
+) -> Result<Json<DigestResponse>, KotaError> {
+    let req: DigestRequest = serde_json::from_slice(&r.body)
+        .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
+    Ok(Json(crate::feed::digest(&s.db, &r.device, &req.tables)?))
 }
 
 #[derive(Deserialize)]

@@ -328,13 +328,66 @@ pub const ZSTD: &str = "zstd";
 /// What a compressed push body may grow to once decompressed.
 pub const MAX_DECODED_BYTES: usize = 8 * 1024 * 1024;
 
-/// `GET /v1/digest`: per table, the count and an order-independent hash of (row id, row clock)
-/// as of a cursor, so a client that disagrees re-fetches that table.
+/// `POST /v1/digest` (signed): the field groups the client knows, per table; the city answers
+/// a [`DigestResponse`] over those groups only (a newer app's groups are not counted against
+/// an older one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestRequest {
+    #[serde(flatten)]
+    pub versions: Versions,
+    pub tables: Vec<KnownGroups>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownGroups {
+    pub table: String,
+    pub groups: Vec<String>,
+}
+
+/// The kelurahan's state at feed position `as_of`: per table, its rows and an order-independent
+/// hash of every (row, field group, clock). A client caught up to `as_of` with nothing waiting
+/// computes the same from its own database; a difference is divergence (a bug), repaired by
+/// pulling everything again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestResponse {
+    pub as_of: u64,
+    pub tables: Vec<TableDigest>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableDigest {
     pub table: String,
     pub rows: u64,
     pub hash_hex: String,
+}
+
+/// Builds a [`TableDigest`] from a table's (row, group, clock) entries in any order: the sum,
+/// modulo 2^128, of the first 16 bytes of each entry's SHA-256, so the city and a PC get the
+/// same digest however they read their rows.
+#[derive(Debug, Default, Clone)]
+pub struct DigestSum {
+    rows: std::collections::BTreeSet<Uuid>,
+    sum: u128,
+}
+
+impl DigestSum {
+    pub fn add(&mut self, table: &str, row_id: Uuid, group: &str, hlc: u64, device: Uuid) {
+        use sha2::Digest;
+        let entry = format!("{table}|{row_id}|{group}|{hlc}|{device}");
+        let hash = sha2::Sha256::digest(entry.as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&hash[..16]);
+        self.sum = self.sum.wrapping_add(u128::from_be_bytes(first));
+        self.rows.insert(row_id);
+    }
+
+    pub fn finish(self, table: &str) -> TableDigest {
+        TableDigest {
+            table: table.to_string(),
+            rows: self.rows.len() as u64,
+            hash_hex: format!("{:032x}", self.sum),
+        }
+    }
 }
 
 /// The body of every non-2xx answer.

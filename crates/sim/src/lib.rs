@@ -11,7 +11,7 @@
 //! restarting (their databases reopened), PC clocks skewed (one an hour behind). Time is
 //! simulated. Then everything heals and syncs until quiet, and the run checks:
 //! convergence (every PC of a kelurahan holds exactly the city's copy, field group by field
-//! group with its clock), no lost write (every change a PC committed is in the final state or
+//! group with its clock, and no PC's own digest self-check ever had to repair), no lost write (every change a PC committed is in the final state or
 //! was overwritten by a later one, or is listed as refused), letter numbers (never one twice in
 //! a kelurahan; every one the PCs issued is the city's, for the same letter), tenancy (no row
 //! of one kelurahan under another) and liveness (queues drain, nothing held).
@@ -382,7 +382,12 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
         let mut moved = false;
         for pc in &pcs {
             match pc.call("sync.now", json!({})) {
-                Ok(r) => moved |= r["pushed"] != 0 || r["pulled"] != 0 || r["pending"] != 0,
+                Ok(r) => {
+                    moved |= r["pushed"] != 0 || r["pulled"] != 0 || r["pending"] != 0;
+                    let digest =
+                        format!("sync: ok, digest {}", r["digest"].as_str().unwrap_or("?"));
+                    Report::count(&mut report.ops, &digest);
+                }
                 Err(_) => moved = true,
             }
         }
@@ -550,7 +555,10 @@ fn void(pc: &Pc, rng: &mut StdRng) -> String {
 }
 
 fn sync(pc: &Pc) -> String {
-    outcome("sync", pc.call("sync.now", json!({})))
+    match pc.call("sync.now", json!({})) {
+        Ok(r) => format!("sync: ok, digest {}", r["digest"].as_str().unwrap_or("?")),
+        r => outcome("sync", r),
+    }
 }
 
 /// The checks at the end of a run (the PCs' apps are closed; their files are read).
@@ -562,6 +570,12 @@ fn check(
     report: &mut Report,
 ) -> Result<(), String> {
     let fail = |what: String| Err(format!("seed {seed}: {what}"));
+    // 0. The PCs' own self-check never found a difference from the city (a repair is a bug).
+    for (op, n) in &report.ops {
+        if op.contains("digest repaired") || op.contains("digest diverged") {
+            return fail(format!("{n} × {op}"));
+        }
+    }
     let cross = balai_kota::feed::cross_tenant_rows(&server.db).map_err(|e| e.to_string())?;
     if cross > 0 {
         return fail(format!("{cross} rows of one kelurahan under another"));

@@ -28,10 +28,11 @@
 //! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
-    request_message, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse, LeaseWant,
-    LetterType, Op, OpBody, Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest,
-    PushResponse, ServerTime, TooLarge, Versions, VoidLetter, AUTH_SCHEME, BATCH_MAX_BYTES,
-    BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
+    request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
+    KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody, Outcome,
+    PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
+    TableDigest, TooLarge, Versions, VoidLetter, AUTH_SCHEME, BATCH_MAX_BYTES, BATCH_START_BYTES,
+    PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -276,7 +277,23 @@ pub struct Report {
     pub held: u64,
     /// Letter numbers newly leased to this PC.
     pub leased: u64,
+    /// After a round that moved something, this PC's state compared with the city's.
+    pub digest: SelfCheck,
     pub server_time_ms: u64,
+}
+
+/// The self-check after a catch-up (sync-notes §3.8 "Digest").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfCheck {
+    /// Nothing moved, or the city moved on meanwhile, or something still waits or is held.
+    NotCompared,
+    /// Same rows, same clocks as the city.
+    Agreed,
+    /// It differed; pulling everything again made it agree (the repair is logged).
+    Repaired,
+    /// It still differs after the repair: listed in the status (`diverged`), a bug to report.
+    Diverged,
 }
 
 /// One sync round: learn the server's time, push the whole outbox in batches, pull and apply
@@ -314,23 +331,24 @@ fn round(
     series: &[String],
     types: &[LetterType],
 ) -> Result<Report, SyncError> {
-    let (e, ctx, time) = contact(store, link, now_ms)?;
-    let server_now = time.server_time_ms;
-    publish_letters(store, &ctx, types)?;
-    let pushed = match push(store, &e, link, &ctx, app_version, server_now) {
+    let x = contact(store, link, app_version, now_ms)?;
+    publish_letters(store, &x.ctx, types)?;
+    let pushed = match push(&x) {
         Ok(p) => p,
         // An app too old for the city's protocol keeps its changes (nothing is dropped) and
         // still pulls and keeps its reserve; the sync page asks for an update.
         Err(SyncError::Server { code, .. }) if code == "update_required" => {
-            store.write(&ctx, |tx| {
+            store.write(&x.ctx, |tx| {
                 store_sync::set_state(tx, &[("update_required", "1")]).map_err(sql)
             })?;
             Pushed { update_required: true, ..Pushed::default() }
         }
         Err(x) => return Err(x),
     };
-    let pulled = pull(store, &e, link, &ctx, server_now, &time.server_epoch.to_string())?;
-    let leased = refill(store, &e, link, &ctx, series, app_version, server_now)?;
+    let pulled = pull(&x)?;
+    let digest =
+        if pulled.0 > 0 || pushed.ops > 0 { self_check(&x)? } else { SelfCheck::NotCompared };
+    let leased = refill(&x, series)?;
     let pending = pending(store)?.count;
     Ok(Report {
         pushed: pushed.ops,
@@ -344,7 +362,8 @@ fn round(
         older: pulled.1.older,
         held: pulled.1.held,
         leased,
-        server_time_ms: server_now,
+        digest,
+        server_time_ms: x.server_now,
     })
 }
 
@@ -427,14 +446,9 @@ fn op_of(c: &store_sync::Change) -> Op {
 
 /// Pushes the whole outbox in batches of [`Batching`]'s size, each compressed with zstd; every
 /// answer is recorded in one local transaction.
-fn push(
-    store: &Store,
-    e: &Enrolment,
-    link: &dyn Link,
-    ctx: &WriteCtx,
-    app_version: &str,
-    server_now: u64,
-) -> Result<Pushed, SyncError> {
+fn push(x: &Exchange) -> Result<Pushed, SyncError> {
+    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
+    let (app_version, server_now) = (x.app_version, x.server_now);
     let mut done = Pushed::default();
     let mut batching = Batching::default();
     // Read ahead, each op with its JSON size; cut into batches from the front.
@@ -577,14 +591,9 @@ fn compress(raw: &[u8]) -> Result<Vec<u8>, SyncError> {
 
 /// Pulls the feed after this PC's cursor until the server has no more; answers the entries
 /// received and what applying them did.
-fn pull(
-    store: &Store,
-    e: &Enrolment,
-    link: &dyn Link,
-    ctx: &WriteCtx,
-    server_now: u64,
-    server_epoch: &str,
-) -> Result<(u64, balai_store::pull::Applied), SyncError> {
+fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
+    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
+    let (server_now, server_epoch) = (x.server_now, x.server_epoch.as_str());
     let (cursor, known_epoch) = store.read(|c| {
         let get = |k: &str| store_sync::state(c, k).map_err(sql);
         Ok::<_, SyncError>((get("pulled_through")?, get("pull_epoch")?))
@@ -650,6 +659,89 @@ fn pull(
     Ok((received, total))
 }
 
+/// The groups this build syncs, per table, as the digest request names them.
+fn known_groups() -> Vec<KnownGroups> {
+    store_sync::SYNCED
+        .iter()
+        .map(|t| KnownGroups {
+            table: t.name.to_string(),
+            groups: t.groups.iter().map(|(g, _)| g.to_string()).collect(),
+        })
+        .collect()
+}
+
+/// This PC's digest of every synced table (the same sums the city makes).
+fn local_digest(store: &Store) -> Result<Vec<TableDigest>, SyncError> {
+    let dump = store.read(store_sync::dump).map_err(sql)?;
+    let mut sums: std::collections::BTreeMap<&str, DigestSum> =
+        store_sync::SYNCED.iter().map(|t| (t.name, DigestSum::default())).collect();
+    for g in dump {
+        let device = Uuid::parse_str(&g.device).unwrap_or_default();
+        if let Some(sum) = sums.get_mut(g.tbl) {
+            sum.add(g.tbl, g.row_id, g.group, g.hlc, device);
+        }
+    }
+    Ok(store_sync::SYNCED
+        .iter()
+        .filter_map(|t| sums.remove(t.name).map(|s| s.finish(t.name)))
+        .collect())
+}
+
+/// Compares this PC's digest with the city's once it is caught up with nothing waiting or held;
+/// on a difference pulls everything again (harmless under the merge) and compares once more.
+fn self_check(x: &Exchange) -> Result<SelfCheck, SyncError> {
+    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
+    let (server_now, app_version) = (x.server_now, x.app_version);
+    let req = DigestRequest { versions: versions(app_version), tables: known_groups() };
+    let mut repaired = false;
+    loop {
+        let (waiting, held, cursor) = store.read(|c| {
+            let cursor = store_sync::state(c, "pulled_through").map_err(sql)?;
+            Ok::<_, SyncError>((
+                store_sync::pending(c, pushed_through_in(c)?).map_err(sql)?.count,
+                balai_store::pull::held_counts(c)?.len(),
+                cursor.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            ))
+        })?;
+        if waiting > 0 || held > 0 {
+            return Ok(SelfCheck::NotCompared);
+        }
+        let city: DigestResponse = answer(e.post(link, "/v1/digest", &req, server_now)?)?;
+        if city.as_of != cursor {
+            return Ok(SelfCheck::NotCompared);
+        }
+        let mine = local_digest(store)?;
+        if mine == city.tables {
+            if repaired {
+                let at = ctx.now_ms.to_string();
+                store.write(ctx, |tx| {
+                    store_sync::set_state(tx, &[("diverged", ""), ("last_repair_ms", &at)])
+                        .map_err(sql)
+                })?;
+                return Ok(SelfCheck::Repaired);
+            }
+            return Ok(SelfCheck::Agreed);
+        }
+        if repaired {
+            let tables: Vec<&str> = mine
+                .iter()
+                .filter(|t| !city.tables.contains(t))
+                .map(|t| t.table.as_str())
+                .collect();
+            let tables = tables.join(",");
+            store.write(ctx, |tx| {
+                store_sync::set_state(tx, &[("diverged", &tables)]).map_err(sql)
+            })?;
+            return Ok(SelfCheck::Diverged);
+        }
+        // Repair: the whole feed again, from the start.
+        store
+            .write(ctx, |tx| store_sync::set_state(tx, &[("pulled_through", "0")]).map_err(sql))?;
+        pull(x)?;
+        repaired = true;
+    }
+}
+
 /// Appends, in one transaction, a command for every office key and every voided letter the
 /// city has not been told of (the keys made and letters voided since the last round, or
 /// before this PC was enrolled), so the city's verification page knows them. An idle round
@@ -705,19 +797,30 @@ pub fn refill_reserve(
     now_ms: u64,
     series: &[String],
 ) -> Result<u64, SyncError> {
-    let r = contact(store, link, now_ms).and_then(|(e, ctx, time)| {
-        refill(store, &e, link, &ctx, series, app_version, time.server_time_ms)
-    });
+    let r = contact(store, link, app_version, now_ms).and_then(|x| refill(&x, series));
     noting_fence(store, now_ms, r)
 }
 
-/// The start of every exchange: this PC's enrolment, a client, and the server's time (its
-/// offset from this PC's clock is recorded for the sync page and used to sign requests).
-fn contact(
-    store: &Store,
-    link: &dyn Link,
+/// What every step of a round shares: this PC's enrolment, the way to the city, the write
+/// context, and the city's time and epoch as learned at the start of the round.
+struct Exchange<'a> {
+    store: &'a Store,
+    e: Enrolment,
+    link: &'a dyn Link,
+    ctx: WriteCtx,
+    app_version: &'a str,
+    server_now: u64,
+    server_epoch: String,
+}
+
+/// The start of every exchange: this PC's enrolment and the server's time (its offset from
+/// this PC's clock is recorded for the sync page and used to sign requests).
+fn contact<'a>(
+    store: &'a Store,
+    link: &'a dyn Link,
+    app_version: &'a str,
     now_ms: u64,
-) -> Result<(Enrolment, WriteCtx, ServerTime), SyncError> {
+) -> Result<Exchange<'a>, SyncError> {
     let e = enrolment(store)?;
     let time = Request {
         method: "GET",
@@ -734,20 +837,22 @@ fn contact(
         store_sync::set_state(tx, &[("clock_offset_ms", &offset), ("last_contact_ms", &at)])
             .map_err(sql)
     })?;
-    Ok((e, ctx, time))
+    Ok(Exchange {
+        store,
+        e,
+        link,
+        ctx,
+        app_version,
+        server_now: time.server_time_ms,
+        server_epoch: time.server_epoch.to_string(),
+    })
 }
 
 /// Leases numbers for every series of `series` whose reserve ran low; the leases are stored in
 /// one local transaction. Answers how many numbers were leased.
-fn refill(
-    store: &Store,
-    e: &Enrolment,
-    link: &dyn Link,
-    ctx: &WriteCtx,
-    series: &[String],
-    app_version: &str,
-    server_now: u64,
-) -> Result<u64, SyncError> {
+fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
+    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
+    let (app_version, server_now) = (x.app_version, x.server_now);
     let wants = store.read(|c| {
         let left = balai_store::leases::left(c, e.epoch)?;
         let mut wants = Vec::new();
@@ -781,8 +886,11 @@ fn refill(
 }
 
 fn pushed_through(store: &Store) -> Result<i64, SyncError> {
-    Ok(store
-        .read(|c| store_sync::state(c, "pushed_through"))
+    store.read(pushed_through_in)
+}
+
+fn pushed_through_in(c: &balai_store::ReadConn) -> Result<i64, SyncError> {
+    Ok(store_sync::state(c, "pushed_through")
         .map_err(sql)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0))
@@ -817,6 +925,9 @@ pub struct Status {
     pub fenced: Option<String>,
     /// The city takes this app version's changes no more: they wait until Balai is updated.
     pub update_required: bool,
+    /// Tables whose digest still differed from the city's after a full re-pull (a bug signal;
+    /// empty normally).
+    pub diverged: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -874,6 +985,12 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
                 .collect(),
             fenced: get("fenced")?,
             update_required: get("update_required")?.as_deref() == Some("1"),
+            diverged: get("diverged")?
+                .unwrap_or_default()
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
             reserve: balai_store::leases::left(c, epoch)?
                 .into_iter()
                 .map(|(series, left)| Reserve { series, left })

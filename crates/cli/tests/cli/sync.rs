@@ -206,6 +206,39 @@ fn two_pcs_of_one_office_converge_through_the_city_and_the_later_edit_wins_on_bo
     assert_eq!(status["held"], serde_json::json!([]), "{status}");
 }
 
+#[test]
+fn a_pc_whose_copy_drifted_from_the_citys_sees_it_by_digest_and_repairs_itself() {
+    let kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    for db in [&a, &b] {
+        kota.enrol(db);
+    }
+    assert_eq!(sync_now(&a)["digest"], "agreed");
+    assert_eq!(sync_now(&b)["digest"], "agreed", "B's first pull matches the city");
+    assert_eq!(sync_now(&b)["digest"], "not_compared", "a round that moved nothing");
+
+    // B's record of when the resident's fields were written is damaged (as a bug might).
+    let damaged = rusqlite::Connection::open(&b)
+        .unwrap()
+        .execute("DELETE FROM _sync_clock WHERE tbl = 'residents'", [])
+        .unwrap();
+    assert!(damaged > 0);
+    let r = run(&a, &["residents", "event", RESIDENT, "--type", "mati", "--date", "01-11-2026"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    sync_now(&a);
+    let round = sync_now(&b);
+    assert_eq!(round["digest"], "repaired", "{round}");
+    assert_eq!(register_dump(&a), register_dump(&b), "B holds A's register again");
+    let status = run(&b, &["--json", "sync", "status"]).json();
+    assert_eq!(status["diverged"], serde_json::json!([]), "{status}");
+    let c = rusqlite::Connection::open(&b).unwrap();
+    let clocks: i64 = c
+        .query_row("SELECT count(*) FROM _sync_clock WHERE tbl = 'residents'", [], |r| r.get(0))
+        .unwrap();
+    assert!(clocks > 0, "the clocks came back with the re-pull");
+}
+
 /// `letters issue` of a domisili letter for the test resident, signed by the lurah.
 fn issue_domisili(db: &Path) -> crate::Run {
     let password = std::ffi::OsStr::new("demo-lurah");

@@ -167,6 +167,31 @@ fn pull_pages_errors_enrolment_and_digests_have_their_shapes() {
 }
 
 #[test]
+fn a_digest_is_the_same_in_any_order_and_changes_with_any_clock() {
+    let other = Uuid::from_u128(7);
+    let entries =
+        [(ROW, "identity", 5, DEVICE), (ROW, "address", 6, DEVICE), (other, "identity", 9, DEVICE)];
+    let digest = |order: &[usize]| {
+        let mut sum = DigestSum::default();
+        for &i in order {
+            let (row, group, hlc, device) = entries[i];
+            sum.add("residents", row, group, hlc, device);
+        }
+        sum.finish("residents")
+    };
+    let a = digest(&[0, 1, 2]);
+    assert_eq!(a, digest(&[2, 0, 1]));
+    assert_eq!(a.rows, 2);
+    assert_eq!(a.hash_hex.len(), 32);
+    let mut changed = DigestSum::default();
+    changed.add("residents", ROW, "identity", 5, DEVICE);
+    changed.add("residents", ROW, "address", 7, DEVICE);
+    changed.add("residents", other, "identity", 9, DEVICE);
+    assert_ne!(changed.finish("residents"), a, "a later clock of one group");
+    assert_ne!(digest(&[0, 1]), a, "a group missing");
+}
+
+#[test]
 fn a_body_without_its_versions_is_refused_when_read() {
     let wire = json!({"device_id": DEVICE.to_string(), "epoch": 1, "ops": []});
     let err = serde_json::from_value::<PushRequest>(wire).unwrap_err();

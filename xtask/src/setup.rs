@@ -20,8 +20,10 @@ const BUILD_PACKAGES: &[&str] = &[
     "fonts-dejavu-core",
     "libwebkit2gtk-4.1-dev",
 ];
-/// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools.
+/// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools, `openssl`
+/// (a throwaway CA and certificate for the HTTPS tests).
 const TEST_PACKAGES: &[&str] = &[
+    "openssl",
     "xvfb",
     "xauth",
     "webkit2gtk-driver",

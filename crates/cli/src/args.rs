@@ -227,6 +227,10 @@ pub enum SyncCmd {
         server: String,
         #[arg(long)]
         code: String,
+        /// The city's own CA certificate (PEM), when its HTTPS certificate is not from a CA the
+        /// operating system trusts; from then on only that CA is trusted for the city.
+        #[arg(long, value_name = "FILE.pem")]
+        ca: Option<PathBuf>,
     },
     /// Push every waiting change now.
     Now,
@@ -567,8 +571,15 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             ("audit.list", json!({"limit": limit, "before": before}))
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
-        Command::Sync(SyncCmd::Enrol { server, code }) => {
-            ("sync.enrol", json!({"server": server, "code": code}))
+        Command::Sync(SyncCmd::Enrol { server, code, ca }) => {
+            let ca_pem = match ca {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                None => None,
+            };
+            ("sync.enrol", json!({"server": server, "code": code, "ca_pem": ca_pem}))
         }
         Command::Sync(SyncCmd::Now) => ("sync.now", json!({})),
         Command::Sync(SyncCmd::Status) => ("sync.status", json!({})),

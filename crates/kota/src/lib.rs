@@ -39,6 +39,7 @@ pub mod html;
 pub mod http;
 pub mod leases;
 pub mod requests;
+pub mod tls;
 pub mod verify;
 
 /// Errors of the server, each with the stable code of `balai_protocol::ErrorBody`.

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! balai-kota [--db kota.sqlite] [--json] serve [--listen 127.0.0.1:8470] [--min-push-protocol N]
+//!            [--tls-cert chain.pem --tls-key key.pem]   # HTTPS
 //! balai-kota kelurahan add --code 18.72.04.1004 --name Yosorejo | kelurahan list
 //! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
 //! balai-kota devices list | devices revoke DEVICE_ID
@@ -47,6 +48,12 @@ enum Command {
         /// still receive the others' data).
         #[arg(long, default_value_t = balai_protocol::MIN_PUSH_PROTOCOL)]
         min_push_protocol: u32,
+        /// Serve HTTPS with this certificate chain (PEM)…
+        #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// …and its private key (PEM).
+        #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// The kelurahan registry.
     #[command(subcommand)]
@@ -125,25 +132,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
     let json = cli.json;
     match cli.command {
-        Command::Serve { listen, min_push_protocol } => {
+        Command::Serve { listen, min_push_protocol, tls_cert, tls_key } => {
             let server = Arc::new(Server { db, clock: Arc::new(now_ms), min_push_protocol });
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(balai_kota::tls::config(cert, key).map_err(anyhow::Error::msg)?)
+                }
+                _ => None,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                let url = format!("http://{}", listener.local_addr()?);
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                let url = format!("{scheme}://{}", listener.local_addr()?);
                 say(
                     json,
                     serde_json::json!({"address": url}),
                     format!("Balai Kota berjalan di {url}"),
                 );
                 std::io::stdout().flush()?;
-                axum::serve(listener, router(server))
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .await?;
+                let stop = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                match tls {
+                    Some(config) => {
+                        let listener = balai_kota::tls::TlsListener::new(listener, config)?;
+                        axum::serve(listener, router(server)).with_graceful_shutdown(stop).await?
+                    }
+                    None => {
+                        axum::serve(listener, router(server)).with_graceful_shutdown(stop).await?
+                    }
+                }
                 Ok(ExitCode::SUCCESS)
             })
         }

@@ -134,7 +134,8 @@ impl Net {
     }
 }
 
-const CITY_URL: &str = "http://kota.sim";
+/// The simulated city's address (a loopback one: plain HTTP is refused for any other).
+const CITY_URL: &str = "http://127.0.0.1:8470";
 
 /// One PC's way to the city, through the shared [`Net`].
 struct SimLink {

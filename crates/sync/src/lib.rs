@@ -23,9 +23,11 @@
 //! whether the city wants a newer app before it takes this PC's changes (`update_required`:
 //! the round still pulls).
 //!
+//! HTTPS with rustls: the system's roots, or only the city's own CA when one was given at
+//! enrolment.
+//!
 //! What it does not do yet: the online single-number
-//! lease, returning unused numbers, TLS (HTTP only: loopback or a trusted LAN), the OS keystore for
-//! the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
+//! lease, returning unused numbers, the OS keystore for the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
@@ -106,16 +108,26 @@ fn base(url: &str) -> String {
     url.trim().trim_end_matches('/').to_string()
 }
 
+/// What an admin gives to enrol a PC: the city's address, its CA when it has its own, the
+/// one-time code from the city admin, and the PC's name.
+#[derive(Debug, Clone, Copy)]
+pub struct Joining<'a> {
+    pub server_url: &'a str,
+    /// The city's own CA certificate (PEM); `None`: the operating system's roots.
+    pub trust: Option<&'a str>,
+    pub code: &'a str,
+    pub hostname: &'a str,
+}
+
 /// Enrols this office database with the city server using a one-time code.
 pub fn enrol(
     store: &Store,
     link: &dyn Link,
-    server_url: &str,
-    code: &str,
-    hostname: &str,
+    joining: Joining,
     app_version: &str,
     now_ms: u64,
 ) -> Result<Enrolled, SyncError> {
+    let Joining { server_url, trust, code, hostname } = joining;
     let (url, fenced) = store.read(|c| {
         Ok::<_, SyncError>((
             store_sync::state(c, "server_url").map_err(sql)?,
@@ -144,6 +156,7 @@ pub fn enrol(
             url: format!("{server_url}/v1/enrol"),
             headers: vec![("content-type", "application/json".into())],
             body: json_body(&body)?,
+            trust: trust.map(str::to_string),
         })
         .map_err(network)?;
     let enrolled: Enrolled = answer(res)?;
@@ -158,6 +171,7 @@ pub fn enrol(
             ("server_device_id", &device_id),
             ("epoch", &enrolled.epoch.to_string()),
             ("key_seed", &hex::encode(seed)),
+            ("server_ca_pem", trust.unwrap_or_default()),
             ("kelurahan_code", &enrolled.kelurahan_code),
             ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
             ("last_contact_ms", &now_ms.to_string()),
@@ -171,6 +185,8 @@ struct Enrolment {
     device_id: Uuid,
     epoch: u32,
     key: SigningKey,
+    /// The city's CA (PEM), when it was given at enrolment.
+    trust: Option<String>,
 }
 
 fn enrolment(store: &Store) -> Result<Enrolment, SyncError> {
@@ -186,6 +202,7 @@ fn enrolment(store: &Store) -> Result<Enrolment, SyncError> {
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| sql(StoreError::Corrupt("device key".into())))?;
         Ok(Enrolment {
+            trust: get("server_ca_pem")?.filter(|p| !p.is_empty()),
             server_url: url,
             device_id: Uuid::parse_str(&id).map_err(|e| sql(StoreError::Corrupt(e.to_string())))?,
             epoch: epoch.parse().unwrap_or(1),
@@ -210,6 +227,7 @@ impl Enrolment {
             url: format!("{}{path}", self.server_url),
             headers: vec![("authorization", auth), ("content-type", "application/json".into())],
             body,
+            trust: self.trust.clone(),
         })
         .map_err(network)
     }
@@ -233,6 +251,7 @@ impl Enrolment {
                 ("content-encoding", ZSTD.into()),
             ],
             body,
+            trust: self.trust.clone(),
         })
     }
 
@@ -244,6 +263,7 @@ impl Enrolment {
             url: format!("{}{path}", self.server_url),
             headers: vec![("authorization", auth)],
             body: Vec::new(),
+            trust: self.trust.clone(),
         })
         .map_err(network)
     }
@@ -827,6 +847,7 @@ fn contact<'a>(
         url: format!("{}/v1/time", e.server_url),
         headers: Vec::new(),
         body: Vec::new(),
+        trust: e.trust.clone(),
     };
     let time: ServerTime = answer(link.send(time).map_err(network)?)?;
     let offset = time.server_time_ms as i64 - now_ms as i64;

@@ -57,6 +57,13 @@ impl Kota {
         Kota::start_with(bin(false))
     }
 
+    /// A debug build on a fresh database, `serve` given these options too (e.g. `--tls-cert`).
+    pub fn start_serving(serve_args: &[&str]) -> Kota {
+        let mut k = Kota::start();
+        k.restart_with(serve_args);
+        k
+    }
+
     /// The binary `bin` on a fresh database with the demo kelurahan.
     pub fn start_with(bin: PathBuf) -> Kota {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -81,9 +88,11 @@ impl Kota {
     /// Stops it and starts it again on the same address and database.
     pub fn restart(&mut self) {
         self.stop();
-        let listen = self.url.trim_start_matches("http://").to_string();
+        let listen = self.url.split("://").nth(1).unwrap_or(&self.url).to_string();
         let (child, url) = serve(&self.bin, &self.db, &listen, &self.serve_args);
-        assert_eq!(url, self.url, "listening again on {listen}");
+        let address = |u: &str| u.split("://").nth(1).map(str::to_string);
+        assert_eq!(address(&url), address(&self.url), "listening again on {listen}");
+        self.url = url;
         self.child = child;
     }
 

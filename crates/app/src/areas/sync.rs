@@ -32,10 +32,32 @@ fn api_error(e: SyncError) -> ApiError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolArgs {
-    /// The city server, e.g. `http://kota.example:8470`.
+    /// The city server, e.g. `https://kota.example` (`http://` only inside the office network).
     pub server: String,
     /// The one-time code the city admin gave.
     pub code: String,
+    /// The city's own CA certificate (PEM), if its certificate is not from a public CA.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+}
+
+/// Plain HTTP carries residents' data readable by anyone on the way: allowed only to this PC
+/// itself and to the private address ranges of an office or city network.
+fn plain_http_allowed(url: &str) -> bool {
+    let rest = url.trim().trim_start_matches("http://");
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+        Err(_) => false,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,16 +92,30 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
             "Alamat server harus diawali http:// atau https://.",
         ));
     }
-    let e = balai_sync::enrol(
-        &app.store,
-        &*app.link,
-        &a.server,
-        &a.code,
-        &hostname(),
-        APP_VERSION,
-        now_ms(app),
-    )
-    .map_err(api_error)?;
+    if a.server.starts_with("http://") && !plain_http_allowed(&a.server) {
+        return Err(ApiError::field(
+            "server",
+            "insecure",
+            "Server kota di luar jaringan kantor harus memakai https:// agar data penduduk terenkripsi di perjalanan.",
+        ));
+    }
+    let ca_pem = a.ca_pem.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if ca_pem.is_some_and(|p| !p.contains("-----BEGIN CERTIFICATE-----")) {
+        return Err(ApiError::field(
+            "ca_pem",
+            "invalid",
+            "Sertifikat CA kota harus berupa berkas PEM (-----BEGIN CERTIFICATE-----).",
+        ));
+    }
+    let host = hostname();
+    let joining = balai_sync::Joining {
+        server_url: &a.server,
+        trust: ca_pem,
+        code: &a.code,
+        hostname: &host,
+    };
+    let e = balai_sync::enrol(&app.store, &*app.link, joining, APP_VERSION, now_ms(app))
+        .map_err(api_error)?;
     audit::record(app, actor, "sync.enrol", "device", &e.device_id.to_string(), &e.kelurahan_code)?;
     // From now on letters are numbered from the city's leases: take the first reserve at once.
     // Failing here is not failing the enrolment (it is done); the next sync round retries.

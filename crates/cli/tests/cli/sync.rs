@@ -559,3 +559,96 @@ fn a_residents_online_request_reaches_the_office_one_pc_takes_it_and_the_residen
     sync_now(&b);
     assert_eq!(as_clerk(&b, &["requests", "list"]).json()[0]["status"], "selesai");
 }
+
+/// A throwaway CA and a certificate it signed for 127.0.0.1, made with `openssl`:
+/// (ca.pem, cert.pem, key.pem).
+fn test_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").current_dir(dir).args(args).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=Balai Kota Test CA"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    ca.extend([
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(&ca);
+    let mut req = vec!["req", "-subj", "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "req.csr"];
+    req.extend(ec);
+    openssl(&req);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "req.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "cert.pem",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"))
+}
+
+#[test]
+fn over_https_a_pc_trusts_only_the_city_ca_it_was_given_and_plain_http_stays_inside_the_office() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(certs.path());
+    let kota = Kota::start_serving(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(kota.url.starts_with("https://127.0.0.1:"), "{}", kota.url);
+    let (_dir, db) = office_with_one_resident();
+
+    // Plain HTTP to an address outside the office network is refused before anything is sent.
+    let far = run(
+        &db,
+        &["--json", "sync", "enrol", "--server", "http://kota.example.go.id", "--code", "X"],
+    );
+    assert_eq!(far.error_json()["error"]["fields"][0]["code"], "insecure", "{}", far.stderr);
+
+    // A certificate from a CA this PC was not told of: no connection, nothing enrolled.
+    let code = kota.code();
+    let untrusted = run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &code]);
+    let err = untrusted.error_json();
+    assert_eq!(err["error"]["code"], "not_available", "{}", untrusted.stderr);
+    assert!(
+        err["error"]["message"].as_str().unwrap().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert_eq!(run(&db, &["--json", "sync", "status"]).json()["enrolled"], false);
+
+    // With the city's CA: enrolled, and the register goes over HTTPS.
+    let ca = ca.to_str().unwrap();
+    let enrolled =
+        run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", &code, "--ca", ca]);
+    assert_eq!(enrolled.status, 0, "{}", enrolled.stderr);
+    let round = sync_now(&db);
+    assert_eq!(
+        (round["pending"].as_u64(), round["rejected"].as_u64()),
+        (Some(0), Some(0)),
+        "{round}"
+    );
+    assert!(round["pushed"].as_u64().unwrap() >= 2, "{round}");
+    assert!(kota.counts().0 >= 2, "the city holds the family and the resident");
+}

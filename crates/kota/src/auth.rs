@@ -3,8 +3,9 @@
 //! (within `AUTH_WINDOW_MS`), and the device against revocation. The kelurahan of everything
 //! the request writes is then the device's.
 //!
-//! Every refusal of a known device is a security event; the answer never says which check
-//! failed beyond "not authenticated" or "revoked".
+//! Every refusal is a security event; the answer never says which check failed beyond "not
+//! authenticated", "revoked" or "unknown device" (an id the city does not know: it was
+//! restored from a backup older than the enrolment, and the PC enrols again).
 
 use crate::db::{Db, Device};
 use crate::KotaError;
@@ -35,7 +36,10 @@ pub fn device_of(
     };
     let id = Uuid::parse_str(id).map_err(|_| refused())?;
     let time_ms: u64 = time.parse().map_err(|_| refused())?;
-    let device = db.device(id)?.ok_or_else(refused)?;
+    let Some(device) = db.device(id)? else {
+        let _ = db.security_event(None, "unknown_device", &format!("{method} {path}"), now_ms);
+        return Err(KotaError::UnknownDevice);
+    };
     let reject = |kind: &str| -> KotaError {
         // A failed write of the event must not turn a refusal into an acceptance.
         let _ = db.security_event(Some(id), kind, &format!("{method} {path}"), now_ms);

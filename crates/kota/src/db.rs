@@ -3,8 +3,9 @@
 //! from the caller, so the rules (code expiry) are tested without a clock.
 //!
 //! Schema v1 (`PRAGMA user_version = 1`):
-//! - `meta(key, value)`: `server_epoch`, a UUID made when the database is created; a restore
-//!   from backup keeps it, a new database gets a new one, and clients notice.
+//! - `meta(key, value)`: `server_epoch`, a UUID made when the database is created and again
+//!   when a backup is restored (`crate::backup`), so clients notice; `recovery_gap` after a
+//!   restore.
 //! - `kelurahan(code, name, created_at_ms)`: the registry, Kemendagri codes in dotted form.
 //! - `enrol_codes(code_hash, kelurahan_code, created_at_ms, expires_at_ms, used_at_ms,
 //!   used_by)`: one-time codes, only their SHA-256.
@@ -18,7 +19,8 @@
 //! restored or copied office database) and why a device was revoked: see `crate::feed`; v5 the
 //! offices' public letter keys and voided letters: see `crate::verify`; v6 city admins and
 //! their sessions: see `crate::dashboard`; v7 residents' online requests: see
-//! `crate::requests`.
+//! `crate::requests`; v8 the number series' recovery window after a restore: see
+//! `crate::backup`.
 
 use crate::codes::code_hash;
 use crate::KotaError;
@@ -76,6 +78,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::verify::SCHEMA_V5,
     crate::dashboard::SCHEMA_V6,
     crate::requests::SCHEMA_V7,
+    crate::backup::SCHEMA_V8,
 ];
 
 /// The schema version this build writes.

@@ -184,15 +184,7 @@ pub fn push(
 
 /// A PC that holds fewer ops than the server applied from it is a restored or copied database.
 pub fn check_head(db: &Db, device: &Device, head: u64, now_ms: u64) -> Result<(), KotaError> {
-    let last: u64 = db.with(|c| {
-        Ok(c.query_row(
-            "SELECT last_applied FROM device_seq WHERE device_id = ?1",
-            [device.id.to_string()],
-            |r| r.get::<_, i64>(0),
-        )
-        .optional()?
-        .unwrap_or(0) as u64)
-    })?;
+    let last = last_applied(db, device)?;
     if head < last {
         return Err(db.fence(device.id, &format!("holds {head} of {last} ops"), now_ms)?);
     }
@@ -466,6 +458,19 @@ pub fn pull(
             changes.push(FeedChange { server_seq, origin_device, body });
         }
         Ok((changes, next, has_more))
+    })
+}
+
+/// The last op of `device` the city applied (0 before its first).
+pub fn last_applied(db: &Db, device: &Device) -> Result<u64, KotaError> {
+    db.with(|c| {
+        Ok(c.query_row(
+            "SELECT last_applied FROM device_seq WHERE device_id = ?1",
+            [device.id.to_string()],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0) as u64)
     })
 }
 

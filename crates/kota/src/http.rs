@@ -39,7 +39,7 @@ impl IntoResponse for KotaError {
         let status = match &self {
             KotaError::BadRequest(_) | KotaError::CodeInvalid => StatusCode::BAD_REQUEST,
             KotaError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            KotaError::Revoked => StatusCode::FORBIDDEN,
+            KotaError::Revoked | KotaError::UnknownDevice => StatusCode::FORBIDDEN,
             KotaError::NotFound(_) => StatusCode::NOT_FOUND,
             KotaError::Gap { .. } | KotaError::EpochFenced => StatusCode::CONFLICT,
             KotaError::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
@@ -158,9 +158,11 @@ fn decompress(body: &[u8]) -> Result<Bytes, KotaError> {
 }
 
 async fn whoami(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<WhoAmI>, KotaError> {
+    let last_applied = crate::feed::last_applied(&s.db, &r.device)?;
     let d = r.device;
     let (device_id, epoch, kelurahan_code) = (d.id, d.epoch, d.kelurahan_code);
-    Ok(Json(WhoAmI { device_id, epoch, kelurahan_code, server_time_ms: (s.clock)() }))
+    let server_time_ms = (s.clock)();
+    Ok(Json(WhoAmI { device_id, epoch, kelurahan_code, server_time_ms, last_applied }))
 }
 
 async fn push(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PushResponse>, KotaError> {

@@ -6,7 +6,10 @@
 //! Schema v3:
 //! - `number_series(kelurahan_code, series, next_unallocated)`: the next serial no lease holds.
 //! - `number_leases(lease_id, kelurahan_code, series, device_id, epoch, first, last,
-//!   granted_at_ms, state)`: `active`, or `void` (the device was revoked or re-enrolled).
+//!   granted_at_ms, state)`: `active`, or `void` (the device was revoked or re-enrolled);
+//!   `granted_at_ms` 0 marks a lease recorded again after a restore (`crate::backup`).
+//! - v8 adds `number_series.recovery_from/recovery_to`: the window of numbers a restore may
+//!   have lost the leases of.
 //! - `issued_numbers(kelurahan_code, series, serial, letter_id, lease_id, device_id, number,
 //!   issued_on, at_ms)`: PRIMARY KEY (kelurahan_code, series, serial) is the last guard: no
 //!   serial of a series is issued twice, whatever a restored or cloned database sends.
@@ -82,6 +85,7 @@ pub fn grant(
     }
     db.with(|c| {
         let tx = c.transaction()?;
+        let gap = recovery_gap(&tx)?;
         let mut out = Vec::with_capacity(req.wants.len());
         for want in &req.wants {
             if !series_ok(&want.series) {
@@ -93,13 +97,17 @@ pub fn grant(
             let size = want.size.clamp(1, MAX_LEASE);
             // The counter row is taken inside this transaction: grants of one kelurahan are
             // serialised, so two devices never get overlapping ranges.
+            // A series first seen after a restore starts above the gap: the leases the city
+            // lost may have been of it (see `crate::backup`).
             let next: i64 = tx.query_row(
-                "INSERT INTO number_series (kelurahan_code, series, next_unallocated)
-                 VALUES (?1, ?2, ?3 + ?4 + 1)
+                "INSERT INTO number_series (kelurahan_code, series, next_unallocated,
+                     recovery_from, recovery_to)
+                 VALUES (?1, ?2, max(?3, ?5) + ?4 + 1,
+                     CASE WHEN ?5 > 0 THEN 1 END, CASE WHEN ?5 > 0 THEN ?5 END)
                  ON CONFLICT (kelurahan_code, series) DO UPDATE
                     SET next_unallocated = max(next_unallocated, ?3 + 1) + ?4
                  RETURNING next_unallocated",
-                params![device.kelurahan_code, want.series, want.floor, size],
+                params![device.kelurahan_code, want.series, want.floor, size, gap],
                 |r| r.get(0),
             )?;
             let (first, last) = (next - size as i64, next - 1);
@@ -141,29 +149,46 @@ pub(crate) fn issue_letter(
     let Ok(a) = serde_json::from_value::<IssueLetter>(args.clone()) else {
         return Ok(rejected("invalid", "Perintah issue_letter tidak lengkap."));
     };
-    let lease: Option<(String, String, String, u32, i64, i64, String)> = tx
-        .query_row(
-            "SELECT kelurahan_code, series, device_id, epoch, first, last, state
-             FROM number_leases WHERE lease_id = ?1",
-            [a.lease_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-        )
-        .optional()?;
+    let lookup = || -> Result<Option<LeaseRow>, KotaError> {
+        Ok(tx
+            .query_row(
+                "SELECT kelurahan_code, series, device_id, epoch, first, last, state, granted_at_ms
+                 FROM number_leases WHERE lease_id = ?1",
+                [a.lease_id.to_string()],
+                |r| {
+                    Ok(LeaseRow {
+                        kelurahan: r.get(0)?,
+                        series: r.get(1)?,
+                        device: r.get(2)?,
+                        epoch: r.get(3)?,
+                        first: r.get(4)?,
+                        last: r.get(5)?,
+                        state: r.get(6)?,
+                        recorded_again: r.get::<_, i64>(7)? == 0,
+                    })
+                },
+            )
+            .optional()?)
+    };
+    let mut lease = lookup()?;
+    // A lease the city lost in a restore (unknown, or recorded again from an earlier number).
+    if lease.as_ref().is_none_or(|l| l.recorded_again) && recover_lease(tx, device, &a)? {
+        lease = lookup()?;
+    }
     let conflict = |winner: Option<&str>, message: String| Outcome::Conflict {
         winner: serde_json::json!({ "letter_id": winner }),
         message,
     };
+    let serial = a.serial as i64;
     let valid = match &lease {
         None => Err("bukan dari sewa nomor server ini"),
-        Some((k, ..)) if *k != device.kelurahan_code => Err("sewa nomor milik kelurahan lain"),
-        Some((_, s, ..)) if *s != a.series => Err("seri nomor tidak sama dengan sewanya"),
-        Some((_, _, d, e, ..)) if *d != device.id.to_string() || *e != device.epoch => {
+        Some(l) if l.kelurahan != device.kelurahan_code => Err("sewa nomor milik kelurahan lain"),
+        Some(l) if l.series != a.series => Err("seri nomor tidak sama dengan sewanya"),
+        Some(l) if l.device != device.id.to_string() || l.epoch != device.epoch => {
             Err("sewa nomor milik perangkat atau salinan basis data lain")
         }
-        Some((.., f, l, _)) if (a.serial as i64) < *f || (a.serial as i64) > *l => {
-            Err("nomor di luar rentang sewanya")
-        }
-        Some((.., state)) if state != "active" => Err("sewa nomor sudah tidak berlaku"),
+        Some(l) if serial < l.first || serial > l.last => Err("nomor di luar rentang sewanya"),
+        Some(l) if l.state != "active" => Err("sewa nomor sudah tidak berlaku"),
         Some(_) => Ok(()),
     };
     if let Err(why) = valid {
@@ -206,6 +231,76 @@ pub(crate) fn issue_letter(
         }
     }
     Ok(ok())
+}
+
+/// The gap a restore left (0 if the database was never restored).
+fn recovery_gap(tx: &Transaction) -> Result<i64, KotaError> {
+    let gap: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = 'recovery_gap'", [], |r| r.get(0))
+        .optional()?;
+    Ok(gap.and_then(|g| g.parse().ok()).unwrap_or(0))
+}
+
+/// One row of `number_leases`.
+struct LeaseRow {
+    kelurahan: String,
+    series: String,
+    device: String,
+    epoch: u32,
+    first: i64,
+    last: i64,
+    state: String,
+    /// Recorded again after a restore from the numbers it issued (`granted_at_ms` 0).
+    recorded_again: bool,
+}
+
+/// A lease the city lost in a restore, as far as this number shows it: when the number lies in
+/// its series' recovery window, the lease is recorded again for this device and epoch (widened
+/// to each number seen; `granted_at_ms` 0) and the number is then checked like any other.
+/// Answers whether it did.
+fn recover_lease(tx: &Transaction, device: &Device, a: &IssueLetter) -> Result<bool, KotaError> {
+    let gap = recovery_gap(tx)?;
+    if gap == 0 {
+        return Ok(false);
+    }
+    // A series the restored city never saw: its window is the gap from 1.
+    tx.execute(
+        "INSERT INTO number_series (kelurahan_code, series, next_unallocated, recovery_from, recovery_to)
+         VALUES (?1, ?2, ?3 + 1, 1, ?3) ON CONFLICT (kelurahan_code, series) DO NOTHING",
+        params![device.kelurahan_code, a.series, gap],
+    )?;
+    let window: Option<(Option<i64>, Option<i64>)> = tx
+        .query_row(
+            "SELECT recovery_from, recovery_to FROM number_series
+             WHERE kelurahan_code = ?1 AND series = ?2",
+            params![device.kelurahan_code, a.series],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let serial = a.serial as i64;
+    if !matches!(window, Some((Some(from), Some(to))) if from <= serial && serial <= to) {
+        return Ok(false);
+    }
+    // Only this device's own lost lease is widened; another's stays as it is (and the number
+    // is then refused as that device's).
+    tx.execute(
+        "INSERT INTO number_leases (lease_id, kelurahan_code, series, device_id, epoch, first,
+             last, granted_at_ms, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, 'active')
+         ON CONFLICT (lease_id) DO UPDATE
+            SET first = min(first, excluded.first), last = max(last, excluded.last)
+            WHERE device_id = excluded.device_id AND epoch = excluded.epoch
+              AND series = excluded.series AND granted_at_ms = 0",
+        params![
+            a.lease_id.to_string(),
+            device.kelurahan_code,
+            a.series,
+            device.id.to_string(),
+            device.epoch,
+            serial
+        ],
+    )?;
+    Ok(true)
 }
 
 /// Every lease of `device` becomes void (it was revoked): numbers it issues from them later are

@@ -31,6 +31,7 @@
 //! codes).
 
 pub mod auth;
+pub mod backup;
 pub mod codes;
 pub mod dashboard;
 pub mod db;
@@ -53,6 +54,10 @@ pub enum KotaError {
     Unauthenticated(String),
     #[error("Perangkat ini sudah dicabut oleh admin kota.")]
     Revoked,
+    /// A signed request from a device id the server does not know: the city was restored from
+    /// a backup older than its enrolment.
+    #[error("Server kota tidak mengenal komputer ini (mungkin dipulihkan dari cadangan): daftarkan ulang; semua perubahan dikirim lagi.")]
+    UnknownDevice,
     #[error("{0}")]
     NotFound(String),
     #[error("Urutan perubahan terputus: server menunggu nomor {expected}.")]
@@ -72,6 +77,7 @@ impl KotaError {
             KotaError::CodeInvalid => "code_invalid",
             KotaError::Unauthenticated(_) => "unauthenticated",
             KotaError::Revoked => "revoked",
+            KotaError::UnknownDevice => "unknown_device",
             KotaError::NotFound(_) => "not_found",
             KotaError::Gap { .. } => "gap",
             KotaError::EpochFenced => "epoch_fenced",

@@ -7,6 +7,8 @@
 //! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
 //! balai-kota devices list | devices revoke DEVICE_ID
 //! balai-kota admin add --username NAME   # password from BALAI_KOTA_PASSWORD or stdin
+//! balai-kota backup --out FILE            # while serving, too
+//! balai-kota restore FILE                 # server stopped: new epoch, numbers skip ahead
 //! ```
 //!
 //! The city dashboard is `/admin` on the server (log in as a city admin).
@@ -69,6 +71,15 @@ enum Command {
     /// City admins (who may open the dashboard).
     #[command(subcommand)]
     Admin(AdminCmd),
+    /// A consistent copy of the database into a new file (the server may be running).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the database by a backup (stop the server first). The one replaced is set
+    /// aside, the offices re-send what the backup lacks, and letter numbers skip ahead so none
+    /// is issued twice.
+    Restore { backup: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -129,10 +140,38 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
     let json = cli.json;
+    if let Command::Restore { backup } = &cli.command {
+        let r = balai_kota::backup::restore(&cli.db, backup, now_ms())?;
+        let text = format!(
+            "Dipulihkan dari {}; epoch server baru {}; {} seri nomor melompat {}{}",
+            backup.display(),
+            r.server_epoch,
+            r.series_moved,
+            balai_kota::backup::NUMBER_GAP,
+            r.set_aside.as_ref().map_or(String::new(), |p| format!(
+                "; basis data lama disimpan di {}",
+                p.display()
+            ))
+        );
+        say(json, serde_json::to_value(&r)?, text);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
     match cli.command {
+        Command::Restore { .. } => unreachable!("handled above"),
+        Command::Backup { out } => {
+            let bytes = db.backup(&out)?;
+            say(
+                json,
+                serde_json::json!({"file": out, "bytes": bytes}),
+                format!("Cadangan {} ({bytes} bita)", out.display()),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { listen, min_push_protocol, tls_cert, tls_key } => {
+            // Held while serving: a restore refuses to replace the database under it.
+            let _lock = balai_kota::backup::hold_lock(&cli.db)?;
             let server = Arc::new(Server { db, clock: Arc::new(now_ms), min_push_protocol });
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => {

@@ -433,4 +433,8 @@ pub struct WhoAmI {
     pub epoch: u32,
     pub kelurahan_code: String,
     pub server_time_ms: u64,
+    /// The last of this device's ops the city holds: after the city was restored from a backup
+    /// (a new server epoch), the PC sends again everything after it.
+    #[serde(default)]
+    pub last_applied: u64,
 }

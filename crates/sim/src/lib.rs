@@ -8,7 +8,8 @@
 //! duplicate NIKs across PCs, record life events, issue and void letters), when each PC syncs,
 //! and the faults — requests dropped, answers lost after the city acted, requests repeated,
 //! stale requests replayed later, PCs offline for hours, PCs and the city crashing and
-//! restarting (their databases reopened), PC clocks skewed (one an hour behind). Time is
+//! restarting (their databases reopened), the city restored from a backup it took earlier in
+//! the run, PC clocks skewed (one an hour behind). Time is
 //! simulated. Then everything heals and syncs until quiet, and the run checks:
 //! convergence (every PC of a kelurahan holds exactly the city's copy, field group by field
 //! group with its clock, and no PC's own digest self-check ever had to repair), no lost write (every change a PC committed is in the final state or
@@ -16,8 +17,8 @@
 //! a kelurahan; every one the PCs issued is the city's, for the same letter), tenancy (no row
 //! of one kelurahan under another) and liveness (queues drain, nothing held).
 //!
-//! What it does not do yet: online requests, deletes, a server restored from backup, a cloned
-//! PC, schema migrations mid-run, shrinking a failing schedule (a failure names its seed and
+//! What it does not do yet: online requests, deletes, a PC enrolled after the city's backup
+//! (unknown to it once restored), a cloned PC, schema migrations mid-run, shrinking a failing schedule (a failure names its seed and
 //! the run is repeated from it). Row ids come from the real clock and randomness (UUIDv7), so
 //! a repeated run has the same schedule, not byte-identical ids.
 
@@ -94,6 +95,9 @@ struct City {
     db: PathBuf,
     now: Arc<AtomicU64>,
     running: Option<(Arc<Server>, InProcess)>,
+    /// The one backup of the run, and whether it was restored already.
+    backup: Option<PathBuf>,
+    restored: bool,
 }
 
 impl City {
@@ -251,7 +255,13 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
         .map_err(|e| e.to_string())?
         .to_utc();
     let now = Arc::new(AtomicU64::new(start.timestamp_millis() as u64));
-    let mut city = City { db: dir.path().join("kota.sqlite"), now: now.clone(), running: None };
+    let mut city = City {
+        db: dir.path().join("kota.sqlite"),
+        now: now.clone(),
+        running: None,
+        backup: None,
+        restored: false,
+    };
     city.start()?;
     for k in 0..cfg.kelurahan {
         let s = city.server()?;
@@ -354,6 +364,36 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     let r = n.stale.swap_remove(i);
                     let _ = n.deliver(&r);
                     "fault: stale request delivered again".to_string()
+                }
+            }
+            // Once per run the city is backed up, and later restored from that backup (the
+            // changes, leases and numbers of the time between are lost on the city's side).
+            93 => {
+                let mut n = net.lock().map_err(|_| "lock")?;
+                if n.city.backup.is_some() || n.city.running.is_none() {
+                    "idle".to_string()
+                } else {
+                    let path = dir.path().join("kota-backup.sqlite");
+                    n.city.server()?.db.backup(&path).map_err(|e| e.to_string())?;
+                    n.city.backup = Some(path);
+                    "fault: city backed up".to_string()
+                }
+            }
+            // Late in the run, so some PCs have nothing new to send after it (they must still
+            // send again what the city lost).
+            94..=96 if step > cfg.steps * 4 / 5 => {
+                let mut n = net.lock().map_err(|_| "lock")?;
+                match n.city.backup.clone() {
+                    Some(path) if !n.city.restored => {
+                        n.city.running = None;
+                        let at = now.load(Ordering::SeqCst);
+                        balai_kota::backup::restore(&n.city.db, &path, at)
+                            .map_err(|e| e.to_string())?;
+                        n.city.restored = true;
+                        n.city.start()?;
+                        "fault: city restored from its backup".to_string()
+                    }
+                    _ => "idle".to_string(),
                 }
             }
             _ => "idle".to_string(),

@@ -33,8 +33,8 @@ use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
     KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody, Outcome,
     PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
-    TableDigest, TooLarge, Versions, VoidLetter, AUTH_SCHEME, BATCH_MAX_BYTES, BATCH_START_BYTES,
-    PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
+    TableDigest, TooLarge, Versions, VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES,
+    BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -137,8 +137,13 @@ pub fn enrol(
     if let (Some(url), None) = (url, &fenced) {
         return Err(SyncError::AlreadyEnrolled(url));
     }
-    // A fenced PC enrols again as a new device; its outbox goes on where it was.
-    let first_seq = if fenced.is_some() { pushed_through(store)? as u64 + 1 } else { 1 };
+    // A fenced PC enrols again as a new device; its outbox goes on where it was, since what it
+    // pushed is on the server under its old id. Unless the server lost the old id (restored
+    // from an older backup): then everything goes again (the merge makes repeats harmless).
+    let first_seq = match fenced.as_deref() {
+        Some("unknown_device") | None => 1,
+        Some(_) => pushed_through(store)? as u64 + 1,
+    };
     let server_url = base(server_url);
     let mut seed = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut seed);
@@ -170,11 +175,14 @@ pub fn enrol(
             ("server_url", &server_url),
             ("server_device_id", &device_id),
             ("epoch", &enrolled.epoch.to_string()),
+            ("server_epoch", &enrolled.server_epoch.to_string()),
             ("key_seed", &hex::encode(seed)),
             ("server_ca_pem", trust.unwrap_or_default()),
             ("kelurahan_code", &enrolled.kelurahan_code),
             ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
             ("last_contact_ms", &now_ms.to_string()),
+            // What the city has of this PC's outbox under the new id.
+            ("pushed_through", &(first_seq - 1).to_string()),
         ],
     )?;
     Ok(enrolled)
@@ -330,12 +338,12 @@ pub fn sync_now(
     noting_fence(store, now_ms, round(store, link, app_version, now_ms, series, types))
 }
 
-/// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`) in the sync
-/// state: the sync page shows it, letters stop drawing on this PC's leases, and `enrol` is
+/// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`,
+/// `unknown_device`) in the sync state: the sync page shows it, letters stop drawing on this PC's leases, and `enrol` is
 /// allowed again.
 fn noting_fence<T>(store: &Store, now_ms: u64, r: Result<T, SyncError>) -> Result<T, SyncError> {
     if let Err(SyncError::Server { code, .. }) = &r {
-        if code == "revoked" || code == "epoch_fenced" {
+        if code == "revoked" || code == "epoch_fenced" || code == "unknown_device" {
             let ctx = WriteCtx { now_ms, user_id: "sync".into() };
             store.write(&ctx, |tx| store_sync::set_state(tx, &[("fenced", code)]).map_err(sql))?;
         }
@@ -707,11 +715,22 @@ fn local_digest(store: &Store) -> Result<Vec<TableDigest>, SyncError> {
         .collect())
 }
 
+/// How long after a city restore the self-check waits: the other PCs (offline for up to days)
+/// send again what the city lost.
+pub const RESTORE_GRACE_MS: u64 = 3 * 24 * 3600 * 1000;
+
 /// Compares this PC's digest with the city's once it is caught up with nothing waiting or held;
 /// on a difference pulls everything again (harmless under the merge) and compares once more.
 fn self_check(x: &Exchange) -> Result<SelfCheck, SyncError> {
     let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
     let (server_now, app_version) = (x.server_now, x.app_version);
+    // After the city was restored from a backup, the other PCs send again what it lost over
+    // the following days; until then this PC rightly holds more than the city.
+    let restored = store.read(|c| store_sync::state(c, "city_restored_ms")).map_err(sql)?;
+    let restored: Option<u64> = restored.and_then(|v| v.parse().ok());
+    if restored.is_some_and(|at| ctx.now_ms.saturating_sub(at) < RESTORE_GRACE_MS) {
+        return Ok(SelfCheck::NotCompared);
+    }
     let req = DigestRequest { versions: versions(app_version), tables: known_groups() };
     let mut repaired = false;
     loop {
@@ -858,6 +877,38 @@ fn contact<'a>(
         store_sync::set_state(tx, &[("clock_offset_ms", &offset), ("last_contact_ms", &at)])
             .map_err(sql)
     })?;
+    let epoch = time.server_epoch.to_string();
+    let known = store.read(|c| store_sync::state(c, "server_epoch")).map_err(sql)?;
+    if known.as_deref() != Some(epoch.as_str()) {
+        // The city was restored from a backup (or this PC never noted its epoch): what it
+        // holds of this PC's outbox may be less than was acknowledged, so the push goes on
+        // from what it says it has (the outbox keeps every entry).
+        let path = "/v1/whoami";
+        let auth = e.authorization("GET", path, b"", time.server_time_ms);
+        let me = Request {
+            method: "GET",
+            url: format!("{}{path}", e.server_url),
+            headers: vec![("authorization", auth)],
+            body: Vec::new(),
+            trust: e.trust.clone(),
+        };
+        let me: WhoAmI = answer(link.send(me).map_err(network)?)?;
+        let mark = pushed_through(store)?;
+        let from = (me.last_applied as i64).min(mark).to_string();
+        // Noted only when an epoch was known: a first note is no restore.
+        let restored_at = if known.is_some() { at.clone() } else { String::new() };
+        store.write(&ctx, |tx| {
+            store_sync::set_state(
+                tx,
+                &[
+                    ("pushed_through", &from),
+                    ("server_epoch", &epoch),
+                    ("city_restored_ms", &restored_at),
+                ],
+            )
+            .map_err(sql)
+        })?;
+    }
     Ok(Exchange {
         store,
         e,
@@ -941,7 +992,8 @@ pub struct Status {
     pub held: Vec<Held>,
     /// Letter numbers this PC may still issue offline, per series.
     pub reserve: Vec<Reserve>,
-    /// `revoked` or `epoch_fenced` (its database was restored or copied) when the city locked
+    /// `revoked`, `epoch_fenced` (its database was restored or copied) or `unknown_device` (the
+    /// city was restored from a backup older than this PC's enrolment) when the city locked
     /// this PC out: an admin enrols it again with a new code; nothing waiting is lost.
     pub fenced: Option<String>,
     /// The city takes this app version's changes no more: they wait until Balai is updated.

@@ -19,7 +19,9 @@ fn api_error(e: SyncError) -> ApiError {
         SyncError::Server { ref code, .. } if code == "code_invalid" => {
             ApiError::field("code", "code_invalid", e.to_string())
         }
-        SyncError::Server { ref code, .. } if code == "revoked" || code == "epoch_fenced" => {
+        SyncError::Server { ref code, .. }
+            if code == "revoked" || code == "epoch_fenced" || code == "unknown_device" =>
+        {
             ApiError::new(ErrorCode::Forbidden, e.to_string())
         }
         SyncError::Server { .. } | SyncError::BadAnswer(_) => {

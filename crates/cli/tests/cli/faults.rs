@@ -77,6 +77,36 @@ fn assert_intact(db: &Path) -> i64 {
     c.query_row("SELECT count(*) FROM residents", [], |r| r.get(0)).unwrap()
 }
 
+/// Polls `cond` every few milliseconds while `child` runs: whether it held before the child
+/// ended.
+fn poll_until(child: &mut Child, mut cond: impl FnMut() -> bool) -> bool {
+    loop {
+        if cond() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return cond();
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+}
+
+/// A's mark as the city last acknowledged it (0 before the first answer), read while A runs.
+fn pushed_through_opt(db: &Path) -> i64 {
+    let Ok(o) = rusqlite::Connection::open(db) else { return 0 };
+    o.query_row("SELECT value FROM _sync_state WHERE key = 'pushed_through'", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .ok()
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(0)
+}
+
+fn residents_in(db: &Path) -> i64 {
+    let Ok(c) = rusqlite::Connection::open(db) else { return 0 };
+    c.query_row("SELECT count(*) FROM residents", [], |r| r.get(0)).unwrap_or(0)
+}
+
 fn pushed_through(db: &Path) -> i64 {
     let o = rusqlite::Connection::open(db).unwrap();
     let mark: String = o
@@ -184,8 +214,18 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     let total = status(&a)["pending"].as_u64().unwrap();
     enrol(&a, &kota.url, &kota);
 
-    // 1. The city is killed while A pushes, sooner then later, until a round gets through.
-    let (mut kills, mut cut_mid_push) = (0, false);
+    // 1. The city is killed while A pushes: once right after the first batch was taken, then
+    //    sooner and later, until a round gets through.
+    let mut child = sync_in_background(&a);
+    let first_batch = poll_until(&mut child, || pushed_through_opt(&a) > 0);
+    assert!(first_batch, "the push ended before it could be cut");
+    kota.stop();
+    let _ = child.wait();
+    kota.restart();
+    assert_intact(&a);
+    let left = status(&a)["pending"].as_u64().unwrap();
+    let mut cut_mid_push = left > 0 && left < total;
+    let mut kills = 1;
     let mut wait = Duration::from_millis(150);
     loop {
         let mut child = sync_in_background(&a);
@@ -211,9 +251,17 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     // 2. A second PC is killed while it pulls and applies, until it has everything.
     let b = office(dir.path(), "b.sqlite", "0");
     enrol(&b, &kota.url, &kota);
-    let (mut kills, mut partly) = (0, false);
-    let mut wait = Duration::from_millis(150);
     let want = register(&a);
+    // Once right after its first page was applied, then sooner and later.
+    let mut child = sync_in_background(&b);
+    let first_page = poll_until(&mut child, || residents_in(&b) > 0);
+    assert!(first_page, "the pull ended before it could be cut");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let have = assert_intact(&b);
+    let mut partly = have > 0 && (have as usize) < RESIDENTS.parse::<usize>().unwrap();
+    let mut kills = 1;
+    let mut wait = Duration::from_millis(150);
     loop {
         let mut child = sync_in_background(&b);
         std::thread::sleep(wait);

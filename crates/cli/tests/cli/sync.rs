@@ -652,3 +652,73 @@ fn over_https_a_pc_trusts_only_the_city_ca_it_was_given_and_plain_http_stays_ins
     assert!(round["pushed"].as_u64().unwrap() >= 2, "{round}");
     assert!(kota.counts().0 >= 2, "the city holds the family and the resident");
 }
+
+#[test]
+fn a_city_restored_from_a_backup_gets_back_what_the_offices_hold_and_numbers_no_letter_twice() {
+    let mut kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    kota.enrol(&a);
+    sync_now(&a);
+    let backup = kota.db.with_file_name("kota-backup.sqlite");
+    let out = kota.cli(&["--json", "backup", "--out", backup.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // After the backup: B is enrolled, leases numbers and issues a letter; A records a death.
+    let (_b_dir, b) = crate::demo_db();
+    kota.enrol(&b);
+    sync_now(&b);
+    let letter = issue_domisili(&b);
+    assert_eq!(letter.status, 0, "{}", letter.stderr);
+    let number = letter.json()["number"].as_str().unwrap().to_string();
+    sync_now(&b);
+    let r = run(&a, &["residents", "event", RESIDENT, "--type", "mati", "--date", "01-11-2026"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    sync_now(&a);
+
+    // The city's disk is lost; it is restored from the backup (refused while it still runs).
+    let restore = ["--json", "restore", backup.to_str().unwrap()];
+    assert!(!kota.cli(&restore, &[]).status.success(), "restore refused while serving");
+    kota.stop();
+    let out = kota.cli(&restore, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(std::path::Path::new(restored["set_aside"].as_str().unwrap()).exists(), "{restored}");
+    kota.restart();
+
+    // A sends the death again (the city lost it) and pulls the whole feed of the new epoch.
+    let round = sync_now(&a);
+    assert_eq!(
+        (round["pending"].as_u64(), round["rejected"].as_u64()),
+        (Some(0), Some(0)),
+        "{round}"
+    );
+    // B is unknown to the restored city: it is told, enrols again and sends everything.
+    let locked = run(&b, &["--json", "sync", "now"]);
+    assert_eq!(locked.error_json()["error"]["code"], "forbidden", "{}", locked.stderr);
+    assert_eq!(run(&b, &["--json", "sync", "status"]).json()["fenced"], "unknown_device");
+    kota.enrol(&b);
+    let round = sync_now(&b);
+    assert_eq!(
+        (round["pending"].as_u64(), round["rejected"].as_u64()),
+        (Some(0), Some(0)),
+        "{round}"
+    );
+    sync_now(&a);
+    assert_eq!(register_dump(&a), register_dump(&b), "both PCs hold the same register");
+    let shown = run(&b, &["--json", "residents", "show", RESIDENT]).json();
+    assert_eq!(shown["status"], "mati", "the death recorded after the backup: {shown}");
+    // B's letter, from a lease the city lost, is the city's again; a new PC's numbers start
+    // above the numbers that lease could have held.
+    let c = rusqlite::Connection::open(&kota.db).unwrap();
+    let held: Vec<String> = {
+        let mut st = c.prepare("SELECT number FROM issued_numbers").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(held.contains(&number), "{number} in {held:?}");
+    let (_c_dir, c_db) = office_with_one_resident();
+    kota.enrol(&c_db);
+    let fresh = issue_domisili(&c_db);
+    assert_eq!(fresh.status, 0, "{}", fresh.stderr);
+    let fresh = fresh.json()["number"].as_str().unwrap().to_string();
+    assert!(serial(&fresh) > serial(&number) + 900, "{fresh} after {number}");
+}

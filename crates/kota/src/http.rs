@@ -32,6 +32,72 @@ pub struct Server {
     /// Pushes from a client below this protocol are held (`update_required`): the city raises
     /// it to make every office update before a change to what they send.
     pub min_push_protocol: u32,
+    /// Submissions of the public request form per client address in the last hour.
+    pub form_limit: FormLimit,
+}
+
+/// How many requests one address may send through the public form per hour (an RT office or
+/// a warnet sends for many residents; a script sends thousands).
+pub const FORM_PER_HOUR: usize = 30;
+
+/// The recent public-form submissions per client address (in memory: a restart forgets them,
+/// the per-NIK limit in the database does not).
+#[derive(Debug, Default)]
+pub struct FormLimit(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<u64>>>);
+
+impl FormLimit {
+    /// Counts one submission from `ip` at `now_ms`; false when it is one too many.
+    pub fn allow(&self, ip: std::net::IpAddr, now_ms: u64) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let hour_ago = now_ms.saturating_sub(3_600_000);
+        seen.retain(|_, times| {
+            times.retain(|t| *t > hour_ago);
+            !times.is_empty()
+        });
+        let times = seen.entry(ip).or_default();
+        if times.len() >= FORM_PER_HOUR {
+            return false;
+        }
+        times.push(now_ms);
+        true
+    }
+}
+
+/// The client's address, as `serve` records it for every connection (plain or TLS).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+/// The sender's IP address when the connection has one (not in the simulation's city).
+struct ClientIp(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<ClientAddr>>();
+        Ok(ClientIp(info.map(|i| i.0 .0.ip())))
+    }
 }
 
 impl IntoResponse for KotaError {
@@ -341,9 +407,18 @@ async fn request_form(
 
 async fn request_submit(
     State(s): State<Arc<Server>>,
+    ip: ClientIp,
     form: axum::Form<crate::requests::Form>,
 ) -> Result<Response, KotaError> {
-    Ok(match crate::requests::submit(&s.db, &form, (s.clock)())? {
+    let now = (s.clock)();
+    if let Some(ip) = ip.0 {
+        if !s.form_limit.allow(ip, now) {
+            let _ = s.db.security_event(None, "form_rate_limited", &ip.to_string(), now);
+            let page = crate::requests::busy_page();
+            return Ok((StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response());
+        }
+    }
+    Ok(match crate::requests::submit(&s.db, &form, now)? {
         Ok(code) => axum::response::Html(crate::requests::sent_page(&code)).into_response(),
         Err(errors) => {
             let page = crate::requests::form_page(&s.db, &form, &errors)?;

@@ -20,7 +20,7 @@
 
 use anyhow::Context;
 use balai_kota::db::Db;
-use balai_kota::http::{router, Server};
+use balai_kota::http::{router, ClientAddr, Server};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -172,7 +172,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { listen, min_push_protocol, tls_cert, tls_key } => {
             // Held while serving: a restore refuses to replace the database under it.
             let _lock = balai_kota::backup::hold_lock(&cli.db)?;
-            let server = Arc::new(Server { db, clock: Arc::new(now_ms), min_push_protocol });
+            let server = Arc::new(Server {
+                db,
+                clock: Arc::new(now_ms),
+                min_push_protocol,
+                form_limit: Default::default(),
+            });
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => {
                     Some(balai_kota::tls::config(cert, key).map_err(anyhow::Error::msg)?)
@@ -198,10 +203,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 match tls {
                     Some(config) => {
                         let listener = balai_kota::tls::TlsListener::new(listener, config)?;
-                        axum::serve(listener, router(server)).with_graceful_shutdown(stop).await?
+                        let app =
+                            router(server).into_make_service_with_connect_info::<ClientAddr>();
+                        axum::serve(listener, app).with_graceful_shutdown(stop).await?
                     }
                     None => {
-                        axum::serve(listener, router(server)).with_graceful_shutdown(stop).await?
+                        let app =
+                            router(server).into_make_service_with_connect_info::<ClientAddr>();
+                        axum::serve(listener, app).with_graceful_shutdown(stop).await?
                     }
                 }
                 Ok(ExitCode::SUCCESS)

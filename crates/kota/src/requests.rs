@@ -200,6 +200,19 @@ pub struct Form {
 }
 
 /// A submitted request: its tracking code, or the problems by field (Indonesian).
+/// Requests one NIK may make through the public form in 24 hours.
+pub const PER_NIK_PER_DAY: i64 = 5;
+
+/// The page for an address that sent too many requests in the last hour.
+pub fn busy_page() -> String {
+    shell(
+        "Terlalu banyak permohonan",
+        "<h1>Terlalu banyak permohonan</h1><p class=\"error\" role=\"alert\">Terlalu banyak \
+         permohonan dari alamat ini dalam satu jam terakhir. Coba lagi nanti, atau datang ke \
+         kantor kelurahan.</p>",
+    )
+}
+
 pub fn submit(
     db: &Db,
     f: &Form,
@@ -232,6 +245,23 @@ pub fn submit(
     let (Ok(nik), Ok(kk), true) = (nik, kk, errors.is_empty()) else {
         return Ok(Err(errors));
     };
+    let day_ago = now_ms.saturating_sub(24 * 3_600_000) as i64;
+    let recent: i64 = db.with(|c| {
+        Ok(c.query_row(
+            "SELECT count(*) FROM online_requests WHERE nik = ?1 AND submitted_at_ms > ?2",
+            params![nik.as_str(), day_ago],
+            |r| r.get(0),
+        )?)
+    })?;
+    if recent >= PER_NIK_PER_DAY {
+        errors.insert(
+            "nik",
+            format!(
+                "Sudah {PER_NIK_PER_DAY} permohonan dengan NIK ini dalam 24 jam terakhir; coba lagi besok atau datang ke kantor kelurahan."
+            ),
+        );
+        return Ok(Err(errors));
+    }
     let request = OnlineRequest {
         request_id: Uuid::now_v7(),
         tracking_code: crate::codes::new_code(),

@@ -108,6 +108,7 @@ impl City {
             db,
             clock: Arc::new(move || now.load(Ordering::SeqCst)),
             min_push_protocol: balai_protocol::MIN_PUSH_PROTOCOL,
+            form_limit: Default::default(),
         });
         let local = InProcess::new(server.clone()).map_err(|e| e.to_string())?;
         self.running = Some((server, local));

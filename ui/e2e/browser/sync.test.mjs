@@ -45,8 +45,14 @@ describe('sync', () => {
     await page.getByTestId('sync-status').getByText('Belum terdaftar').waitFor();
     const waiting = Number(await page.getByTestId('sync-pending').textContent());
     assert.ok(waiting >= 30, `the seeded register waits to be sent (${waiting})`);
-    await page.getByLabel('Alamat server kota').fill(kota.url);
+    // Plain HTTP beyond the office network is refused before anything is sent.
+    await page.getByLabel('Alamat server kota').fill('http://kota.example.go.id');
     await page.getByLabel('Kode pendaftaran').fill('AAAAA-BBBBB');
+    await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
+    await page.locator('[data-field-error="server"]').filter({ hasText: 'https://' }).waitFor();
+    await page.getByLabel('Sertifikat CA kota (tidak wajib)').waitFor();
+    await screenshot(page, 'sync-enrol-1366x768');
+    await page.getByLabel('Alamat server kota').fill(kota.url);
     await page.getByRole('button', { name: 'Daftarkan komputer ini' }).click();
     await page.locator('[data-field-error="code"]').filter({ hasText: 'tidak berlaku' }).waitFor();
     await page.getByLabel('Kode pendaftaran').fill(kota.code());

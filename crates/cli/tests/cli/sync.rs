@@ -722,3 +722,30 @@ fn a_city_restored_from_a_backup_gets_back_what_the_offices_hold_and_numbers_no_
     let fresh = fresh.json()["number"].as_str().unwrap().to_string();
     assert!(serial(&fresh) > serial(&number) + 900, "{fresh} after {number}");
 }
+
+#[test]
+fn the_public_form_takes_a_few_requests_per_nik_a_day_and_a_few_dozen_per_address_an_hour() {
+    let kota = Kota::start();
+    let (_dir, db) = office_with_one_resident();
+    kota.enrol(&db);
+    sync_now(&db);
+    let fields =
+        "kelurahan=18.72.04.1004&no_kk=1872041203159991&jenis=domisili&keperluan=melamar+kerja";
+    let submit =
+        |nik: &str| city_http(&kota, "POST", "/permohonan", &format!("nik={nik}&{fields}"));
+    for _ in 0..5 {
+        assert_eq!(submit(RESIDENT).0, 200);
+    }
+    // The sixth for the same NIK within 24 hours: sent back with the field named.
+    let (status, page) = submit(RESIDENT);
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("id=\"nik-error\"") && page.contains("24 jam"), "{page}");
+    // From one address: 30 an hour (the 5 above, the refused one and 24 more NIKs), then no more.
+    for i in 0..24 {
+        let (status, page) = submit(&format!("18720401018000{:02}", 10 + i));
+        assert_ne!(status, 429, "request {i}: {page}");
+    }
+    let (status, page) = submit("1872040101800099");
+    assert_eq!(status, 429, "{page}");
+    assert!(page.contains("Terlalu banyak permohonan"), "{page}");
+}

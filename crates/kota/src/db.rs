@@ -235,6 +235,19 @@ impl Db {
         })
     }
 
+    /// The kelurahan a one-time code is for, while it is unused and valid (nothing is written).
+    pub fn code_kelurahan(&self, code: &str, now_ms: u64) -> Result<Option<String>, KotaError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT kelurahan_code FROM enrol_codes
+                 WHERE code_hash = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
+                params![code_hash(code), now_ms as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
     /// Redeems a code for a new device: single use, before it expires, in one transaction (two
     /// PCs racing with one code: one wins, the other gets `CodeInvalid`).
     pub fn enrol(

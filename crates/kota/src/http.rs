@@ -103,7 +103,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
 impl IntoResponse for KotaError {
     fn into_response(self) -> Response {
         let status = match &self {
-            KotaError::BadRequest(_) | KotaError::CodeInvalid => StatusCode::BAD_REQUEST,
+            KotaError::BadRequest(_)
+            | KotaError::CodeInvalid
+            | KotaError::KelurahanMismatch { .. } => StatusCode::BAD_REQUEST,
             KotaError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             KotaError::Revoked | KotaError::UnknownDevice => StatusCode::FORBIDDEN,
             KotaError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -156,6 +158,19 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
         return Err(KotaError::BadRequest("Perbarui aplikasi Balai sebelum mendaftar.".into()));
     }
     let now = (s.clock)();
+    if let Some(office) = req.office_kelurahan.as_deref() {
+        let office = balai_domain::office::normalize_region_code(
+            office,
+            balai_domain::office::RegionLevel::Kelurahan,
+        )
+        .unwrap_or_else(|| office.to_string());
+        match s.db.code_kelurahan(&req.code, now)? {
+            Some(code_for) if code_for != office => {
+                return Err(KotaError::KelurahanMismatch { code_for, office })
+            }
+            _ => {}
+        }
+    }
     let (device, k) = s.db.enrol(
         &req.code,
         &req.public_key_hex,

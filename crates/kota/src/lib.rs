@@ -58,6 +58,8 @@ pub enum KotaError {
     /// a backup older than its enrolment.
     #[error("Server kota tidak mengenal komputer ini (mungkin dipulihkan dari cadangan): daftarkan ulang; semua perubahan dikirim lagi.")]
     UnknownDevice,
+    #[error("Kode pendaftaran ini untuk kelurahan {code_for}, sedangkan profil kantor ini kelurahan {office}: minta kode untuk kelurahan yang benar, atau perbaiki profil kantor.")]
+    KelurahanMismatch { code_for: String, office: String },
     #[error("{0}")]
     NotFound(String),
     #[error("Urutan perubahan terputus: server menunggu nomor {expected}.")]
@@ -78,6 +80,7 @@ impl KotaError {
             KotaError::Unauthenticated(_) => "unauthenticated",
             KotaError::Revoked => "revoked",
             KotaError::UnknownDevice => "unknown_device",
+            KotaError::KelurahanMismatch { .. } => "kelurahan_mismatch",
             KotaError::NotFound(_) => "not_found",
             KotaError::Gap { .. } => "gap",
             KotaError::EpochFenced => "epoch_fenced",

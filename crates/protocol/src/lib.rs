@@ -49,6 +49,10 @@ pub struct EnrolRequest {
     /// before is already on the server under its old id.
     #[serde(default = "first_op")]
     pub first_seq: u64,
+    /// The kelurahan in the office's own profile: a code for another kelurahan is refused
+    /// (and stays unused) instead of tying this office's register to the wrong one.
+    #[serde(default)]
+    pub office_kelurahan: Option<String>,
 }
 
 fn first_op() -> u64 {
@@ -393,7 +397,8 @@ impl DigestSum {
 /// The body of every non-2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable: `unauthenticated`, `revoked`, `update_required`, `gap`, `epoch_fenced` (the
+    /// Stable: `unauthenticated`, `revoked`, `unknown_device`, `kelurahan_mismatch`,
+    /// `update_required`, `gap`, `epoch_fenced` (the
     /// device's database was restored from a backup or copied, or it sent a stale epoch: it
     /// must enrol again),
     /// `bad_request`, `code_invalid`, `internal`.

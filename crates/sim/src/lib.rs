@@ -304,6 +304,11 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             pc.open()?;
             let residents = if i == 0 { cfg.residents } else { 0 };
             pc.call("demo.seed", json!({"residents": residents, "seed": seed + k as u64}))?;
+            // The office profile names its kelurahan (the city refuses a code for another).
+            let mut profile = pc.call("profile.get", json!({}))?["profile"].clone();
+            profile["kelurahan_code"] = json!(kelurahan_code(k));
+            profile["kelurahan_name"] = json!(format!("Kelurahan Simulasi {k}"));
+            pc.call("profile.set", profile)?;
             let code = {
                 let n = net.lock().map_err(|_| "lock")?;
                 let s = n.city.server()?;

@@ -579,3 +579,74 @@ pub fn dump(conn: &Connection) -> rusqlite::Result<Vec<GroupState>> {
     all.sort_by(|a, b| (a.tbl, a.row_id, a.group).cmp(&(b.tbl, b.row_id, b.group)));
     Ok(all)
 }
+
+/// One field group's clock (see [`group_clocks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupClock {
+    pub tbl: &'static str,
+    pub row_id: uuid::Uuid,
+    pub group: &'static str,
+    pub hlc: u64,
+    pub device: String,
+}
+
+/// The clocks of one row as read from `_sync_clock`: its insert's (`*`) and its groups' own.
+struct RowClocks {
+    table: &'static SyncedTable,
+    row_id: uuid::Uuid,
+    star: Option<(u64, String)>,
+    own: Vec<(String, (u64, String))>,
+}
+
+impl RowClocks {
+    fn into_groups(self, out: &mut Vec<GroupClock>) {
+        for (group, _) in self.table.groups {
+            let own = self.own.iter().find(|(g, _)| g == group).map(|(_, s)| s);
+            if let Some((hlc, device)) = own.or(self.star.as_ref()) {
+                out.push(GroupClock {
+                    tbl: self.table.name,
+                    row_id: self.row_id,
+                    group,
+                    hlc: *hlc,
+                    device: device.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The clock of every field group of every synced row: a group's own clock, else its row's
+/// insert (`*`). What the digest self-check sums; read from `_sync_clock` alone, so it costs a
+/// scan of the clocks, not of the rows' values.
+pub fn group_clocks(conn: &Connection) -> rusqlite::Result<Vec<GroupClock>> {
+    let mut st = conn.prepare(
+        "SELECT tbl, row_id, field_group, hlc, device_id FROM _sync_clock ORDER BY tbl, row_id",
+    )?;
+    let mut rows = st.query([])?;
+    let mut out = Vec::new();
+    let mut current: Option<RowClocks> = None;
+    while let Some(r) = rows.next()? {
+        let tbl: String = r.get(0)?;
+        let Some(table) = SYNCED.iter().find(|t| t.name == tbl) else { continue };
+        let row_id: uuid::Uuid = r.get(1)?;
+        let group: String = r.get(2)?;
+        let stamp = (r.get::<_, i64>(3)? as u64, r.get::<_, String>(4)?);
+        if current.as_ref().is_none_or(|c| c.table.name != table.name || c.row_id != row_id) {
+            if let Some(done) = current.take() {
+                done.into_groups(&mut out);
+            }
+            current = Some(RowClocks { table, row_id, star: None, own: Vec::new() });
+        }
+        if let Some(c) = current.as_mut() {
+            if group == "*" {
+                c.star = Some(stamp);
+            } else {
+                c.own.push((group, stamp));
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        done.into_groups(&mut out);
+    }
+    Ok(out)
+}

@@ -117,6 +117,8 @@ pub struct Joining<'a> {
     pub trust: Option<&'a str>,
     pub code: &'a str,
     pub hostname: &'a str,
+    /// The kelurahan in the office's profile (the city refuses a code for another).
+    pub office_kelurahan: Option<&'a str>,
 }
 
 /// Enrols this office database with the city server using a one-time code.
@@ -127,7 +129,7 @@ pub fn enrol(
     app_version: &str,
     now_ms: u64,
 ) -> Result<Enrolled, SyncError> {
-    let Joining { server_url, trust, code, hostname } = joining;
+    let Joining { server_url, trust, code, hostname, office_kelurahan } = joining;
     let (url, fenced) = store.read(|c| {
         Ok::<_, SyncError>((
             store_sync::state(c, "server_url").map_err(sql)?,
@@ -154,6 +156,7 @@ pub fn enrol(
         public_key_hex: hex::encode(key.verifying_key().to_bytes()),
         hostname: hostname.to_string(),
         first_seq,
+        office_kelurahan: office_kelurahan.map(str::to_string),
     };
     let res = link
         .send(Request {
@@ -700,13 +703,13 @@ fn known_groups() -> Vec<KnownGroups> {
 
 /// This PC's digest of every synced table (the same sums the city makes).
 fn local_digest(store: &Store) -> Result<Vec<TableDigest>, SyncError> {
-    let dump = store.read(store_sync::dump).map_err(sql)?;
+    let clocks = store.read(store_sync::group_clocks).map_err(sql)?;
     let mut sums: std::collections::BTreeMap<&str, DigestSum> =
         store_sync::SYNCED.iter().map(|t| (t.name, DigestSum::default())).collect();
-    for g in dump {
-        let device = Uuid::parse_str(&g.device).unwrap_or_default();
-        if let Some(sum) = sums.get_mut(g.tbl) {
-            sum.add(g.tbl, g.row_id, g.group, g.hlc, device);
+    for c in clocks {
+        let device = Uuid::parse_str(&c.device).unwrap_or_default();
+        if let Some(sum) = sums.get_mut(c.tbl) {
+            sum.add(c.tbl, c.row_id, c.group, c.hlc, device);
         }
     }
     Ok(store_sync::SYNCED

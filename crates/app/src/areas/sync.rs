@@ -19,6 +19,9 @@ fn api_error(e: SyncError) -> ApiError {
         SyncError::Server { ref code, .. } if code == "code_invalid" => {
             ApiError::field("code", "code_invalid", e.to_string())
         }
+        SyncError::Server { ref code, .. } if code == "kelurahan_mismatch" => {
+            ApiError::field("code", "kelurahan_mismatch", e.to_string())
+        }
         SyncError::Server { ref code, .. }
             if code == "revoked" || code == "epoch_fenced" || code == "unknown_device" =>
         {
@@ -110,11 +113,13 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
         ));
     }
     let host = hostname();
+    let profile = app.store.read(|c| Ok::<_, ApiError>(balai_store::profile::get(c)?))?;
     let joining = balai_sync::Joining {
         server_url: &a.server,
         trust: ca_pem,
         code: &a.code,
         hostname: &host,
+        office_kelurahan: profile.as_ref().map(|p| p.kelurahan_code.as_str()),
     };
     let e = balai_sync::enrol(&app.store, &*app.link, joining, APP_VERSION, now_ms(app))
         .map_err(api_error)?;

@@ -749,3 +749,33 @@ fn the_public_form_takes_a_few_requests_per_nik_a_day_and_a_few_dozen_per_addres
     assert_eq!(status, 429, "{page}");
     assert!(page.contains("Terlalu banyak permohonan"), "{page}");
 }
+
+#[test]
+fn a_code_for_another_kelurahan_is_refused_and_stays_unused() {
+    let kota = Kota::start();
+    let other =
+        kota.cli(&["kelurahan", "add", "--code", "18.72.04.1005", "--name", "Tejoagung"], &[]);
+    assert!(other.status.success());
+    let out = kota.cli(&["--json", "enrol", "--kelurahan", "18.72.04.1005"], &[]);
+    let code: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = code["code"].as_str().unwrap();
+    let (_dir, db) = office_with_one_resident();
+    let wrong = run(&db, &["--json", "sync", "enrol", "--server", &kota.url, "--code", code]);
+    let err = wrong.error_json();
+    assert_eq!(err["error"]["fields"][0]["code"], "kelurahan_mismatch", "{}", wrong.stderr);
+    assert!(
+        err["error"]["fields"][0]["message"].as_str().unwrap().contains("18.72.04.1005"),
+        "{err}"
+    );
+    assert_eq!(run(&db, &["--json", "sync", "status"]).json()["enrolled"], false);
+    // The code was not spent: an office of that kelurahan still enrols with it.
+    let (_t_dir, tejoagung) = crate::demo_db();
+    let r = run(
+        &tejoagung,
+        &["profile", "set", "--kelurahan-code", "18.72.04.1005", "--kelurahan-name", "Tejoagung"],
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let ok = run(&tejoagung, &["--json", "sync", "enrol", "--server", &kota.url, "--code", code]);
+    assert_eq!(ok.status, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["kelurahan_code"], "18.72.04.1005");
+}

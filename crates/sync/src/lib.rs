@@ -886,16 +886,7 @@ fn contact<'a>(
         // The city was restored from a backup (or this PC never noted its epoch): what it
         // holds of this PC's outbox may be less than was acknowledged, so the push goes on
         // from what it says it has (the outbox keeps every entry).
-        let path = "/v1/whoami";
-        let auth = e.authorization("GET", path, b"", time.server_time_ms);
-        let me = Request {
-            method: "GET",
-            url: format!("{}{path}", e.server_url),
-            headers: vec![("authorization", auth)],
-            body: Vec::new(),
-            trust: e.trust.clone(),
-        };
-        let me: WhoAmI = answer(link.send(me).map_err(network)?)?;
+        let me: WhoAmI = answer(e.get(link, "/v1/whoami", time.server_time_ms)?)?;
         let mark = pushed_through(store)?;
         let from = (me.last_applied as i64).min(mark).to_string();
         // Noted only when an epoch was known: a first note is no restore.

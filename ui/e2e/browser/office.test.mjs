@@ -42,7 +42,9 @@ describe('office profile', () => {
     await page.getByRole('link', { name: 'Profil kantor' }).click();
     await page.getByRole('heading', { name: 'Profil kantor' }).waitFor();
 
-    // A signatory with a 17-digit NIP is refused field by field.
+    // A signatory with a 17-digit NIP is refused field by field. The demo office has its
+    // signatories; the table loads after the heading, so they are waited for before counting.
+    await page.locator('section[aria-labelledby="sig-title"] tbody tr').first().waitFor();
     const rowsBefore = await page.locator('section[aria-labelledby="sig-title"] tbody tr').count();
     await page.getByRole('button', { name: 'Tambah penanda tangan' }).click();
     await page.getByLabel('Nama lengkap').fill('Pelaksana Harian Contoh');

@@ -135,6 +135,9 @@ impl Db {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every statement of a push is prepared once and reused: parsing SQL per op was a
+        // third of the server's time in a large push.
+        conn.set_prepared_statement_cache_capacity(128);
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > LATEST {
             return Err(KotaError::BadRequest(format!(

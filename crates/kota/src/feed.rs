@@ -116,24 +116,22 @@ pub fn push(
     // lock is released).
     let applied = db.with(|c| {
         let tx = c.transaction()?;
+        let me = device.id.to_string();
         let mut last: u64 = tx
-            .query_row(
-                "SELECT last_applied FROM device_seq WHERE device_id = ?1",
-                [device.id.to_string()],
-                |r| r.get::<_, i64>(0),
-            )
+            .prepare_cached("SELECT last_applied FROM device_seq WHERE device_id = ?1")?
+            .query_row([&me], |r| r.get::<_, i64>(0))
             .optional()?
             .unwrap_or(0) as u64;
+
         let mut results = Vec::with_capacity(req.ops.len());
         let mut cross_tenant = 0;
         for op in &req.ops {
             if op.device_seq <= last {
                 let before: Option<String> = tx
-                    .query_row(
+                    .prepare_cached(
                         "SELECT change_id FROM device_ops WHERE device_id = ?1 AND device_seq = ?2",
-                        params![device.id.to_string(), op.device_seq as i64],
-                        |r| r.get(0),
-                    )
+                    )?
+                    .query_row(params![me, op.device_seq as i64], |r| r.get(0))
                     .optional()?;
                 if before.is_some_and(|id| id != op.change_id.to_string()) {
                     // Another change under a number already used: this database is a restored
@@ -148,10 +146,10 @@ pub fn push(
             if op.device_seq != last + 1 {
                 break;
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO device_ops (device_id, device_seq, change_id) VALUES (?1, ?2, ?3)",
-                params![device.id.to_string(), op.device_seq as i64, op.change_id.to_string()],
-            )?;
+            )?
+            .execute(params![me, op.device_seq as i64, op.change_id.to_string()])?;
             let outcome = apply(&tx, device, op, now_ms)?;
             if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
                 cross_tenant += 1;
@@ -162,11 +160,11 @@ pub fn push(
         if results.is_empty() && !req.ops.is_empty() {
             return Err(KotaError::Gap { expected: last + 1 });
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)
              ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied",
-            params![device.id.to_string(), last as i64],
-        )?;
+        )?
+        .execute(params![me, last as i64])?;
         if cross_tenant > 0 {
             tx.execute(
                 "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, 'cross_tenant', ?3)",
@@ -234,12 +232,10 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
     if !SYNCED_TABLES.contains(&table.as_str()) {
         return Ok(rejected("unknown_table", &format!("Tabel {table} tidak disinkronkan.")));
     }
+    let row_key = row_id.to_string();
     let owner: Option<String> = tx
-        .query_row(
-            "SELECT kelurahan_code FROM row_owner WHERE tbl = ?1 AND row_id = ?2",
-            params![table, row_id.to_string()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT kelurahan_code FROM row_owner WHERE tbl = ?1 AND row_id = ?2")?
+        .query_row(params![table, row_key], |r| r.get(0))
         .optional()?;
     match owner {
         Some(k) if k != device.kelurahan_code => {
@@ -247,10 +243,10 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
         }
         Some(_) => {}
         None => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO row_owner (tbl, row_id, kelurahan_code) VALUES (?1, ?2, ?3)",
-                params![table, row_id.to_string(), device.kelurahan_code],
-            )?;
+            )?
+            .execute(params![table, row_key, device.kelurahan_code])?;
         }
     }
     // A clock from the future would win every later edit: it is replaced by the server's.
@@ -258,7 +254,12 @@ fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outc
     let (hlc, clamped_hlc) =
         if hlc > limit { (now_ms << 16, Some(now_ms << 16)) } else { (hlc, None) };
     let stamp = Stamp { hlc, device: device_bytes(device.id) };
-    let mut row = load_row(tx, &device.kelurahan_code, table, row_id)?;
+    // A row seen for the first time has no state to merge with.
+    let mut row = if owner.is_some() {
+        load_row(tx, &device.kelurahan_code, table, row_id)?
+    } else {
+        RowState::default()
+    };
     let changes: Vec<(Change<String>, OpBody)> = match &op.body {
         OpBody::Set { field_group, value, .. } if field_group == "*" => {
             // An inserted row: every group of it, each with the op's clock.
@@ -351,11 +352,10 @@ fn load_row(
         row.apply(Change::Set { group, version: Version { stamp, value } });
     }
     let deleted: Option<(i64, String)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT hlc, device FROM row_deletes WHERE kelurahan_code = ?1 AND tbl = ?2 AND row_id = ?3",
-            params![k, table, row_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row(params![k, table, row_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((hlc, device)) = deleted {
         row.apply(Change::Delete(Stamp { hlc: hlc as u64, device: device_of_hex(&device) }));
@@ -375,12 +375,12 @@ fn store_change(
     change: &Change<String>,
 ) -> Result<(), KotaError> {
     match change {
-        Change::Set { group, version } => tx.execute(
+        Change::Set { group, version } => tx.prepare_cached(
             "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
                  hlc = excluded.hlc, device = excluded.device, value = excluded.value",
-            params![
+        )?.execute(params![
                 k,
                 table,
                 row_id.to_string(),
@@ -388,13 +388,11 @@ fn store_change(
                 version.stamp.hlc as i64,
                 hex::encode(version.stamp.device),
                 version.value
-            ],
-        )?,
-        Change::Delete(stamp) => tx.execute(
+            ])?,
+        Change::Delete(stamp) => tx.prepare_cached(
             "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
-            params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)],
-        )?,
+        )?.execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?,
     };
     Ok(())
 }
@@ -408,19 +406,19 @@ pub(crate) fn append_feed(
     change_id: Uuid,
     body: &OpBody,
 ) -> Result<(), KotaError> {
-    let seq: i64 = tx.query_row(
-        "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
-         ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = last_seq + 1
-         RETURNING last_seq",
-        [k],
-        |r| r.get(0),
-    )?;
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
+             ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = last_seq + 1
+             RETURNING last_seq",
+        )?
+        .query_row([k], |r| r.get(0))?;
     let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![k, seq, origin.to_string(), change_id.to_string(), body],
-    )?;
+    )?
+    .execute(params![k, seq, origin.to_string(), change_id.to_string(), body])?;
     Ok(())
 }
 

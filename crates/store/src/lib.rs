@@ -78,6 +78,9 @@ impl Store {
         writer.pragma_update(None, "cache_size", -65_536)?;
         // Statement journals (one per multi-row statement with triggers) stay in memory.
         writer.pragma_update(None, "temp_store", "MEMORY")?;
+        // A pulled page runs a dozen statements per change, an UPDATE per field group among
+        // them: all stay prepared (the default cache of 16 evicted some on every change).
+        writer.set_prepared_statement_cache_capacity(128);
         let capture = sync::register(&writer, random_seed())?;
         migrations::migrate(&writer, path)?;
         migrations::install_capture_triggers(&writer)?;

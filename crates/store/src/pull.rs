@@ -204,7 +204,8 @@ fn apply_one(tx: &Transaction, c: &Pulled, at: &str, required: &mut Required) ->
         }
     }
     let exists: bool = tx
-        .query_row(&format!("SELECT 1 FROM {} WHERE id = ?1", t.name), [c.row_id], |_| Ok(()))
+        .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", t.name))?
+        .query_row([c.row_id], |_| Ok(()))
         .optional()?
         .is_some();
     if !exists {

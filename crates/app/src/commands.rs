@@ -8,6 +8,7 @@ use crate::areas::{
     settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
+use crate::progress;
 use crate::session::Actor;
 use crate::{App, Ctx};
 use balai_domain::Role;
@@ -126,6 +127,7 @@ pub static COMMANDS: &[Command] = &[
     command!("residents.duplicates", Access::AnyUser, false, residents::duplicates),
     command!("residents.merge", SUPERVISOR, true, residents::merge),
     command!("residents.import", REGISTRAR, true, import::import),
+    command!("progress.get", Access::AnyUser, false, progress::get),
     command!("residents.codes", Access::AnyUser, false, residents::codes),
     command!("residents.export", Access::AnyUser, true, reports::export),
     command!("reports.monthly", Access::AnyUser, false, reports::monthly),

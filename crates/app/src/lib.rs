@@ -13,6 +13,7 @@ pub mod areas;
 pub mod clock;
 pub mod commands;
 pub mod error;
+pub mod progress;
 pub mod session;
 
 pub use balai_store::migrations::LATEST as SCHEMA_VERSION;
@@ -32,6 +33,8 @@ pub struct App {
     pub(crate) store: Store,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sessions: session::Sessions,
+    /// How far the running long commands have got (imports), for `progress.get`.
+    pub(crate) progress: progress::Progress,
     /// How sync reaches the city: HTTP, or the simulation's in-process city.
     pub(crate) link: Arc<dyn balai_sync::Link>,
 }
@@ -55,7 +58,13 @@ impl App {
         link: Arc<dyn balai_sync::Link>,
     ) -> Result<App, ApiError> {
         let store = Store::open(db)?;
-        Ok(App { store, clock, sessions: session::Sessions::default(), link })
+        Ok(App {
+            store,
+            clock,
+            sessions: session::Sessions::default(),
+            progress: Default::default(),
+            link,
+        })
     }
 
     pub fn db_path(&self) -> &Path {

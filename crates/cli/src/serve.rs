@@ -10,7 +10,7 @@
 use crate::args::ServeArgs;
 use anyhow::Context;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -55,10 +55,17 @@ pub fn run(app: Arc<App>, args: &ServeArgs, json: bool) -> anyhow::Result<ExitCo
     })
 }
 
+/// The largest request body: far above any register an office has, below what would strain
+/// the machine (the server listens on loopback only).
+const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
+
 pub fn router(app: Arc<App>, ui_dir: PathBuf) -> Router {
     let static_files = ServeDir::new(&ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
     Router::new()
         .route("/api/{command}", post(call))
+        // A whole register travels in one import request (a 100,000-row CSV is ~15 MB, its
+        // workbook in base64 more); axum's 2 MB default would refuse an office's real file.
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .fallback_service(static_files)
         .layer(middleware::from_fn(loopback_only))
         .with_state(app)

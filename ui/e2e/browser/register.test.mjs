@@ -98,4 +98,33 @@ describe('register', () => {
     assert.ok((await page.locator('figure svg').count()) >= 5);
     await screenshot(page, 'reports-1366x768');
   });
+
+  it('shows how far a large import has got while it runs', async () => {
+    // 40,000 synthetic men, each the head of his own family, born on distinct dates.
+    const lines = ['NIK;No KK;Nama Lengkap;Jenis Kelamin;Tempat Lahir;Tanggal Lahir;Agama;Status Perkawinan;SHDK;RT;RW'];
+    const two = (n) => String(n).padStart(2, '0');
+    for (let i = 0; i < 40000; i++) {
+      const day = 1 + (i % 28);
+      const month = 1 + (Math.floor(i / 28) % 12);
+      const year = 1950 + (Math.floor(i / 336) % 50);
+      const serial = String(1 + Math.floor(i / 16800)).padStart(4, '0');
+      const dmy = two(day) + two(month) + two(year % 100);
+      lines.push(`187204${dmy}${serial};187204${dmy}${serial};Warga Besar ${i};L;Metro;${two(day)}-${two(month)}-${year};Islam;Kawin;Kepala Keluarga;${1 + (i % 9)};1`);
+    }
+    await page.getByRole('link', { name: 'Impor data' }).click();
+    await page.getByLabel('Berkas CSV atau XLSX').setInputFiles({ name: 'besar.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    // The check (a dry run) reports its progress: a bar with a value, and the phase in words.
+    const running = page.getByTestId('import-progress');
+    await running.locator('progress[value]').waitFor();
+    assert.match(await running.getByRole('status').textContent(), /Memeriksa dan menyimpan baris: [\d.]+ dari 40\.000|Menyusun indeks|Menyimpan/);
+    await screenshot(page, 'import-progress-1366x768');
+    const summary = page.getByTestId('import-summary');
+    await summary.filter({ hasText: 'belum ada yang disimpan' }).waitFor({ timeout: 60000 });
+    // (A few may collide with the demo register's NIKs and be rejected: that is not the point.)
+    assert.match(await summary.textContent(), /40000 baris dibaca: 399\d\d baru/);
+    await page.getByRole('button', { name: 'Impor sekarang' }).click();
+    await running.locator('progress[value]').waitFor();
+    await summary.filter({ hasText: 'Impor selesai.' }).waitFor({ timeout: 60000 });
+    assert.equal(await running.count(), 0);
+  });
 });

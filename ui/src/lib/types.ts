@@ -119,6 +119,13 @@ export interface ResidentView {
   duplicates: { other_id: string; other_name: string; other_nik: string; reason: string }[];
 }
 
+/** How far a long command has got (`progress.get`). */
+export interface ProgressStep {
+  phase: 'reading' | 'rows' | 'indexing' | 'saving' | 'done' | 'failed';
+  done: number;
+  total: number;
+}
+
 export interface ImportReport {
   imported: number;
   updated: number;

@@ -32,6 +32,9 @@ pub struct ImportArgs {
     /// A reason that accepts NIK *warnings* (not errors) on every row, e.g. "data SIAK".
     #[serde(default)]
     pub nik_override_reason: Option<String>,
+    /// An id the caller picks to follow the import with `progress.get` while it runs.
+    #[serde(default)]
+    pub progress_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -289,8 +292,13 @@ fn delimiter(first_line: &str) -> u8 {
     }
 }
 
+/// Rows between two progress updates: often enough for a bar to move smoothly, rarely enough
+/// that the lock it takes costs nothing.
+const PROGRESS_EVERY: u64 = 1_000;
+
 pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiError> {
     let actor = ctx.actor()?;
+    let progress = app.progress.start(a.progress_id.as_deref(), actor);
     let bytes = match (&a.path, &a.content, &a.content_base64) {
         (Some(p), None, None) => std::fs::read(p)
             .map_err(|e| file_error("unreadable", format!("Berkas tidak dapat dibaca: {e}")))?,
@@ -309,6 +317,8 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
         }
     };
     let mut table = read_table(&bytes)?;
+    let total = table.rows.len() as u64;
+    progress.set("rows", 0, total);
     let headers = table.headers.clone();
     let bulk = table.rows.len() > BULK_ROWS;
     let mut mapping: Vec<Option<&'static str>> = Vec::new();
@@ -361,7 +371,10 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
             // Lookups during the import use the in-memory index above, never the register's
             // secondary indexes, so a big file can be written as a bulk write.
             let mut write_rows = |tx: &balai_store::WriteTx| -> Result<(), ApiError> {
-            for row in std::mem::take(&mut table.rows) {
+            for (n, row) in std::mem::take(&mut table.rows).into_iter().enumerate() {
+                if (n as u64).is_multiple_of(PROGRESS_EVERY) {
+                    progress.set("rows", n as u64, total);
+                }
                 let (line, cells) = match row {
                     Row::Cells(line, cells) => (line, cells),
                     Row::Broken(line, why) => {
@@ -495,10 +508,13 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
                     report.imported += 1;
                 }
             }
+            // What follows the rows: the indexes a bulk write rebuilds, then the commit.
+            progress.set(if bulk { "indexing" } else { "saving" }, total, total);
             Ok(())
             };
             if bulk {
                 app.store.bulk(tx, write_rows)?;
+                progress.set("saving", total, total);
             } else {
                 write_rows(tx)?;
             }
@@ -515,6 +531,7 @@ pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiEr
         // The rehearsal rolled back; its audit entry is written on its own.
         audit::record(app, actor, "residents.import_dry_run", "register", "", &summary(&report))?;
     }
+    progress.finish(total);
     Ok(report)
 }
 

@@ -166,12 +166,58 @@ fn files_that_are_not_registers_are_refused_whole() {
 }
 
 #[test]
+fn a_refused_file_leaves_its_progress_failed_and_a_small_one_done() {
+    let t = TestApp::demo();
+    let tok = login_demo(&t, "petugas");
+    let step = |id: &str| t.call(Some(&tok), "progress.get", json!({"id": id}));
+    let r = t.call(Some(&tok), "residents.import", json!({"content": HEADER, "progress_id": "a"}));
+    assert_eq!(outcome(&r), "err invalid_input [file:file_empty]");
+    assert_eq!(step("a").unwrap()["phase"], "failed");
+    let file = family_file();
+    let r = t.call(Some(&tok), "residents.import", json!({"content": file, "progress_id": "b"}));
+    assert_eq!(outcome(&r), "ok");
+    assert_eq!(step("b").unwrap(), json!({"phase": "done", "done": 3, "total": 3}));
+    assert_eq!(outcome(&step("c")), "err not_found");
+}
+
+#[test]
 fn a_hundred_thousand_rows_import_in_one_transaction() {
     let t = TestApp::demo();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
     let csv = balai_app::areas::demo::synthetic_register_csv(100_000, 7, today);
-    let r = import(&t, &csv, false).unwrap();
+    // The import runs on one thread while another asks how far it has got, as the UI does.
+    let tok = login_demo(&t, "petugas");
+    let args = json!({"content": csv, "progress_id": "impor-1"});
+    let (r, seen) = std::thread::scope(|s| {
+        let running = s.spawn(|| t.call(Some(&tok), "residents.import", args));
+        let mut seen: Vec<Value> = Vec::new();
+        while !running.is_finished() {
+            if let Ok(step) = t.call(Some(&tok), "progress.get", json!({"id": "impor-1"})) {
+                if seen.last() != Some(&step) {
+                    seen.push(step);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        (running.join().unwrap(), seen)
+    });
+    let r = r.unwrap();
     assert_eq!(r["imported"], 100_000, "{}", r["rejected"][0]);
+    let phases: Vec<&str> = seen.iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    let order = ["reading", "rows", "indexing", "saving", "done"];
+    let rank = |p: &str| order.iter().position(|o| *o == p).unwrap_or_else(|| panic!("{p}"));
+    assert!(phases.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{phases:?}");
+    let partway = seen.iter().any(|s| {
+        s["phase"] == "rows" && s["done"].as_u64() > Some(0) && s["done"].as_u64() < Some(100_000)
+    });
+    assert!(partway, "no step part-way through the rows: {seen:?}");
+    assert!(seen.iter().all(|s| s["total"] == 100_000 || s["phase"] == "reading"), "{seen:?}");
+    let last = t.call(Some(&tok), "progress.get", json!({"id": "impor-1"})).unwrap();
+    assert_eq!(last, json!({"phase": "done", "done": 100_000, "total": 100_000}));
+    // Another user cannot read someone else's task.
+    let lurah = login_demo(&t, "lurah");
+    let other = t.call(Some(&lurah), "progress.get", json!({"id": "impor-1"}));
+    assert_eq!(outcome(&other), "err not_found");
     assert_eq!(r["rejected"], json!([]));
     let tok = login_demo(&t, "petugas");
     let hits = t.call(Some(&tok), "residents.search", json!({"q": "siti", "limit": 5})).unwrap();

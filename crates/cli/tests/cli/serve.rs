@@ -68,6 +68,14 @@ fn http(
     (status, body)
 }
 
+/// Logs the demo petugas in over HTTP and returns the session token.
+fn login_petugas(port: u16) -> String {
+    let login = r#"{"username":"petugas","password":"demo-petugas"}"#;
+    let (status, body) = http(port, "POST", "/api/auth.login", &[], login);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn serve_runs_commands_with_a_session_and_serves_the_ui() {
     let (_dir, db) = demo_db();
@@ -80,17 +88,7 @@ fn serve_runs_commands_with_a_session_and_serves_the_ui() {
 
     let (status, body) = http(srv.port, "POST", "/api/profile.get", &[], "{}");
     assert_eq!(status, 401, "{body}");
-    let (status, body) = http(
-        srv.port,
-        "POST",
-        "/api/auth.login",
-        &[],
-        r#"{"username":"petugas","password":"demo-petugas"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
-    let token =
-        serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
-    let auth = format!("Bearer {token}");
+    let auth = format!("Bearer {}", login_petugas(srv.port));
     let (status, body) =
         http(srv.port, "POST", "/api/profile.get", &[("Authorization", &auth)], "{}");
     assert_eq!(status, 200);
@@ -102,6 +100,21 @@ fn serve_runs_commands_with_a_session_and_serves_the_ui() {
         http(srv.port, "POST", "/api/users.list", &[("Authorization", &auth)], "{}");
     assert_eq!(status, 403);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "forbidden");
+}
+
+#[test]
+fn serve_takes_a_register_of_many_megabytes_in_one_import() {
+    let (_dir, db) = demo_db();
+    let srv = start(&db);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    let csv = balai_app::areas::demo::synthetic_register_csv(30_000, 11, today);
+    assert!(csv.len() > 4 * 1024 * 1024, "{} bytes", csv.len());
+    let args = serde_json::json!({"content": csv, "dry_run": true}).to_string();
+    let auth = format!("Bearer {}", login_petugas(srv.port));
+    let (status, body) =
+        http(srv.port, "POST", "/api/residents.import", &[("Authorization", &auth)], &args);
+    assert_eq!(status, 200, "{}", &body[..body.len().min(300)]);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["rows"], 30_000);
 }
 
 #[test]

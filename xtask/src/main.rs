@@ -88,7 +88,7 @@ fn npm(root: &Path) -> Command {
 
 /// Builds the UI twice: for `balai serve` (HTTP transport, ui/dist) and for the Tauri shell
 /// (ui/dist-tauri), then the whole workspace with one cargo invocation.
-fn build_all(root: &Path, release: bool) -> Result<()> {
+pub(crate) fn build_all(root: &Path, release: bool) -> Result<()> {
     must(npm(root).args(["run", "build", "--", "--logLevel", "warn"]))?;
     must(
         npm(root)

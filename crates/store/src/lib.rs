@@ -25,7 +25,16 @@ pub mod users;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+/// The writer's page cache (KiB, as `PRAGMA cache_size` takes it negated) for ordinary writes:
+/// a day's work and a pull page fit; the desktop process stays small (its resident memory is a
+/// target of its own).
+const WRITE_CACHE_KIB: i64 = 8 * 1024;
+/// During a bulk write (a whole register in one transaction), so its pages are not spilled
+/// to the WAL before the commit; given back when the transaction ends.
+const BULK_CACHE_KIB: i64 = 64 * 1024;
 
 pub use rusqlite::{Connection as ReadConn, Transaction as WriteTx};
 pub use sync::WriteCtx;
@@ -58,6 +67,8 @@ pub struct Store {
     reader: Mutex<Connection>,
     /// What the capture triggers of the writer read (who, when, the HLC).
     capture: sync::Shared,
+    /// Set while the writer has the bulk cache, so the transaction's end shrinks it again.
+    bulk_cache: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -73,9 +84,7 @@ impl Store {
         let writer =
             connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        // A large import is one transaction: give the writer room so pages are not spilled to
-        // the WAL before commit (64 MiB; reads use the default).
-        writer.pragma_update(None, "cache_size", -65_536)?;
+        writer.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)?;
         // Statement journals (one per multi-row statement with triggers) stay in memory.
         writer.pragma_update(None, "temp_store", "MEMORY")?;
         // A pulled page runs a dozen statements per change, an UPDATE per field group among
@@ -91,6 +100,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             capture,
+            bulk_cache: AtomicBool::new(false),
         })
     }
 
@@ -146,13 +156,31 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| E::from(StoreError::Sql(e)))?;
-        let out = f(&tx)?;
-        if commit {
-            tx.commit().map_err(|e| E::from(StoreError::Sql(e)))?;
-        } else {
-            tx.rollback().map_err(|e| E::from(StoreError::Sql(e)))?;
+        let out = match f(&tx) {
+            Ok(out) if commit => tx.commit().map(|()| out).map_err(|e| E::from(StoreError::Sql(e))),
+            Ok(out) => tx.rollback().map(|()| out).map_err(|e| E::from(StoreError::Sql(e))),
+            Err(e) => {
+                drop(tx); // rolls back
+                Err(e)
+            }
+        };
+        self.after_transaction(&conn, out)
+    }
+
+    /// Gives back the bulk cache once its transaction has ended, whatever its outcome.
+    fn after_transaction<T, E>(
+        &self,
+        conn: &Connection,
+        out: std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        if self.bulk_cache.swap(false, Ordering::Relaxed) {
+            conn.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)
+                .map_err(|e| E::from(StoreError::Sql(e)))?;
         }
-        Ok(out)
+        out
     }
 
     /// Within a write: runs `f` as a bulk write, for an import of thousands of rows. Per-row
@@ -172,6 +200,8 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB).map_err(|e| E::from(e.into()))?;
+        self.bulk_cache.store(true, Ordering::Relaxed);
         let marks = bulk::begin(tx, &self.capture).map_err(E::from)?;
         let out = f(tx);
         // Restore per-row behaviour even when `f` failed (the caller then rolls back).

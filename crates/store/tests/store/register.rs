@@ -279,3 +279,35 @@ fn a_bulk_write_stores_and_captures_what_row_by_row_writes_do() {
     assert_eq!(bulk.4, by_row.4, "the same name search");
     assert_eq!(bulk.4.len(), 11, "Warga Nomor 1, 10–19");
 }
+
+/// The writer's page cache grows for a bulk write and is given back when its transaction ends,
+/// committed or not, so a desktop that imported a register does not keep 64 MiB for the day.
+#[test]
+fn a_bulk_write_gives_its_larger_cache_back_when_the_transaction_ends() {
+    let (_dir, path) = temp_db();
+    let store = open(&path);
+    let cache = || {
+        store
+            .write(&ctx(), |tx| {
+                tx.pragma_query_value(None, "cache_size", |r| r.get::<_, i64>(0))
+                    .map_err(StoreError::from)
+            })
+            .unwrap()
+    };
+    let ordinary = cache();
+    assert!(ordinary < 0 && ordinary >= -16 * 1024, "{ordinary}");
+    let during = store
+        .write(&ctx(), |tx| {
+            store.bulk(tx, |tx| {
+                tx.pragma_query_value(None, "cache_size", |r| r.get::<_, i64>(0))
+                    .map_err(StoreError::from)
+            })
+        })
+        .unwrap();
+    assert!(during < ordinary, "bulk {during} vs ordinary {ordinary}");
+    assert_eq!(cache(), ordinary);
+    let failed: Result<(), StoreError> =
+        store.write(&ctx(), |tx| store.bulk(tx, |_| Err(StoreError::Corrupt("stop".into()))));
+    assert!(failed.is_err());
+    assert_eq!(cache(), ordinary);
+}

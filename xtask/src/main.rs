@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
         Some("test") => test(),
-        Some("bench") => bench::run(&root()),
+        Some("bench") => bench::run(&root(), args.get(1).map(String::as_str) == Some("--report")),
         Some("soak") => soak(&args[1..]),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {

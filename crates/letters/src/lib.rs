@@ -6,13 +6,14 @@
 //! and the signed payload as a QR code ([`pdf`]); and reports on the office letterhead (one
 //! titled table: the monthly population report, the outgoing-letter register). It is the only user of printpdf.
 //! It also finds the pictures embedded in a PDF ([`images`]), so a letter's QR code can be read
-//! back from a PDF file.
+//! back from a PDF file, and draws an SVG emblem to the PNG its letterhead prints ([`emblem`]).
 //!
 //! What it does not do: no storage, numbering or workflow (balai-app and balai-store), no
 //! signing (the payload is made and checked in `balai_domain::letter_payload`, so the city
 //! server verifies with the same code), no decoding of pixels into QR text (balai-app).
 
 pub mod content;
+pub mod emblem;
 pub mod images;
 pub mod layout;
 pub mod pdf;
@@ -30,4 +31,7 @@ pub enum LetterError {
     Qr(String),
     #[error("PDF: {0}")]
     Pdf(String),
+    /// An SVG emblem that cannot be drawn; the text is for the clerk (Indonesian).
+    #[error("{0}")]
+    Emblem(String),
 }

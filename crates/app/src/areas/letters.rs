@@ -745,13 +745,40 @@ fn person(
     Ok(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
-/// The office as letters and reports print it (a PNG emblem is drawn; SVG is not yet).
+/// The emblem as the letterhead prints it: a PNG as uploaded, an SVG drawn to PNG (once per
+/// emblem and process: drawing is deterministic, so the content hash names the result).
+fn printed_emblem(e: balai_store::profile::Emblem) -> Result<Vec<u8>, ApiError> {
+    static DRAWN: std::sync::Mutex<Option<(String, Vec<u8>)>> = std::sync::Mutex::new(None);
+    if e.mime != "image/svg+xml" {
+        return Ok(e.bytes);
+    }
+    let mut drawn = DRAWN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((sha, png)) = drawn.as_ref() {
+        if *sha == e.sha256 {
+            return Ok(png.clone());
+        }
+    }
+    let png = balai_letters::emblem::svg_to_png(&e.bytes)
+        .map_err(|err| ApiError::field("emblem", "svg_unreadable", err.to_string()))?;
+    *drawn = Some((e.sha256, png.clone()));
+    Ok(png)
+}
+
+/// Checks at upload that an SVG emblem can be drawn, so a letter never fails on it later.
+pub(crate) fn check_emblem(mime: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    if mime == "image/svg+xml" {
+        balai_letters::emblem::svg_to_png(bytes)
+            .map_err(|err| ApiError::field("emblem", "svg_unreadable", err.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The office as letters and reports print it, with its emblem (PNG, or SVG drawn to PNG).
 pub(crate) fn office_of(
     c: &balai_store::ReadConn,
     profile: &balai_domain::office::OfficeProfile,
 ) -> Result<Office, ApiError> {
-    let emblem =
-        balai_store::profile::emblem(c)?.filter(|e| e.mime == "image/png").map(|e| e.bytes);
+    let emblem = balai_store::profile::emblem(c)?.map(printed_emblem).transpose()?;
     let city = profile.city_name.trim().to_string();
     let place = city.trim_start_matches("Kota ").trim_start_matches("Kabupaten ").to_string();
     Ok(Office {

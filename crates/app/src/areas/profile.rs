@@ -92,6 +92,7 @@ pub fn set_emblem(app: &App, ctx: &Ctx, args: SetEmblemArgs) -> Result<EmblemInf
         |_| ApiError::field("emblem", "base64", "Isi berkas lambang tidak terbaca (base64)."),
     )?;
     let format = sniff_emblem(&bytes)?;
+    crate::areas::letters::check_emblem(format.mime(), &bytes)?;
     let emblem =
         Emblem { mime: format.mime().into(), sha256: balai_domain::sha256_hex(&bytes), bytes };
     app.write(actor, |tx| {

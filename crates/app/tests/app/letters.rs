@@ -441,3 +441,69 @@ fn only_an_issued_letter_prints_and_a_printer_is_named_as_cups_names_it() {
         "err invalid_input [printer:printer_name]",
     );
 }
+
+#[test]
+fn an_svg_emblem_prints_in_the_letterhead_and_one_that_cannot_be_drawn_is_refused() {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let (t, niks) = office();
+    let images = |pdf: &[u8]| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = Command::new("pdfimages").arg("-list").arg(&path).output().unwrap();
+        assert!(out.status.success());
+        // page num type width height …: keep "width x height" of each picture.
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(2)
+            .map(|l| {
+                let c: Vec<&str> = l.split_whitespace().collect();
+                format!("{}x{}", c[3], c[4])
+            })
+            .collect()
+    };
+    let before = pdf_of(&check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok"));
+    let broken = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect"#;
+    check(
+        &t,
+        Some("admin"),
+        "profile.set_emblem",
+        json!({"data_base64": b64(broken)}),
+        "err invalid_input [emblem:svg_unreadable]",
+    );
+    let square = br##"<svg xmlns="http://www.w3.org/2000/svg" width="50" height="50"><circle cx="25" cy="25" r="24" fill="#c00000"/></svg>"##;
+    check(&t, Some("admin"), "profile.set_emblem", json!({"data_base64": b64(square)}), "ok");
+    let after = pdf_of(&check(&t, Some("lurah"), "letters.issue", domisili(&niks[1]), "ok"));
+    let (was, now) = (images(&before), images(&after));
+    // Drawn at 300 dpi for the 24 mm wide emblem box (listed twice: the colours and their
+    // transparency mask); the QR is there both times.
+    let emblem = |list: &[String]| list.iter().filter(|s| *s == "283x283").count();
+    assert_eq!((emblem(&was), emblem(&now)), (0, 2), "{was:?} → {now:?}");
+    assert_eq!(now.len(), was.len() + 2);
+    // On the rendered page the emblem is red, top left, where the letter before had none.
+    let red_top_left = |pdf: &[u8]| -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("l.pdf"), pdf).unwrap();
+        let ok = Command::new("pdftoppm")
+            .args(["-r", "50", "-png", "-singlefile", "-f", "1", "-l", "1"])
+            .arg(dir.path().join("l.pdf"))
+            .arg(dir.path().join("p"))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let page = std::fs::read(dir.path().join("p.png")).unwrap();
+        let mut d = png::Decoder::new(std::io::Cursor::new(page));
+        d.set_transformations(png::Transformations::EXPAND);
+        let mut r = d.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size().unwrap()];
+        let info = r.next_frame(&mut buf).unwrap();
+        let (w, h, n) = (info.width as usize, info.height as usize, info.color_type.samples());
+        (0..h / 5)
+            .flat_map(|y| (0..w / 3).map(move |x| (y * w + x) * n))
+            .filter(|&i| buf[i] > 150 && buf[i + 1] < 60 && buf[i + 2] < 60)
+            .count()
+    };
+    assert_eq!(red_top_left(&before), 0);
+    assert!(red_top_left(&after) > 300, "{}", red_top_left(&after));
+}

@@ -256,3 +256,48 @@ fn extra_fields_are_validated_with_messages_naming_the_field() {
     assert_eq!(ok["tanggal_meninggal"], "2026-07-01");
     assert_eq!(ok["jam_meninggal"], "08:30");
 }
+
+/// Decodes a PNG to (width, height, RGBA pixels).
+fn rgba(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut d = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    d.set_transformations(png::Transformations::EXPAND);
+    let mut r = d.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[test]
+fn an_svg_emblem_is_drawn_to_the_same_png_every_time_with_its_text_in_the_letters_font() {
+    use balai_letters::emblem::svg_to_png;
+    let shield = |text: &str| {
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 120" width="100" height="120">
+                 <path d="M5 5 H95 V70 Q50 125 5 70 Z" fill="#c00000"/>
+                 <text x="50" y="55" font-size="30" text-anchor="middle" fill="#ffd700">{text}</text>
+               </svg>"##
+        )
+    };
+    let png = svg_to_png(shield("METRO").as_bytes()).unwrap();
+    assert_eq!(png, svg_to_png(shield("METRO").as_bytes()).unwrap(), "deterministic");
+    let (w, h, px) = rgba(&png);
+    // 24 × 26 mm at 300 dpi is 283 × 307 px; a 100 × 120 shield fits by its height.
+    assert_eq!((w, h), (256, 307));
+    let red = px.chunks(4).filter(|p| p[0] > 150 && p[1] < 40 && p[3] == 255).count();
+    let gold = px.chunks(4).filter(|p| p[0] > 200 && p[1] > 150 && p[2] < 60).count();
+    assert!(red > (w * h / 3) as usize, "the shield is drawn: {red}");
+    assert!(gold > 500, "the word is drawn with the bundled font: {gold}");
+    let (_, _, plain) = rgba(&svg_to_png(shield("").as_bytes()).unwrap());
+    assert_ne!(px, plain);
+    // Outside files are never fetched: the image is simply absent.
+    let outside = r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><rect width="10" height="10"/><image href="/etc/passwd" width="10" height="10"/></svg>"#;
+    assert!(svg_to_png(outside.as_bytes()).is_ok());
+    for bad in [
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>"#,
+    ] {
+        assert!(svg_to_png(bad.as_bytes()).is_err(), "{bad}");
+    }
+}

@@ -111,6 +111,15 @@ describe('office profile', () => {
     assert.equal(await page.getByRole('button', { name: 'Simpan', exact: true }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Pengguna' }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Jejak audit' }).count(), 0);
+    // The office's signing key, made at setup, is shown and downloadable for the city.
+    const key = page.getByTestId('signing-key');
+    await key.waitFor();
+    const publicHex = (await key.locator('td').nth(1).textContent()).trim();
+    assert.match(publicHex, /^[0-9a-f]{64}$/);
+    const href = await key.getByRole('link', { name: 'Unduh kunci publik' }).getAttribute('href');
+    const file = JSON.parse(decodeURIComponent(href.split(',')[1]));
+    assert.equal(file.public_hex, publicHex);
+    assert.equal(file.kelurahan_code, '18.72.04.1004');
     await page.context().close();
   });
 

@@ -119,6 +119,13 @@ export interface ResidentView {
   duplicates: { other_id: string; other_name: string; other_nik: string; reason: string }[];
 }
 
+/** An office letter-signing key's public half (`letters.keys`). */
+export interface PublicKey {
+  key_id: string;
+  public_hex: string;
+  created_at: string;
+}
+
 /** How far a long command has got (`progress.get`). */
 export interface ProgressStep {
   phase: 'reading' | 'rows' | 'indexing' | 'saving' | 'done' | 'failed';

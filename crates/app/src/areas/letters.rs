@@ -806,8 +806,10 @@ pub(crate) fn report_office(app: &App) -> Result<Office, ApiError> {
     })
 }
 
-/// The office key that signs, made on first use.
-fn signing_key(app: &App, tx: &WriteTx) -> Result<OfficeKey, ApiError> {
+/// The office key that signs: made when the office profile is first saved (setup), so its
+/// public half can go to the city before the first letter; made here for a database set up
+/// before that.
+pub(crate) fn signing_key(app: &App, tx: &WriteTx) -> Result<OfficeKey, ApiError> {
     let keys = store_letters::keys(tx)?;
     if let Some(k) = keys.iter().find(|k| k.retired_at.is_none()) {
         let seed: [u8; 32] = k

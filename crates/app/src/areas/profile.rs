@@ -61,6 +61,10 @@ pub fn set(app: &App, ctx: &Ctx, args: OfficeProfile) -> Result<ProfileView, Api
         let old = store_profile::get(tx)?;
         let changed = changed_fields(old.as_ref(), &profile);
         store_profile::put(tx, &profile, &app.now_text())?;
+        if old.is_none() {
+            // Setting the office up makes its letter-signing key (once; later saves keep it).
+            crate::areas::letters::signing_key(app, tx)?;
+        }
         audit::record_in(tx, app, actor, "profile.set", "office_profile", "", &changed.join(","))
     })?;
     get(app, ctx, NoArgs {})

@@ -39,6 +39,21 @@ fn a_valid_profile_is_saved_normalised_and_audited_by_field_name() {
 }
 
 #[test]
+fn setting_the_office_up_makes_its_signing_key_once() {
+    let t = TestApp::empty();
+    assert_eq!(t.operator("letters.keys", json!({})).unwrap(), json!([]));
+    let profile = serde_json::to_value(demo_profile()).unwrap();
+    t.operator("profile.set", profile.clone()).unwrap();
+    let keys = t.operator("letters.keys", json!({})).unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+    assert_eq!(keys[0]["public_hex"].as_str().unwrap().len(), 64, "an Ed25519 public key");
+    let mut changed = profile;
+    changed["phone"] = json!("0725 41234");
+    t.operator("profile.set", changed).unwrap();
+    assert_eq!(t.operator("letters.keys", json!({})).unwrap(), keys, "later saves keep it");
+}
+
+#[test]
 fn signatories_need_a_real_nip_and_keep_their_period() {
     let t = TestApp::demo();
     let base = json!({

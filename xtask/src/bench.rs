@@ -271,9 +271,13 @@ fn write_report(root: &Path) -> Result<bool> {
             at_least(f("pull_per_s"), 40_000.0)
         );
         let _ = writeln!(md, "| idle round (time, push check, pull, reserve check), median of {} | {:.1} ms | ≤ 5 ms server time | |", r["idle_rounds"], f("idle_round_ms_median"));
+        if r["idle_round_bytes"].is_number() {
+            let bytes = f("idle_round_bytes");
+            let _ = writeln!(md, "| idle round on the wire (requests and answers with their HTTP headers), mean of {} | {bytes:.0} bytes | ≤ 1 KB | {} |", r["idle_rounds"], at_most(bytes, 1024.0));
+        }
         let _ = writeln!(
             md,
-            "\nThe rows of a kelurahan travel as one feed entry per inserted row (all its field groups); a push is signed, zstd-compressed batches (64 KB compressed, doubling per answer up to 512 KB), each applied in one server transaction with the shared merge per group; feed pages come zstd-compressed. Both the push and the first sync end with the digest self-check (each side sums the clocks of every field group). The idle round is wall time at the client (three requests), not server time alone; its size in bytes is not measured yet."
+            "\nThe rows of a kelurahan travel as one feed entry per inserted row (all its field groups); a push is signed, zstd-compressed batches (64 KB compressed, doubling per answer up to 512 KB), each applied in one server transaction with the shared merge per group; feed pages come zstd-compressed. Both the push and the first sync end with the digest self-check (each side sums the clocks of every field group). The idle round is wall time at the client (three requests), not server time alone; its bytes are counted by a loopback relay between a third PC and the city."
         );
     }
     std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;

@@ -1,13 +1,57 @@
 //! Sync benchmarks on loopback against a real Balai Kota (release build, SQLite backend): one
 //! office PC pushes a whole demo register (server intake), a second PC of the office makes its
-//! first sync (pull end to end: fetch, merge, apply, index), then idle rounds. Writes
+//! first sync (pull end to end: fetch, merge, apply, index), then idle rounds (their time, and
+//! their bytes on the wire through a counting relay, on a third PC). Writes
 //! `target/bench/sync.json`, which `cargo xtask bench` puts into BENCHMARKS.md.
 
 use balai_testkit::kota::{bin, Kota};
 use balai_testkit::TestApp;
 use serde_json::json;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// A loopback relay to the city that counts the bytes crossing it both ways (HTTP headers
+/// included), so an idle round's size on the wire is measured, not estimated.
+struct CountingRelay {
+    url: String,
+    bytes: Arc<AtomicU64>,
+}
+
+impl CountingRelay {
+    fn start(city: &str) -> CountingRelay {
+        let target = city.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("relay");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counter = bytes.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(city) = TcpStream::connect(&target) else { continue };
+                for (mut from, mut to) in [
+                    (client.try_clone().expect("clone"), city.try_clone().expect("clone")),
+                    (city, client),
+                ] {
+                    let counter = counter.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                            counter.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        CountingRelay { url, bytes }
+    }
+}
 
 const RESIDENTS: u32 = 100_000;
 const IDLE_ROUNDS: usize = 20;
@@ -37,6 +81,20 @@ fn main() {
     let found = b.operator("residents.search", json!({"q": "a", "limit": 5})).expect("search on B");
     assert!(found.as_array().is_some_and(|f| !f.is_empty()), "B finds residents by name");
 
+    // A third PC of the office, caught up, then idle: its rounds go through the counting relay.
+    let relay = CountingRelay::start(&kota.url);
+    let c = TestApp::empty();
+    c.operator("demo.seed", json!({"residents": 0})).expect("seed C");
+    c.operator("sync.enrol", json!({"server": relay.url, "code": kota.code()})).expect("enrol C");
+    c.operator("sync.now", json!({})).expect("C catches up");
+    c.operator("sync.now", json!({})).expect("C settles");
+    relay.bytes.store(0, Ordering::Relaxed);
+    for _ in 0..IDLE_ROUNDS {
+        let r = c.operator("sync.now", json!({})).expect("idle round of C");
+        assert_eq!((r["pushed"].as_u64(), r["pulled"].as_u64()), (Some(0), Some(0)), "{r}");
+    }
+    let idle_bytes = relay.bytes.load(Ordering::Relaxed) as f64 / IDLE_ROUNDS as f64;
+
     let mut idle = Vec::new();
     for _ in 0..IDLE_ROUNDS {
         let start = Instant::now();
@@ -58,6 +116,7 @@ fn main() {
         "pull_per_s": pulled as f64 / first_s,
         "idle_round_ms_median": idle[idle.len() / 2],
         "idle_rounds": IDLE_ROUNDS,
+        "idle_round_bytes": idle_bytes,
     });
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");

@@ -73,10 +73,11 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
     let report = run(&db, &["--json", "sync", "now"]);
     assert_eq!(report.status, 0, "{}", report.stderr);
     let report = report.json();
-    // Everything that waited, and the office's letter types for the city's request form.
+    // Everything that waited, the office's letter types for the city's request form, and its
+    // signing key (made when the office was set up).
     assert_eq!(
         (report["pushed"].as_u64(), report["rejected"].as_u64()),
-        (Some(pending + 1), Some(0)),
+        (Some(pending + 2), Some(0)),
         "{report}"
     );
     assert_eq!(report["pending"], 0);

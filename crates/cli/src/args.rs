@@ -262,6 +262,10 @@ pub enum ResidentsCmd {
         /// Accept NIK warnings (not errors) on every row, with this written reason.
         #[arg(long, value_name = "REASON")]
         accept_nik_warnings: Option<String>,
+        /// Print how far the import has got to stderr while it runs, one JSON line per step:
+        /// `{"phase", "done", "total"}` (the shape of `progress.get`).
+        #[arg(long)]
+        progress: bool,
     },
     /// Search by name words, NIK prefix or No. KK prefix.
     Search {
@@ -624,11 +628,15 @@ fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }
 
+/// The task id of an import run with `--progress` (one import per process).
+pub const CLI_PROGRESS_ID: &str = "cli-import";
+
 fn residents(c: &ResidentsCmd) -> anyhow::Result<(&'static str, Value)> {
     Ok(match c {
-        ResidentsCmd::Import { file, dry_run, accept_nik_warnings } => (
+        ResidentsCmd::Import { file, dry_run, accept_nik_warnings, progress } => (
             "residents.import",
-            json!({"path": file, "dry_run": dry_run, "nik_override_reason": accept_nik_warnings}),
+            json!({"path": file, "dry_run": dry_run, "nik_override_reason": accept_nik_warnings,
+                   "progress_id": progress.then_some(CLI_PROGRESS_ID)}),
         ),
         ResidentsCmd::Search { query, rt, rw, sex, status, limit } => (
             "residents.search",

@@ -82,7 +82,11 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         }
         command => {
             let (name, params) = args::to_dispatch(command)?;
-            let mut out = call(name, params)?;
+            let mut out = if params.get("progress_id").is_some_and(|p| !p.is_null()) {
+                with_progress(&call, name, params)?
+            } else {
+                call(name, params)?
+            };
             if let args::Command::Letters(l) = command {
                 if let Some(path) = l.pdf_out() {
                     write_pdf(&mut out, path)?;
@@ -91,6 +95,40 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
             output::print(cli.json, name, &out)
         }
     }
+}
+
+/// Runs a long command while another thread asks `progress.get` how far it has got, printing
+/// each new step to stderr as one JSON line (stdout keeps the command's answer alone).
+fn with_progress(
+    call: &(dyn Fn(&str, serde_json::Value) -> Result<serde_json::Value, output::ApiFailure>
+          + Sync),
+    name: &str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, output::ApiFailure> {
+    let id = serde_json::json!({"id": params["progress_id"]});
+    let report = |last: &mut Option<serde_json::Value>| {
+        if let Ok(step) = call("progress.get", id.clone()) {
+            if last.as_ref() != Some(&step) {
+                eprintln!("{step}");
+                *last = Some(step);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let running = s.spawn(|| call(name, params));
+        let mut last = None;
+        while !running.is_finished() {
+            report(&mut last);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        report(&mut last); // the final step: done or failed
+        running.join().unwrap_or_else(|_| {
+            Err(output::ApiFailure(balai_app::ApiError::new(
+                balai_app::ErrorCode::Internal,
+                "Perintah berhenti tak terduga.",
+            )))
+        })
+    })
 }
 
 /// Writes the letter PDF of `out` to `path` and puts the path in its place in the answer.

@@ -131,3 +131,33 @@ fn the_monthly_report_is_written_as_a_workbook() {
     assert_eq!(r.json()["path"], out.to_str().unwrap());
     assert!(std::fs::read(&out).unwrap().starts_with(b"PK\x03\x04"), "an XLSX is a zip");
 }
+
+#[test]
+fn import_with_progress_prints_each_step_to_stderr_and_the_report_alone_to_stdout() {
+    let (dir, db) = demo_db();
+    let file = dir.path().join("besar.csv");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    std::fs::write(&file, balai_app::areas::demo::synthetic_register_csv(30_000, 3, today))
+        .unwrap();
+    let out = run(&db, &["--json", "residents", "import", file.to_str().unwrap(), "--progress"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.json()["imported"], 30_000, "stdout is the report alone");
+    let steps: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let order = ["reading", "rows", "indexing", "saving", "done"];
+    let rank = |s: &serde_json::Value| {
+        order.iter().position(|o| s["phase"] == *o).unwrap_or_else(|| panic!("{s}"))
+    };
+    assert!(steps.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s["phase"] == "rows" && s["done"].as_u64() > Some(0)),
+        "a step part-way through the rows: {steps:?}"
+    );
+    assert_eq!(
+        steps.last().unwrap(),
+        &serde_json::json!({"phase": "done", "done": 30_000, "total": 30_000})
+    );
+}

@@ -76,11 +76,15 @@ pub(crate) struct Tracker<'a> {
 }
 
 impl Tracker<'_> {
-    pub(crate) fn set(&self, phase: &str, done: u64, total: u64) {
+    fn update(&self, f: impl FnOnce(&mut Step)) {
         let Some(id) = &self.id else { return };
         if let Some(t) = self.progress.lock().iter_mut().find(|t| t.id == *id) {
-            t.step = Step { phase: phase.into(), done, total };
+            f(&mut t.step);
         }
+    }
+
+    pub(crate) fn set(&self, phase: &str, done: u64, total: u64) {
+        self.update(|step| *step = Step { phase: phase.into(), done, total });
     }
 
     pub(crate) fn finish(mut self, total: u64) {
@@ -92,10 +96,7 @@ impl Tracker<'_> {
 impl Drop for Tracker<'_> {
     fn drop(&mut self) {
         if !self.finished {
-            let Some(id) = &self.id else { return };
-            if let Some(t) = self.progress.lock().iter_mut().find(|t| t.id == *id) {
-                t.step.phase = "failed".into();
-            }
+            self.update(|step| step.phase = "failed".into());
         }
     }
 }

@@ -3,11 +3,11 @@
 //! Serif (never the machine's fonts, so every PC draws the same pixels), nothing fetched (an
 //! SVG that points at outside files or images gets none of them).
 
+use crate::layout::EMBLEM_BOX_MM as BOX_MM;
 use crate::LetterError;
 use resvg::{tiny_skia, usvg};
 
-/// The letterhead's emblem box (mm, as `layout` places it) at print resolution.
-const BOX_MM: (f32, f32) = (24.0, 26.0);
+/// Print resolution of the drawn emblem.
 const DPI: f32 = 300.0;
 
 /// Draws `svg` to a PNG that fits the letterhead's emblem box at 300 dpi, keeping its shape.

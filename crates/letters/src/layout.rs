@@ -158,6 +158,9 @@ impl<'a> Flow<'a> {
     }
 }
 
+/// The emblem's box in the letterhead, width × height in mm (an SVG emblem is drawn to fit it).
+pub const EMBLEM_BOX_MM: (f32, f32) = (24.0, 26.0);
+
 /// The letterhead (kop surat) of page one; leaves `f.y` below its rule.
 fn letterhead(f: &mut Flow, office: &crate::content::Office, has_emblem: bool) {
     let top = f.top;
@@ -165,9 +168,9 @@ fn letterhead(f: &mut Flow, office: &crate::content::Office, has_emblem: bool) {
         let x = f.left;
         f.page().items.push(Item::Picture {
             x,
-            y: top - 26.0,
-            w: 24.0,
-            h: 26.0,
+            y: top - EMBLEM_BOX_MM.1,
+            w: EMBLEM_BOX_MM.0,
+            h: EMBLEM_BOX_MM.1,
             which: Picture::Emblem,
         });
     }

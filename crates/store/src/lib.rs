@@ -164,18 +164,7 @@ impl Store {
                 Err(e)
             }
         };
-        self.after_transaction(&conn, out)
-    }
-
-    /// Gives back the bulk cache once its transaction has ended, whatever its outcome.
-    fn after_transaction<T, E>(
-        &self,
-        conn: &Connection,
-        out: std::result::Result<T, E>,
-    ) -> std::result::Result<T, E>
-    where
-        E: From<StoreError>,
-    {
+        // A bulk write's cache is given back once its transaction has ended, whatever the outcome.
         if self.bulk_cache.swap(false, Ordering::Relaxed) {
             conn.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)
                 .map_err(|e| E::from(StoreError::Sql(e)))?;

@@ -758,17 +758,20 @@ fn printed_emblem(e: balai_store::profile::Emblem) -> Result<Vec<u8>, ApiError> 
             return Ok(png.clone());
         }
     }
-    let png = balai_letters::emblem::svg_to_png(&e.bytes)
-        .map_err(|err| ApiError::field("emblem", "svg_unreadable", err.to_string()))?;
+    let png = draw_svg(&e.bytes)?;
     *drawn = Some((e.sha256, png.clone()));
     Ok(png)
+}
+
+fn draw_svg(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    balai_letters::emblem::svg_to_png(bytes)
+        .map_err(|err| ApiError::field("emblem", "svg_unreadable", err.to_string()))
 }
 
 /// Checks at upload that an SVG emblem can be drawn, so a letter never fails on it later.
 pub(crate) fn check_emblem(mime: &str, bytes: &[u8]) -> Result<(), ApiError> {
     if mime == "image/svg+xml" {
-        balai_letters::emblem::svg_to_png(bytes)
-            .map_err(|err| ApiError::field("emblem", "svg_unreadable", err.to_string()))?;
+        draw_svg(bytes)?;
     }
     Ok(())
 }

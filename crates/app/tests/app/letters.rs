@@ -453,14 +453,13 @@ fn an_svg_emblem_prints_in_the_letterhead_and_one_that_cannot_be_drawn_is_refuse
         std::fs::write(&path, pdf).unwrap();
         let out = Command::new("pdfimages").arg("-list").arg(&path).output().unwrap();
         assert!(out.status.success());
-        // page num type width height …: keep "width x height" of each picture.
+        // page num type width height …: keep "width x height" of each picture (the rows that
+        // start with a page number; the two header lines do not).
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .skip(2)
-            .map(|l| {
-                let c: Vec<&str> = l.split_whitespace().collect();
-                format!("{}x{}", c[3], c[4])
-            })
+            .map(|l| l.split_whitespace().collect::<Vec<&str>>())
+            .filter(|c| c.len() > 4 && c[0].parse::<u32>().is_ok())
+            .map(|c| format!("{}x{}", c[3], c[4]))
             .collect()
     };
     let before = pdf_of(&check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok"));

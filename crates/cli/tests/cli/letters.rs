@@ -105,6 +105,52 @@ fn chrono_year() -> i32 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+/// `balai --db DB ARGS…` as an unprivileged account, as on a clerk's desktop, with the account's
+/// name. Under root (CI) that is `nobody`, with the office's folder and a copy of the binary
+/// handed to it (so no part of the path it needs belongs to root alone); otherwise the account
+/// running the tests, which is not root already.
+fn run_as_clerk(
+    dir: &std::path::Path,
+    db: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (crate::Run, String) {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    const NOBODY: u32 = 65534;
+    let own = std::fs::metadata("/proc/self").unwrap().uid();
+    let mut command = if own == 0 {
+        let bin = dir.join("balai");
+        std::fs::copy(env!("CARGO_BIN_EXE_balai"), &bin).unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            std::os::unix::fs::chown(entry.unwrap().path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        std::os::unix::fs::chown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
+        let mut c = Command::new(bin);
+        c.uid(NOBODY).gid(NOBODY).env("HOME", dir);
+        c
+    } else {
+        balai()
+    };
+    let out = command
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("BALAI_DB")
+        .output()
+        .unwrap();
+    let uid = if own == 0 { NOBODY } else { own };
+    let name = Command::new("id").arg("-un").arg(uid.to_string()).output().unwrap().stdout;
+    let name = String::from_utf8(name).unwrap().trim().to_string();
+    let run = crate::Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    (run, name)
+}
+
 #[test]
 fn an_issued_letter_prints_on_the_office_printer_at_f4_and_the_printed_qr_verifies() {
     use balai_testkit::cups::PrivateCups;
@@ -130,17 +176,20 @@ fn an_issued_letter_prints_on_the_office_printer_at_f4_and_the_printed_qr_verifi
     names.sort();
     assert_eq!(names, ["Gudang", "Kantor_Lt1"]);
 
-    let printed = run_in(&db, &["--json", "letters", "print", id], "", &env);
+    // The clerk's PC prints as the clerk's own account, never as root.
+    let (printed, clerk) = run_as_clerk(dir.path(), &db, &["--json", "letters", "print", id], &env);
     assert_eq!(printed.status, 0, "{}", printed.stderr);
     let printed = printed.json();
     assert_eq!(printed["paper"], "f4");
     assert!(printed["job"].as_str().unwrap().starts_with("Kantor_Lt1-"), "{printed}");
-    // What reached the printer: one F4 page (609 × 935 pt), not scaled, titled with the number.
+    // What reached the printer: one F4 page (609 × 935 pt), not scaled, titled with the number,
+    // sent by the clerk's account.
     let job = printer.next_job();
     let ps = String::from_utf8_lossy(&job);
     assert!(ps.contains("%%BoundingBox: 0 0 609 935"), "{}", &ps[..ps.len().min(2000)]);
     let logged = cups.page_log_line(letter["number"].as_str().unwrap());
     assert!(logged.contains("Custom.215x330mm one-sided"), "{logged}");
+    assert_eq!(logged.split(' ').nth(1), Some(clerk.as_str()), "{logged}");
     // The printed page, rendered, carries the QR code that verifies.
     let ps_path = dir.path().join("job.ps");
     std::fs::write(&ps_path, &job).unwrap();

@@ -80,6 +80,28 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// The path of a test binary of the workspace build (asking cargo for `--test NAME` alone
+/// would resolve features for that one target and rebuild shared dependencies both ways).
+fn test_binary(root: &Path, package: &str, name: &str) -> Result<PathBuf> {
+    let out = cargo()
+        .current_dir(root)
+        .args(["test", "--workspace", "--no-run", "--message-format=json"])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo test --no-run: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["target"]["name"] == name
+                && m["target"]["kind"][0] == "test"
+                && m["package_id"].as_str().is_some_and(|id| id.contains(package))
+        })
+        .and_then(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| format!("no test binary {name} of {package} in the workspace build"))
+}
+
 fn npm(root: &Path) -> Command {
     let mut c = Command::new("npm");
     c.current_dir(root.join("ui"));
@@ -190,6 +212,17 @@ fn test() -> Result<bool> {
             status(cargo().current_dir(&root).args(["test", "--workspace", "--no-fail-fast"]))
         });
     let _ = cargo_ok;
+    if built {
+        // The city server's stories a second time, on PostgreSQL (a throwaway cluster the
+        // test binary starts with initdb): the same behaviour on both backends.
+        step("rust on PostgreSQL (balai-kota stories)", &mut || {
+            let stories = test_binary(&root, "balai-kota", "kota")?;
+            status(Command::new(stories).current_dir(root.join("crates/kota")).env(
+                "BALAI_KOTA_TEST_BACKEND",
+                "postgres",
+            ))
+        });
+    }
     step("ui unit (svelte-check + vitest)", &mut || {
         Ok(status(npm(&root).args(["run", "check"]))? && status(npm(&root).args(["test"]))?)
     });

@@ -21,7 +21,8 @@ const BUILD_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
 ];
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools, `openssl`
-/// (a throwaway CA and certificate for the HTTPS tests).
+/// (a throwaway CA and certificate for the HTTPS tests), PostgreSQL's server programs (the
+/// city server's tests start a throwaway cluster with them).
 const TEST_PACKAGES: &[&str] = &[
     "openssl",
     "xvfb",
@@ -33,6 +34,7 @@ const TEST_PACKAGES: &[&str] = &[
     "cups",
     "printer-driver-cups-pdf",
     "ghostscript",
+    "postgresql",
 ];
 
 fn installed(pkg: &str) -> bool {

@@ -19,7 +19,8 @@
 
 use crate::db::Db;
 use crate::KotaError;
-use rusqlite::{params, Connection, OpenFlags};
+use crate::sql::{params, Query};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -64,7 +65,12 @@ impl Db {
             return Err(KotaError::BadRequest(format!("{} sudah ada.", to.display())));
         }
         self.with(|c| {
-            c.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+            let Some(lite) = c.as_sqlite() else {
+                return Err(KotaError::BadRequest(
+                    "Basis data kota di PostgreSQL: cadangkan dengan pg_dump dari PostgreSQL sendiri.".into(),
+                ));
+            };
+            lite.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
             Ok(())
         })?;
         Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))

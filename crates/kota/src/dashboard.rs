@@ -17,7 +17,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use balai_domain::dates::month_name;
 use rand::RngCore;
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, Optional, Query};
 use sha2::{Digest, Sha256};
 
 pub(crate) const SCHEMA_V6: &str = "
@@ -73,13 +73,12 @@ pub fn add_admin(db: &Db, username: &str, password: &str, now_ms: u64) -> Result
             "INSERT INTO city_admins (username, password_hash, created_at_ms) VALUES (?1, ?2, ?3)",
             params![username, hash, now_ms as i64],
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
+        .map_err(|e| {
+            if e.is_constraint_violation() {
                 KotaError::BadRequest(format!("Admin {username} sudah ada."))
+            } else {
+                KotaError::Database(e)
             }
-            e => KotaError::Database(e),
         })?;
         Ok(())
     })
@@ -171,7 +170,10 @@ pub struct KelurahanSummary {
 pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary>, KotaError> {
     db.with(|c| {
         let mut out: Vec<KelurahanSummary> = Vec::new();
-        let mut st = c.prepare(
+        // The status group's value is JSON text on both backends.
+        let status =
+            c.dialect().pick("json_extract(g.value, '$.status')", "(g.value::jsonb ->> 'status')");
+        let mut st = c.prepare(&format!(
             "SELECT k.code, k.name,
                 (SELECT count(*) FROM devices d WHERE d.kelurahan_code = k.code AND d.revoked_at_ms IS NULL),
                 (SELECT max(last_seen_ms) FROM devices d WHERE d.kelurahan_code = k.code),
@@ -179,27 +181,27 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
                   WHERE g.kelurahan_code = k.code AND g.tbl = 'residents'),
                 (SELECT count(*) FROM row_groups g
                   WHERE g.kelurahan_code = k.code AND g.tbl = 'residents' AND g.field_group = 'status'
-                    AND json_extract(g.value, '$.status') = 'hidup'),
+                    AND {status} = 'hidup'),
                 (SELECT count(*) FROM voided_letters v WHERE v.kelurahan_code = k.code),
                 (SELECT count(*) FROM security_events e JOIN devices d ON d.id = e.device_id
                   WHERE d.kelurahan_code = k.code AND e.at_ms > ?1),
                 (SELECT count(*) FROM online_requests o
                   WHERE o.kelurahan_code = k.code AND o.status = 'diajukan')
-             FROM kelurahan k ORDER BY k.code",
-        )?;
+             FROM kelurahan k ORDER BY k.code"
+        ))?;
         let week_ago = now_ms.saturating_sub(7 * 24 * 3_600_000) as i64;
         let rows = st.query_map([week_ago], |r| {
             Ok(KelurahanSummary {
                 code: r.get(0)?,
                 name: r.get(1)?,
                 devices: r.get(2)?,
-                last_sync_ms: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
-                residents: r.get::<_, i64>(4)? as u64,
-                living: r.get::<_, i64>(5)? as u64,
+                last_sync_ms: r.get::<Option<i64>>(3)?.map(|v| v as u64),
+                residents: r.get::<i64>(4)? as u64,
+                living: r.get::<i64>(5)? as u64,
                 letters_by_month: [0; 12],
-                voided: r.get::<_, i64>(6)? as u64,
-                requests_waiting: r.get::<_, i64>(8)? as u64,
-                security_events_7d: r.get::<_, i64>(7)? as u64,
+                voided: r.get::<i64>(6)? as u64,
+                requests_waiting: r.get::<i64>(8)? as u64,
+                security_events_7d: r.get::<i64>(7)? as u64,
             })
         })?;
         for row in rows {
@@ -210,7 +212,7 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
              FROM issued_numbers WHERE substr(issued_on, 1, 4) = ?1 GROUP BY 1, 2",
         )?;
         let counts = st.query_map([year.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?))
         })?;
         for row in counts {
             let (code, month, n) = row?;

@@ -25,7 +25,8 @@
 use crate::codes::code_hash;
 use crate::KotaError;
 use balai_domain::office::{normalize_region_code, RegionLevel};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::sql::{params, Conn, Optional, PgConn, Query};
+use rusqlite::Connection;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Mutex;
@@ -84,10 +85,21 @@ const LATER_SCHEMAS: &[&str] = &[
 /// The schema version this build writes.
 pub const LATEST: u32 = LATER_SCHEMAS.len() as u32 + 1;
 
+/// Every schema script with the version it brings the database to.
+pub(crate) fn scripts() -> impl Iterator<Item = (u32, &'static str)> {
+    std::iter::once(SCHEMA_V1).chain(LATER_SCHEMAS.iter().copied()).zip(1u32..).map(|(s, v)| (v, s))
+}
+
 pub struct Db {
-    conn: Mutex<Connection>,
+    backend: Backend,
     /// Read once at open: it never changes while the database exists.
     server_epoch: Uuid,
+}
+
+/// One connection behind a mutex on either backend: one writer at a time.
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(Box<Mutex<PgConn>>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,7 +142,7 @@ fn kelurahan_code(raw: &str) -> Result<String, KotaError> {
 
 impl Db {
     pub fn open(path: &Path) -> Result<Db, KotaError> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -167,19 +179,48 @@ impl Db {
                 tx.commit()?;
             }
         }
-        let epoch: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
-        let server_epoch = Uuid::parse_str(&epoch)
-            .map_err(|e| KotaError::BadRequest(format!("server_epoch: {e}")))?;
-        Ok(Db { conn: Mutex::new(conn), server_epoch })
+        let server_epoch = read_server_epoch(&Conn::sqlite(&mut conn))?;
+        Ok(Db { backend: Backend::Sqlite(Mutex::new(conn)), server_epoch })
     }
 
-    pub(crate) fn with<T>(
+    /// The city's database on PostgreSQL (`postgres://user@host:port/dbname`): made at the
+    /// latest schema the first time (`crate::pg_schema`), checked every time after.
+    pub fn connect_postgres(url: &str) -> Result<Db, KotaError> {
+        let mut pg = off_the_runtime(|| {
+            postgres::Client::connect(url, postgres::NoTls).map(PgConn::new).map_err(|e| {
+                let at = without_password(url);
+                KotaError::BadRequest(format!("PostgreSQL tidak dapat dihubungi ({at}): {e}"))
+            })
+        })?;
+        off_the_runtime(|| crate::pg_schema::prepare(&mut Conn::postgres(&mut pg)))?;
+        let server_epoch = off_the_runtime(|| read_server_epoch(&Conn::postgres(&mut pg)))?;
+        Ok(Db { backend: Backend::Postgres(Box::new(Mutex::new(pg))), server_epoch })
+    }
+
+    /// Runs `f` on the connection (one caller at a time). On PostgreSQL from inside the async
+    /// server, on a thread of its own: the `postgres` client blocks on a runtime of its own.
+    pub(crate) fn with<T: Send>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, KotaError>,
+        f: impl FnOnce(&mut Conn) -> Result<T, KotaError> + Send,
     ) -> Result<T, KotaError> {
-        let mut c = self.conn.lock().map_err(|_| KotaError::BadRequest("server busy".into()))?;
-        f(&mut c)
+        match &self.backend {
+            Backend::Sqlite(m) => {
+                let mut guard = m.lock().map_err(|_| poisoned())?;
+                f(&mut Conn::sqlite(&mut guard))
+            }
+            Backend::Postgres(m) => {
+                let mut guard = m.lock().map_err(|_| poisoned())?;
+                let pg: &mut PgConn = &mut guard;
+                off_the_runtime(|| f(&mut Conn::postgres(pg)))
+            }
+        }
+    }
+
+    pub fn dialect(&self) -> crate::sql::Dialect {
+        match &self.backend {
+            Backend::Sqlite(_) => crate::sql::Dialect::Sqlite,
+            Backend::Postgres(_) => crate::sql::Dialect::Postgres,
+        }
     }
 
     pub fn server_epoch(&self) -> Uuid {
@@ -295,13 +336,12 @@ impl Db {
                      epoch, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
                 params![id.to_string(), kelurahan_code, public_key_hex, hostname, app_version, now_ms as i64],
             )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
+            .map_err(|e| {
+                if e.is_constraint_violation() {
                     KotaError::BadRequest("Kunci perangkat ini sudah terdaftar.".into())
+                } else {
+                    KotaError::Database(e)
                 }
-                e => KotaError::Database(e),
             })?;
             if first_seq > 1 {
                 // A PC enrolling again (after being fenced) goes on numbering its outbox where
@@ -437,7 +477,24 @@ impl Db {
     }
 }
 
-fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
+fn read_server_epoch(c: &Conn) -> Result<Uuid, KotaError> {
+    let epoch: String =
+        c.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
+    Uuid::parse_str(&epoch).map_err(|e| KotaError::BadRequest(format!("server_epoch: {e}")))
+}
+
+/// `f` where blocking on another runtime is allowed: here when no tokio runtime runs on this
+/// thread, else on a scoped thread of its own.
+fn off_the_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| {
+        s.spawn(f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn device_row(r: &crate::sql::Row) -> crate::sql::Result<Device> {
     let id: String = r.get(0)?;
     Ok(Device {
         id: Uuid::parse_str(&id).unwrap_or_default(),
@@ -446,11 +503,29 @@ fn device_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
         hostname: r.get(3)?,
         app_version: r.get(4)?,
         epoch: r.get(5)?,
-        enrolled_at_ms: r.get::<_, i64>(6)? as u64,
-        revoked_at_ms: r.get::<_, Option<i64>>(7)?.map(|v| v as u64),
-        last_seen_ms: r.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+        enrolled_at_ms: r.get::<i64>(6)? as u64,
+        revoked_at_ms: r.get::<Option<i64>>(7)?.map(|v| v as u64),
+        last_seen_ms: r.get::<Option<i64>>(8)?.map(|v| v as u64),
         revoke_reason: r.get(9)?,
     })
+}
+
+/// A request that panicked while holding the connection leaves the lock poisoned; later
+/// requests get an answer rather than a second panic.
+fn poisoned() -> KotaError {
+    KotaError::BadRequest("server busy".into())
+}
+
+/// The address of a database for messages: a password in it never reaches a log.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return "…".into() };
+    match rest.split_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -516,5 +591,12 @@ mod tests {
         assert_eq!(Db::open(&path).unwrap().server_epoch(), first);
         let other = Db::open(&dir.path().join("other.sqlite")).unwrap().server_epoch();
         assert_ne!(other, first);
+    }
+
+    #[test]
+    fn a_database_address_in_a_message_has_no_password() {
+        let shown = super::without_password("postgres://kota:rahasia@db.local:5432/kota");
+        assert_eq!(shown, "postgres://kota@db.local:5432/kota");
+        assert_eq!(super::without_password("postgres://db.local/kota"), "postgres://db.local/kota");
     }
 }

@@ -21,7 +21,7 @@ use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
 use balai_protocol::{
     DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult, Outcome, PushRequest,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::sql::{params, Optional, Query, Tx};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -119,7 +119,7 @@ pub fn push(
         let me = device.id.to_string();
         let mut last: u64 = tx
             .prepare_cached("SELECT last_applied FROM device_seq WHERE device_id = ?1")?
-            .query_row([&me], |r| r.get::<_, i64>(0))
+            .query_row([&me], |r| r.get::<i64>(0))
             .optional()?
             .unwrap_or(0) as u64;
 
@@ -190,7 +190,7 @@ pub fn check_head(db: &Db, device: &Device, head: u64, now_ms: u64) -> Result<()
 }
 
 /// One op inside the push transaction.
-fn apply(tx: &Transaction, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, KotaError> {
+fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, KotaError> {
     let (table, row_id, hlc) = match &op.body {
         OpBody::Set { table, row_id, hlc, .. } | OpBody::Delete { table, row_id, hlc } => {
             (table, *row_id, *hlc)
@@ -328,7 +328,7 @@ fn set_change(
 }
 
 fn load_row(
-    tx: &Transaction,
+    tx: &Tx,
     k: &str,
     table: &str,
     row_id: Uuid,
@@ -340,10 +340,10 @@ fn load_row(
     )?;
     let groups = st.query_map(params![k, table, row_id.to_string()], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
+            r.get::<String>(0)?,
+            r.get::<i64>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
         ))
     })?;
     for g in groups {
@@ -368,7 +368,7 @@ fn device_of_hex(s: &str) -> [u8; 16] {
 }
 
 fn store_change(
-    tx: &Transaction,
+    tx: &Tx,
     k: &str,
     table: &str,
     row_id: Uuid,
@@ -400,7 +400,7 @@ fn store_change(
 /// Appends to the kelurahan's feed with the next server sequence, taken from the counter row
 /// inside this transaction (commit order = sequence order).
 pub(crate) fn append_feed(
-    tx: &Transaction,
+    tx: &Tx,
     k: &str,
     origin: Uuid,
     change_id: Uuid,
@@ -409,7 +409,7 @@ pub(crate) fn append_feed(
     let seq: i64 = tx
         .prepare_cached(
             "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
-             ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = last_seq + 1
+             ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = feed_counter.last_seq + 1
              RETURNING last_seq",
         )?
         .query_row([k], |r| r.get(0))?;
@@ -438,7 +438,7 @@ pub fn pull(
         )?;
         let rows = st
             .query_map(params![device.kelurahan_code, cursor as i64, limit as i64 + 1], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((r.get::<i64>(0)? as u64, r.get::<String>(1)?, r.get::<String>(2)?))
             })?;
         let mut rows: Vec<(u64, String, String)> = rows.collect::<Result<_, _>>()?;
         let has_more = rows.len() > limit as usize;
@@ -465,7 +465,7 @@ pub fn last_applied(db: &Db, device: &Device) -> Result<u64, KotaError> {
         Ok(c.query_row(
             "SELECT last_applied FROM device_seq WHERE device_id = ?1",
             [device.id.to_string()],
-            |r| r.get::<_, i64>(0),
+            |r| r.get::<i64>(0),
         )
         .optional()?
         .unwrap_or(0) as u64)
@@ -493,12 +493,12 @@ pub fn replica(db: &Db, kelurahan: &str) -> Result<Vec<HeldGroup>, KotaError> {
         )?;
         let rows = st.query_map([kelurahan], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<i64>(4)?,
+                r.get::<String>(5)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -524,7 +524,7 @@ pub fn cross_tenant_rows(db: &Db) -> Result<u64, KotaError> {
             "SELECT count(*) FROM row_groups g JOIN row_owner o ON o.tbl = g.tbl AND o.row_id = g.row_id
              WHERE o.kelurahan_code <> g.kelurahan_code",
             [],
-            |r| r.get::<_, i64>(0),
+            |r| r.get::<i64>(0),
         )? as u64)
     })
 }
@@ -562,10 +562,10 @@ pub fn digest(
             let mut sum = DigestSum::default();
             let rows = st.query_map(params![device.kelurahan_code, t.table], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<String>(3)?,
                 ))
             })?;
             for row in rows {

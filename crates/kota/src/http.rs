@@ -114,8 +114,11 @@ impl IntoResponse for KotaError {
             KotaError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
-            // The database's own words stay in the server's log, not in the answer.
-            KotaError::Database(_) => "Kesalahan server.".to_string(),
+            // The database's own words go to the server's log, not into the answer.
+            KotaError::Database(e) => {
+                eprintln!("balai-kota: kesalahan basis data: {}", e.for_log());
+                "Kesalahan server.".to_string()
+            }
             e => e.to_string(),
         };
         let expected_seq = match &self {

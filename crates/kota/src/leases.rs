@@ -21,7 +21,7 @@ use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
 use crate::KotaError;
 use balai_protocol::{IssueLetter, Lease, LeaseRequest, Outcome, MAX_LEASE};
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::sql::{params, Optional, Query, Tx};
 use uuid::Uuid;
 
 pub(crate) const SCHEMA_V3: &str = "
@@ -100,13 +100,23 @@ pub fn grant(
             // A series first seen after a restore starts above the gap: the leases the city
             // lost may have been of it (see `crate::backup`).
             let next: i64 = tx.query_row(
-                "INSERT INTO number_series (kelurahan_code, series, next_unallocated,
-                     recovery_from, recovery_to)
-                 VALUES (?1, ?2, max(?3, ?5) + ?4 + 1,
-                     CASE WHEN ?5 > 0 THEN 1 END, CASE WHEN ?5 > 0 THEN ?5 END)
-                 ON CONFLICT (kelurahan_code, series) DO UPDATE
-                    SET next_unallocated = max(next_unallocated, ?3 + 1) + ?4
-                 RETURNING next_unallocated",
+                tx.dialect().pick(
+                    "INSERT INTO number_series (kelurahan_code, series, next_unallocated,
+                         recovery_from, recovery_to)
+                     VALUES (?1, ?2, max(?3, ?5) + ?4 + 1,
+                         CASE WHEN ?5 > 0 THEN 1 END, CASE WHEN ?5 > 0 THEN ?5 END)
+                     ON CONFLICT (kelurahan_code, series) DO UPDATE
+                        SET next_unallocated = max(next_unallocated, ?3 + 1) + ?4
+                     RETURNING next_unallocated",
+                    "INSERT INTO number_series (kelurahan_code, series, next_unallocated,
+                         recovery_from, recovery_to)
+                     VALUES (?1, ?2, greatest(CAST(?3 AS BIGINT), CAST(?5 AS BIGINT)) + ?4 + 1,
+                         CASE WHEN ?5 > 0 THEN 1 END, CASE WHEN ?5 > 0 THEN ?5 END)
+                     ON CONFLICT (kelurahan_code, series) DO UPDATE
+                        SET next_unallocated =
+                            greatest(number_series.next_unallocated, ?3 + 1) + ?4
+                     RETURNING next_unallocated",
+                ),
                 params![device.kelurahan_code, want.series, want.floor, size, gap],
                 |r| r.get(0),
             )?;
@@ -141,7 +151,7 @@ pub fn grant(
 
 /// The `issue_letter` command inside a push transaction.
 pub(crate) fn issue_letter(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
     now_ms: u64,
@@ -164,7 +174,7 @@ pub(crate) fn issue_letter(
                         first: r.get(4)?,
                         last: r.get(5)?,
                         state: r.get(6)?,
-                        recorded_again: r.get::<_, i64>(7)? == 0,
+                        recorded_again: r.get::<i64>(7)? == 0,
                     })
                 },
             )
@@ -234,7 +244,7 @@ pub(crate) fn issue_letter(
 }
 
 /// The gap a restore left (0 if the database was never restored).
-fn recovery_gap(tx: &Transaction) -> Result<i64, KotaError> {
+fn recovery_gap(tx: &Tx) -> Result<i64, KotaError> {
     let gap: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'recovery_gap'", [], |r| r.get(0))
         .optional()?;
@@ -258,7 +268,7 @@ struct LeaseRow {
 /// its series' recovery window, the lease is recorded again for this device and epoch (widened
 /// to each number seen; `granted_at_ms` 0) and the number is then checked like any other.
 /// Answers whether it did.
-fn recover_lease(tx: &Transaction, device: &Device, a: &IssueLetter) -> Result<bool, KotaError> {
+fn recover_lease(tx: &Tx, device: &Device, a: &IssueLetter) -> Result<bool, KotaError> {
     let gap = recovery_gap(tx)?;
     if gap == 0 {
         return Ok(false);
@@ -284,13 +294,22 @@ fn recover_lease(tx: &Transaction, device: &Device, a: &IssueLetter) -> Result<b
     // Only this device's own lost lease is widened; another's stays as it is (and the number
     // is then refused as that device's).
     tx.execute(
-        "INSERT INTO number_leases (lease_id, kelurahan_code, series, device_id, epoch, first,
-             last, granted_at_ms, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, 'active')
-         ON CONFLICT (lease_id) DO UPDATE
-            SET first = min(first, excluded.first), last = max(last, excluded.last)
-            WHERE device_id = excluded.device_id AND epoch = excluded.epoch
-              AND series = excluded.series AND granted_at_ms = 0",
+        tx.dialect().pick(
+            "INSERT INTO number_leases (lease_id, kelurahan_code, series, device_id, epoch, first,
+                 last, granted_at_ms, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, 'active')
+             ON CONFLICT (lease_id) DO UPDATE
+                SET first = min(first, excluded.first), last = max(last, excluded.last)
+                WHERE device_id = excluded.device_id AND epoch = excluded.epoch
+                  AND series = excluded.series AND granted_at_ms = 0",
+            "INSERT INTO number_leases AS l (lease_id, kelurahan_code, series, device_id, epoch,
+                 first, last, granted_at_ms, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 0, 'active')
+             ON CONFLICT (lease_id) DO UPDATE
+                SET first = least(l.first, excluded.first), last = greatest(l.last, excluded.last)
+                WHERE l.device_id = excluded.device_id AND l.epoch = excluded.epoch
+                  AND l.series = excluded.series AND l.granted_at_ms = 0",
+        ),
         params![
             a.lease_id.to_string(),
             device.kelurahan_code,
@@ -305,7 +324,7 @@ fn recover_lease(tx: &Transaction, device: &Device, a: &IssueLetter) -> Result<b
 
 /// Every lease of `device` becomes void (it was revoked): numbers it issues from them later are
 /// conflicts.
-pub(crate) fn void_device(tx: &Transaction, device: Uuid) -> Result<(), KotaError> {
+pub(crate) fn void_device(tx: &Tx, device: Uuid) -> Result<(), KotaError> {
     tx.execute(
         "UPDATE number_leases SET state = 'void' WHERE device_id = ?1",
         [device.to_string()],

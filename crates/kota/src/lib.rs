@@ -39,7 +39,9 @@ pub mod feed;
 pub mod html;
 pub mod http;
 pub mod leases;
+pub mod pg_schema;
 pub mod requests;
+pub mod sql;
 pub mod tls;
 pub mod verify;
 
@@ -69,7 +71,13 @@ pub enum KotaError {
     #[error("Versi Balai di komputer ini terlalu lama: perbarui aplikasi; perubahan tetap tersimpan dan dikirim setelahnya.")]
     UpdateRequired,
     #[error("basis data: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] crate::sql::SqlError),
+}
+
+impl From<rusqlite::Error> for KotaError {
+    fn from(e: rusqlite::Error) -> Self {
+        KotaError::Database(e.into())
+    }
 }
 
 impl KotaError {

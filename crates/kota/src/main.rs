@@ -1,7 +1,7 @@
 //! `balai-kota`: run the city server and administer it from the command line.
 //!
 //! ```text
-//! balai-kota [--db kota.sqlite] [--json] serve [--listen 127.0.0.1:8470] [--min-push-protocol N]
+//! balai-kota [--db kota.sqlite | --database-url postgres://…] [--json] serve [--listen 127.0.0.1:8470] [--min-push-protocol N]
 //!            [--tls-cert chain.pem --tls-key key.pem]   # HTTPS
 //! balai-kota kelurahan add --code 18.72.04.1004 --name Yosorejo | kelurahan list
 //! balai-kota enrol --kelurahan 18.72.04.1004      # a one-time code, valid 24 h, single use
@@ -33,6 +33,10 @@ struct Cli {
     /// The server database (SQLite).
     #[arg(long, global = true, env = "BALAI_KOTA_DB", default_value = "kota.sqlite")]
     db: PathBuf,
+    /// The server database on PostgreSQL instead (`postgres://user@host:port/dbname`), for
+    /// large deployments; the database must use the C collation (`balai-kota` says how if not).
+    #[arg(long, global = true, env = "BALAI_KOTA_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
     /// Answer in JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -142,6 +146,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     if let Command::Restore { backup } = &cli.command {
+        if cli.database_url.is_some() {
+            anyhow::bail!(
+                "Pemulihan di PostgreSQL memakai pg_restore; `balai-kota restore` hanya untuk \
+                 basis data SQLite."
+            );
+        }
         let r = balai_kota::backup::restore(&cli.db, backup, now_ms())?;
         let text = format!(
             "Dipulihkan dari {}; epoch server baru {}; {} seri nomor melompat {}{}",
@@ -157,7 +167,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         say(json, serde_json::to_value(&r)?, text);
         return Ok(ExitCode::SUCCESS);
     }
-    let db = Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?;
+    let db = match &cli.database_url {
+        Some(url) => Db::connect_postgres(url)?,
+        None => Db::open(&cli.db).with_context(|| format!("cannot open {}", cli.db.display()))?,
+    };
     match cli.command {
         Command::Restore { .. } => unreachable!("handled above"),
         Command::Backup { out } => {
@@ -171,7 +184,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { listen, min_push_protocol, tls_cert, tls_key } => {
             // Held while serving: a restore refuses to replace the database under it.
-            let _lock = balai_kota::backup::hold_lock(&cli.db)?;
+            // (PostgreSQL is restored by its own tools, with the server stopped.)
+            let _lock = match cli.database_url {
+                None => Some(balai_kota::backup::hold_lock(&cli.db)?),
+                Some(_) => None,
+            };
             let server = Arc::new(Server {
                 db,
                 clock: Arc::new(now_ms),

@@ -25,7 +25,7 @@ use balai_protocol::{
     ClaimRequest, OnlineRequest, OpBody, Outcome, PublishLetterTypes, RequestStatus,
     ONLINE_REQUEST, REQUEST_STATUS,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::sql::{params, Optional, Query, Tx};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -56,7 +56,7 @@ CREATE INDEX online_requests_by_kelurahan ON online_requests (kelurahan_code, st
 
 /// The `publish_letter_types` command inside a push transaction.
 pub(crate) fn publish_types(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
 ) -> Result<Outcome, KotaError> {
@@ -72,7 +72,8 @@ pub(crate) fn publish_types(
     tx.execute("DELETE FROM letter_types WHERE kelurahan_code = ?1", [&device.kelurahan_code])?;
     for t in &a.types {
         tx.execute(
-            "INSERT OR IGNORE INTO letter_types (kelurahan_code, code, title) VALUES (?1, ?2, ?3)",
+            "INSERT INTO letter_types (kelurahan_code, code, title) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
             params![device.kelurahan_code, t.code, t.title],
         )?;
     }
@@ -81,7 +82,7 @@ pub(crate) fn publish_types(
 
 /// The request a command names, if it is this device's kelurahan's: (status, claimed_by).
 fn request_of(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     id: Uuid,
 ) -> Result<Result<(String, Option<String>), Outcome>, KotaError> {
@@ -103,7 +104,7 @@ fn request_of(
 
 /// Sets a request's status and passes the change on to the kelurahan's other PCs.
 fn set_status(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     s: &RequestStatus,
     now_ms: u64,
@@ -123,7 +124,7 @@ fn set_status(
 
 /// The `claim_request` command inside a push transaction: the first PC wins.
 pub(crate) fn claim(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
     now_ms: u64,
@@ -157,7 +158,7 @@ pub(crate) fn claim(
 
 /// The `request_status` command inside a push transaction: only from the PC that claimed it.
 pub(crate) fn status(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
     now_ms: u64,
@@ -344,7 +345,7 @@ pub fn track(
              LEFT JOIN letter_types t ON t.kelurahan_code = r.kelurahan_code AND t.code = r.letter_type
              WHERE r.tracking_code = ?1",
             [canonical(code)],
-            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| Ok((r.get(0)?, r.get::<i64>(1)? as u64, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?)
     })

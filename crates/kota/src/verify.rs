@@ -20,7 +20,7 @@ use balai_domain::dates::long_date;
 use balai_domain::letter_payload::{self, LetterClaims, PayloadError};
 use balai_protocol::{Outcome, PublishKey, VoidLetter};
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::sql::{params, Optional, Query, Tx};
 use uuid::Uuid;
 
 pub(crate) const SCHEMA_V5: &str = "
@@ -41,7 +41,7 @@ CREATE TABLE voided_letters (
 
 /// The `publish_key` command inside a push transaction.
 pub(crate) fn publish_key(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
     now_ms: u64,
@@ -83,7 +83,7 @@ pub(crate) fn publish_key(
 
 /// The `void_letter` command inside a push transaction.
 pub(crate) fn void_letter(
-    tx: &Transaction,
+    tx: &Tx,
     device: &Device,
     args: &serde_json::Value,
     now_ms: u64,

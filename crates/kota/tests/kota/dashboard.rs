@@ -40,9 +40,8 @@ fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_doe
         cli(&kota.db, &["kelurahan", "add", "--code", "1872041005", "--name", "Tejosari"]);
     assert!(ok, "{err}");
     let add_admin = |password: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_balai-kota"))
-            .arg("--db")
-            .arg(&kota.db)
+        kota.db
+            .command()
             .args(["admin", "add", "--username", "diskominfo"])
             .env("BALAI_KOTA_PASSWORD", password)
             .output()

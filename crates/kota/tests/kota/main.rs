@@ -1,10 +1,16 @@
-//! Balai Kota as a real process on 127.0.0.1:0 with a real database file, driven over HTTP
-//! and through its command line.
+//! Balai Kota as a real process on 127.0.0.1:0 with a real database, driven over HTTP and
+//! through its command line.
+//!
+//! The same stories run on each backend: on SQLite (a file per test) by default, and on
+//! PostgreSQL (a database per test in a throwaway cluster, `pg.rs`) with
+//! `BALAI_KOTA_TEST_BACKEND=postgres`, as `cargo xtask test` runs them a second time.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 mod compression;
 mod dashboard;
+mod on_postgres;
+mod pg;
 mod sync;
 mod verify;
 
@@ -21,19 +27,92 @@ pub const KELURAHAN: &str = "18.72.04.1004";
 
 pub struct Kota {
     _dir: tempfile::TempDir,
-    pub db: PathBuf,
+    pub db: Store,
     child: Child,
     pub addr: String,
 }
 
-pub fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_balai-kota"))
-        .arg("--db")
-        .arg(db)
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
+/// Where a test's server keeps its data.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Store {
+    /// A new, empty store on the backend this run tests.
+    pub fn fresh(dir: &std::path::Path) -> Store {
+        match std::env::var("BALAI_KOTA_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Store::Postgres(pg::fresh_database()),
+            Ok("sqlite") | Err(_) => Store::Sqlite(dir.join("kota.sqlite")),
+            Ok(other) => panic!("BALAI_KOTA_TEST_BACKEND={other}: sqlite or postgres"),
+        }
+    }
+
+    /// `balai-kota` on this store.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_balai-kota"));
+        match self {
+            Store::Sqlite(path) => c.arg("--db").arg(path),
+            Store::Postgres(url) => c.arg("--database-url").arg(url),
+        };
+        c
+    }
+
+    /// The rows a query finds, each value as JSON (a test looking at what the server stored;
+    /// the SQL is the same on both backends).
+    pub fn rows(&self, sql: &str, param: &str) -> Vec<Vec<Value>> {
+        match self {
+            Store::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                let mut st = c.prepare(sql).unwrap();
+                let n = st.column_count();
+                let params: &[&dyn rusqlite::ToSql] =
+                    if sql.contains("?1") { &[&param] } else { &[] };
+                st.query_map(params, |r| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Integer(v) => json!(v),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    json!(String::from_utf8_lossy(t))
+                                }
+                                rusqlite::types::ValueRef::Null => Value::Null,
+                                other => panic!("{other:?} in a test query"),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+            }
+            Store::Postgres(url) => {
+                let sql = sql.replace("?1", "$1");
+                let mut c = pg::client(url);
+                let rows = if sql.contains("$1") {
+                    c.query(sql.as_str(), &[&param]).unwrap()
+                } else {
+                    c.query(sql.as_str(), &[]).unwrap()
+                };
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| match *r.columns()[i].type_() {
+                                postgres::types::Type::INT8 => json!(r.get::<_, Option<i64>>(i)),
+                                postgres::types::Type::INT4 => json!(r.get::<_, Option<i32>>(i)),
+                                _ => json!(r.get::<_, Option<String>>(i)),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+pub fn cli(db: &Store, args: &[&str]) -> (bool, Value, String) {
+    let out = db.command().arg("--json").args(args).output().unwrap();
     let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), value, String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -41,13 +120,12 @@ pub fn cli(db: &PathBuf, args: &[&str]) -> (bool, Value, String) {
 impl Kota {
     pub fn start() -> Kota {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("kota.sqlite");
+        let db = Store::fresh(dir.path());
         let (ok, _, err) =
             cli(&db, &["kelurahan", "add", "--code", "1872041004", "--name", "Yosorejo"]);
         assert!(ok, "{err}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_balai-kota"))
-            .arg("--db")
-            .arg(&db)
+        let mut child = db
+            .command()
             .args(["--json", "serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .spawn()

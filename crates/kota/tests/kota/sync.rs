@@ -280,15 +280,8 @@ fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_o
     let first_b = issue(&mut b, b_dom, 28, LETTER_B);
     let (status, res) = b.push(&[first_b]);
     assert_eq!((status, res["results"][0]["outcome"].as_str()), (200, Some("ok")), "{res}");
-    let c = rusqlite::Connection::open(&kota.db).unwrap();
-    let issued: Vec<(String, i64)> = c
-        .prepare("SELECT series, serial FROM issued_numbers ORDER BY serial")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(issued, [("2026/domisili".to_string(), 8), ("2026/domisili".to_string(), 28)]);
+    let issued = kota.db.rows("SELECT series, serial FROM issued_numbers ORDER BY serial", "");
+    assert_eq!(issued, [[json!("2026/domisili"), json!(8)], [json!("2026/domisili"), json!(28)]]);
 }
 
 #[test]
@@ -316,15 +309,9 @@ fn a_restored_copy_is_fenced_when_it_reuses_an_op_number_or_holds_fewer_ops_and_
         !seen.is_empty() && seen.iter().all(|c| c["value"] != json!({"rt": "009"})),
         "{seen:?}"
     );
-    let c = rusqlite::Connection::open(&kota.db).unwrap();
-    let state: String = c
-        .query_row(
-            "SELECT state FROM number_leases WHERE lease_id = ?1",
-            [leased["leases"][0]["lease_id"].as_str().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(state, "void");
+    let lease = leased["leases"][0]["lease_id"].as_str().unwrap();
+    let state = kota.db.rows("SELECT state FROM number_leases WHERE lease_id = ?1", lease);
+    assert_eq!(state, [[json!("void")]]);
 
     // A copy that simply holds fewer ops than it had sent is fenced at its first pull.
     let mut b = Pc::enrol(&kota, 2);
@@ -353,12 +340,6 @@ fn a_restored_copy_is_fenced_when_it_reuses_an_op_number_or_holds_fewer_ops_and_
     let (status, res) = again.push(&[fix]);
     assert_eq!((status, res["acked_through"].as_u64()), (200, Some(2)), "{res}");
     assert!(reader.pull_all(100).iter().any(|c| c["value"] == json!({"rt": "009"})));
-    let events: Vec<String> = c
-        .prepare("SELECT kind FROM security_events WHERE kind = 'restored_copy'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let events = kota.db.rows("SELECT kind FROM security_events WHERE kind = 'restored_copy'", "");
     assert_eq!(events.len(), 2, "{events:?}");
 }

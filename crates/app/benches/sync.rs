@@ -1,7 +1,8 @@
 //! Sync benchmarks on loopback against a real Balai Kota (release build, SQLite backend): one
 //! office PC pushes a whole demo register (server intake), a second PC of the office makes its
 //! first sync (pull end to end: fetch, merge, apply, index), then idle rounds (their time, and
-//! their bytes on the wire through a counting relay, on a third PC). Writes
+//! their bytes on the wire through a counting relay, on a third PC); then the same push and
+//! first sync against Balai Kota on PostgreSQL (a throwaway cluster). Writes
 //! `target/bench/sync.json`, which `cargo xtask bench` puts into BENCHMARKS.md.
 
 use balai_testkit::kota::{bin, Kota};
@@ -56,10 +57,20 @@ impl CountingRelay {
 const RESIDENTS: u32 = 100_000;
 const IDLE_ROUNDS: usize = 20;
 
-fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let kota = Kota::start_with(bin(true));
+/// What one city measured: a PC seeded with the register pushes all of it, then a fresh PC
+/// of the office makes its first sync.
+struct WholeRegister {
+    waiting: u64,
+    pushed: u64,
+    push_s: f64,
+    pulled: u64,
+    applied: u64,
+    first_s: f64,
+    /// The PC that made the first sync (caught up).
+    fresh: TestApp,
+}
 
+fn push_then_first_sync(kota: &Kota) -> WholeRegister {
     let a = TestApp::empty();
     a.operator("demo.seed", json!({"residents": RESIDENTS})).expect("seed");
     let waiting =
@@ -75,9 +86,23 @@ fn main() {
     let start = Instant::now();
     let first = b.operator("sync.now", json!({})).expect("first sync");
     let first_s = start.elapsed().as_secs_f64();
-    let pulled = first["pulled"].as_u64().expect("pulled");
-    let applied = first["applied"].as_u64().expect("applied");
     assert_eq!(first["held"], 0, "nothing held: {first}");
+    WholeRegister {
+        waiting,
+        pushed,
+        push_s,
+        pulled: first["pulled"].as_u64().expect("pulled"),
+        applied: first["applied"].as_u64().expect("applied"),
+        first_s,
+        fresh: b,
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let kota = Kota::start_with(bin(true));
+    let lite = push_then_first_sync(&kota);
+    let b = &lite.fresh;
     let found = b.operator("residents.search", json!({"q": "a", "limit": 5})).expect("search on B");
     assert!(found.as_array().is_some_and(|f| !f.is_empty()), "B finds residents by name");
 
@@ -104,19 +129,30 @@ fn main() {
     }
     idle.sort_by(f64::total_cmp);
 
+    // The same push and first sync against Balai Kota on PostgreSQL.
+    let on_pg = Kota::start_on_postgres(bin(true), balai_testkit::pg::fresh_database());
+    let pg = push_then_first_sync(&on_pg);
+    assert_eq!(pg.pulled, lite.pulled, "the same register comes down from either backend");
+
     let out = json!({
         "residents": RESIDENTS,
-        "changes_waiting": waiting,
-        "pushed": pushed,
-        "push_s": push_s,
-        "intake_per_s": pushed as f64 / push_s,
-        "pulled": pulled,
-        "applied_groups": applied,
-        "first_sync_s": first_s,
-        "pull_per_s": pulled as f64 / first_s,
+        "changes_waiting": lite.waiting,
+        "pushed": lite.pushed,
+        "push_s": lite.push_s,
+        "intake_per_s": lite.pushed as f64 / lite.push_s,
+        "pulled": lite.pulled,
+        "applied_groups": lite.applied,
+        "first_sync_s": lite.first_s,
+        "pull_per_s": lite.pulled as f64 / lite.first_s,
         "idle_round_ms_median": idle[idle.len() / 2],
         "idle_rounds": IDLE_ROUNDS,
         "idle_round_bytes": idle_bytes,
+        "pg_pushed": pg.pushed,
+        "pg_push_s": pg.push_s,
+        "pg_intake_per_s": pg.pushed as f64 / pg.push_s,
+        "pg_pulled": pg.pulled,
+        "pg_first_sync_s": pg.first_s,
+        "pg_pull_per_s": pg.pulled as f64 / pg.first_s,
     });
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");

@@ -1,6 +1,7 @@
 //! A real Balai Kota process for tests and benchmarks: built by cargo if needed (debug, or
-//! release for benchmarks), on its own database in a temporary directory, listening on
-//! 127.0.0.1:0 (or again on its address after a restart), killed on drop.
+//! release for benchmarks), on its own database (a SQLite file in a temporary directory, or a
+//! PostgreSQL database, see [`crate::pg`]), listening on 127.0.0.1:0 (or again on its address
+//! after a restart), killed on drop.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -12,7 +13,10 @@ pub const KELURAHAN: &str = "18.72.04.1004";
 
 pub struct Kota {
     pub url: String,
+    /// The SQLite file (unused when `database_url` is set).
     pub db: PathBuf,
+    /// The PostgreSQL database it runs on instead, if any.
+    pub database_url: Option<String>,
     bin: PathBuf,
     /// Options of `serve` after `--listen`, kept across restarts.
     serve_args: Vec<String>,
@@ -33,10 +37,23 @@ pub fn bin(release: bool) -> PathBuf {
     root.join(if release { "target/release/balai-kota" } else { "target/debug/balai-kota" })
 }
 
-fn serve(bin: &Path, db: &Path, listen: &str, extra: &[String]) -> (Child, String) {
-    let mut child = Command::new(bin)
-        .arg("--db")
-        .arg(db)
+/// `balai-kota` on its database: the SQLite file or the PostgreSQL database.
+fn on_database(bin: &Path, db: &Path, database_url: Option<&str>) -> Command {
+    let mut c = Command::new(bin);
+    match database_url {
+        Some(url) => c.arg("--database-url").arg(url),
+        None => c.arg("--db").arg(db),
+    };
+    c
+}
+
+fn serve(
+    bin: &Path,
+    (db, database_url): (&Path, Option<&str>),
+    listen: &str,
+    extra: &[String],
+) -> (Child, String) {
+    let mut child = on_database(bin, db, database_url)
         .args(["--json", "serve", "--listen", listen])
         .args(extra)
         .stdout(Stdio::piped())
@@ -64,19 +81,26 @@ impl Kota {
         k
     }
 
-    /// The binary `bin` on a fresh database with the demo kelurahan.
+    /// The binary `bin` on a fresh SQLite database with the demo kelurahan.
     pub fn start_with(bin: PathBuf) -> Kota {
+        Kota::start_on(bin, None)
+    }
+
+    /// The binary `bin` on this empty PostgreSQL database, with the demo kelurahan.
+    pub fn start_on_postgres(bin: PathBuf, database_url: String) -> Kota {
+        Kota::start_on(bin, Some(database_url))
+    }
+
+    fn start_on(bin: PathBuf, database_url: Option<String>) -> Kota {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("kota.sqlite");
-        let ok = Command::new(&bin)
-            .arg("--db")
-            .arg(&db)
+        let ok = on_database(&bin, &db, database_url.as_deref())
             .args(["kelurahan", "add", "--code", KELURAHAN, "--name", "Yosorejo"])
             .status()
             .expect("kelurahan add");
         assert!(ok.success());
-        let (child, url) = serve(&bin, &db, "127.0.0.1:0", &[]);
-        Kota { url, db, bin, serve_args: Vec::new(), child, _dir: dir }
+        let (child, url) = serve(&bin, (&db, database_url.as_deref()), "127.0.0.1:0", &[]);
+        Kota { url, db, database_url, bin, serve_args: Vec::new(), child, _dir: dir }
     }
 
     /// Stops the server (SIGKILL): the office PCs find it unreachable.
@@ -89,7 +113,8 @@ impl Kota {
     pub fn restart(&mut self) {
         self.stop();
         let listen = self.url.split("://").nth(1).unwrap_or(&self.url).to_string();
-        let (child, url) = serve(&self.bin, &self.db, &listen, &self.serve_args);
+        let database = (self.db.as_path(), self.database_url.as_deref());
+        let (child, url) = serve(&self.bin, database, &listen, &self.serve_args);
         let address = |u: &str| u.split("://").nth(1).map(str::to_string);
         assert_eq!(address(&url), address(&self.url), "listening again on {listen}");
         self.url = url;
@@ -104,9 +129,7 @@ impl Kota {
 
     /// `balai-kota --db … ARGS` (e.g. `admin add`), with `env`; its stdout.
     pub fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        Command::new(&self.bin)
-            .arg("--db")
-            .arg(&self.db)
+        on_database(&self.bin, &self.db, self.database_url.as_deref())
             .args(args)
             .envs(env.iter().copied())
             .output()

@@ -3,13 +3,16 @@
 //! What it does: a [`FixedClock`] tests can move, and [`TestApp`] (a real [`balai_app::App`]
 //! on a real SQLite file in a temporary directory) with one `call` helper that goes through the
 //! same dispatch as the UI; [`cups::PrivateCups`], a real CUPS scheduler of the test's own for
-//! print tests; [`kota::Kota`], a real Balai Kota process on loopback for sync tests.
+//! print tests; [`kota::Kota`], a real Balai Kota process on loopback for sync tests, on SQLite
+//! or on a database of [`pg`]'s throwaway PostgreSQL cluster.
 //!
 //! What it does not do: no mocks of the store or the app; it is a dev-dependency only.
 
 #[cfg(unix)]
 pub mod cups;
 pub mod kota;
+#[cfg(unix)]
+pub mod pg;
 
 use balai_app::{dispatch, ApiError, App, Caller, Clock};
 use chrono::{DateTime, Duration, TimeZone, Utc};

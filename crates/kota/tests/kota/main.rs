@@ -2,7 +2,7 @@
 //! through its command line.
 //!
 //! The same stories run on each backend: on SQLite (a file per test) by default, and on
-//! PostgreSQL (a database per test in a throwaway cluster, `pg.rs`) with
+//! PostgreSQL (a database per test in a throwaway cluster, balai-testkit's `pg.rs`) with
 //! `BALAI_KOTA_TEST_BACKEND=postgres`, as `cargo xtask test` runs them a second time.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
@@ -10,6 +10,7 @@
 mod compression;
 mod dashboard;
 mod on_postgres;
+#[path = "../../../testkit/src/pg.rs"]
 mod pg;
 mod sync;
 mod verify;

@@ -1,9 +1,13 @@
-//! A throwaway PostgreSQL cluster for this test binary: made with `initdb` in a temporary
-//! folder on the first test that asks, on a free port of 127.0.0.1, without fsync; each test
-//! gets a database of its own. The server dies with this process (its parent-death signal is
-//! a fast shutdown), and a later run clears the folders that dead runs left behind.
+//! A throwaway PostgreSQL cluster for this process (a test binary or a benchmark): made with
+//! `initdb` in a temporary folder on the first call that asks, on a free port of 127.0.0.1,
+//! without fsync; each caller gets a database of its own. The server dies with this process
+//! (its parent-death signal is a fast shutdown), and a later run clears the folders that dead
+//! runs left behind.
 //!
 //! Under root the cluster runs as the `postgres` account (PostgreSQL refuses root).
+//!
+//! Balai Kota's own tests include this file by path (`#[path]`): the city server is its own
+//! tower and does not depend on balai-testkit (which depends on the desktop's app).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -94,10 +98,10 @@ fn start() -> Cluster {
     clear_dead_runs(&tmp);
     let dir = tmp.join(format!("balai-kota-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the cluster's folder");
     let root = is_root();
     if root {
-        let ok = Command::new("chown").arg("postgres:postgres").arg(&dir).status().unwrap();
+        let ok = Command::new("chown").arg("postgres:postgres").arg(&dir).status().expect("chown");
         assert!(ok.success(), "chown the cluster's folder to postgres");
     }
     let data = dir.join("data");
@@ -107,16 +111,19 @@ fn start() -> Cluster {
         .arg(&data)
         .args(["-A", "trust", "-U", "test", "--locale=C", "-E", "UTF8", "--no-sync"])
         .output()
-        .unwrap();
+        .expect("initdb runs");
     assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let log = std::fs::File::create(dir.join("server.log")).expect("the server's log");
     if root {
         let owned = Command::new("chown")
             .arg("postgres:postgres")
             .arg(dir.join("server.log"))
             .status()
-            .unwrap();
+            .expect("chown");
         assert!(owned.success(), "chown the server's log to postgres");
     }
     let mut server = as_owner(&bin.join("postgres"), root);
@@ -146,7 +153,7 @@ fn start() -> Cluster {
             }
         }
     });
-    got.recv().unwrap().expect("postgres starts");
+    got.recv().expect("the spawning thread answers").expect("postgres starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         match connect(port, "postgres") {

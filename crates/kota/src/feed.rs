@@ -124,6 +124,7 @@ pub fn push(
             .unwrap_or(0) as u64;
 
         let mut results = Vec::with_capacity(req.ops.len());
+        let mut applied_ops: Vec<(i64, String)> = Vec::with_capacity(req.ops.len());
         let mut cross_tenant = 0;
         for op in &req.ops {
             if op.device_seq <= last {
@@ -146,10 +147,8 @@ pub fn push(
             if op.device_seq != last + 1 {
                 break;
             }
-            tx.prepare_cached(
-                "INSERT INTO device_ops (device_id, device_seq, change_id) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![me, op.device_seq as i64, op.change_id.to_string()])?;
+            // Recorded after the loop, many to a statement (ops of one push have new numbers).
+            applied_ops.push((op.device_seq as i64, op.change_id.to_string()));
             let outcome = apply(&tx, device, op, now_ms)?;
             if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
                 cross_tenant += 1;
@@ -160,6 +159,7 @@ pub fn push(
         if results.is_empty() && !req.ops.is_empty() {
             return Err(KotaError::Gap { expected: last + 1 });
         }
+        record_ops(&tx, &me, &applied_ops)?;
         tx.prepare_cached(
             "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)
              ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied",
@@ -276,9 +276,15 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
     // The groups of an inserted row travel on as one feed entry (those that won), so an office
     // receives a new row whole, as it was pushed.
     let mut won = serde_json::Map::new();
+    let mut won_sets: Vec<(String, Version<String>)> = Vec::new();
     for (change, body) in changes {
         if let Merged::Won { .. } = row.apply(change.clone()) {
-            store_change(tx, &device.kelurahan_code, table, row_id, &change)?;
+            match change {
+                Change::Set { group, version } => won_sets.push((group, version)),
+                Change::Delete(stamp) => {
+                    store_delete(tx, &device.kelurahan_code, table, row_id, stamp)?
+                }
+            }
             match (&op.body, body) {
                 (OpBody::Set { field_group, .. }, OpBody::Set { field_group: g, value, .. })
                     if field_group == "*" =>
@@ -291,6 +297,7 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
             }
         }
     }
+    store_sets(tx, &device.kelurahan_code, table, row_id, &won_sets)?;
     if !won.is_empty() {
         let body = OpBody::Set {
             table: table.clone(),
@@ -367,33 +374,81 @@ fn device_of_hex(s: &str) -> [u8; 16] {
     hex::decode(s).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 16])
 }
 
-fn store_change(
+/// The op numbers of one push, [`OPS_PER_STATEMENT`] to a statement: on PostgreSQL every
+/// statement is a round trip, and a first push brings a whole register.
+fn record_ops(tx: &Tx, device: &str, ops: &[(i64, String)]) -> Result<(), KotaError> {
+    for chunk in ops.chunks(OPS_PER_STATEMENT) {
+        // Full chunks share one statement; the last, shorter one goes row by row (one text).
+        let rows: Vec<&[(i64, String)]> = if chunk.len() == OPS_PER_STATEMENT {
+            vec![chunk]
+        } else {
+            chunk.chunks(1).collect()
+        };
+        for rows in rows {
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| format!("(?1, ?{}, ?{})", 2 + 2 * i, 3 + 2 * i))
+                .collect();
+            let sql = format!(
+                "INSERT INTO device_ops (device_id, device_seq, change_id) VALUES {}",
+                values.join(", ")
+            );
+            let mut cells: Vec<&dyn crate::sql::ToCell> = vec![&device];
+            for (seq, change_id) in rows {
+                cells.push(seq);
+                cells.push(change_id);
+            }
+            tx.prepare_cached(&sql)?.execute(&cells[..])?;
+        }
+    }
+    Ok(())
+}
+
+const OPS_PER_STATEMENT: usize = 64;
+
+/// The winning versions of one row's groups in one statement: a new row's groups arrive
+/// together (one round trip instead of one per group).
+fn store_sets(
     tx: &Tx,
     k: &str,
     table: &str,
     row_id: Uuid,
-    change: &Change<String>,
+    sets: &[(String, Version<String>)],
 ) -> Result<(), KotaError> {
-    match change {
-        Change::Set { group, version } => tx.prepare_cached(
-            "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
-                 hlc = excluded.hlc, device = excluded.device, value = excluded.value",
-        )?.execute(params![
-                k,
-                table,
-                row_id.to_string(),
-                group,
-                version.stamp.hlc as i64,
-                hex::encode(version.stamp.device),
-                version.value
-            ])?,
-        Change::Delete(stamp) => tx.prepare_cached(
-            "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
-        )?.execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?,
-    };
+    if sets.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..sets.len())
+        .map(|i| {
+            let p = 4 + 4 * i;
+            format!("(?1, ?2, ?3, ?{p}, ?{}, ?{}, ?{})", p + 1, p + 2, p + 3)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)
+         VALUES {}
+         ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
+             hlc = excluded.hlc, device = excluded.device, value = excluded.value",
+        values.join(", ")
+    );
+    let row = row_id.to_string();
+    let stamps: Vec<(i64, String)> = sets
+        .iter()
+        .map(|(_, v)| (v.stamp.hlc as i64, hex::encode(v.stamp.device)))
+        .collect();
+    let mut cells: Vec<&dyn crate::sql::ToCell> = vec![&k, &table, &row];
+    for ((group, version), (hlc, device)) in sets.iter().zip(&stamps) {
+        cells.extend([group as &dyn crate::sql::ToCell, hlc, device, &version.value]);
+    }
+    tx.prepare_cached(&sql)?.execute(&cells[..])?;
+    Ok(())
+}
+
+fn store_delete(tx: &Tx, k: &str, table: &str, row_id: Uuid, stamp: Stamp) -> Result<(), KotaError> {
+    tx.prepare_cached(
+        "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
+    )?
+    .execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?;
     Ok(())
 }
 
@@ -406,6 +461,20 @@ pub(crate) fn append_feed(
     change_id: Uuid,
     body: &OpBody,
 ) -> Result<(), KotaError> {
+    let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+    if tx.dialect() == crate::sql::Dialect::Postgres {
+        // One round trip: the counter's new value feeds the insert.
+        tx.prepare_cached(
+            "WITH s AS (
+                 INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
+                 ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = feed_counter.last_seq + 1
+                 RETURNING last_seq)
+             INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
+             SELECT ?1, last_seq, ?2, ?3, ?4 FROM s",
+        )?
+        .execute(params![k, origin.to_string(), change_id.to_string(), body])?;
+        return Ok(());
+    }
     let seq: i64 = tx
         .prepare_cached(
             "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
@@ -413,7 +482,6 @@ pub(crate) fn append_feed(
              RETURNING last_seq",
         )?
         .query_row([k], |r| r.get(0))?;
-    let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
     tx.prepare_cached(
         "INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
          VALUES (?1, ?2, ?3, ?4, ?5)",

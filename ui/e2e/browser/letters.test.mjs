@@ -42,7 +42,11 @@ describe('letters', () => {
     await page.locator('[data-field-error="people.pemohon"]').filter({ hasText: 'Wajib diisi.' }).waitFor();
     await page.locator('[data-field-error="fields.keperluan"]').filter({ hasText: 'Wajib diisi.' }).waitFor();
     await page.getByLabel('Pemohon — NIK').fill(nik);
+    // The error goes once the field it was about is changed; the other stays.
+    await page.locator('[data-field-error="people.pemohon"]').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-field-error="fields.keperluan"]').count(), 1);
     await page.getByLabel('Keperluan').fill('melamar pekerjaan');
+    await page.locator('[data-field-error="fields.keperluan"]').waitFor({ state: 'detached' });
     await screenshot(page, 'letter-new-1366x768');
     await page.getByRole('button', { name: 'Ajukan permohonan' }).click();
     await page.getByTestId('letters-notice').filter({ hasText: 'Permohonan tercatat' }).waitFor();

@@ -14,6 +14,12 @@
 //!
 //! A change that loses under the merge is acknowledged and leaves no feed entry: every copy
 //! already has (or will pull) the version that beat it.
+//!
+//! A push is merged in memory and written many rows to a statement (`Pending`): the owners of
+//! its rows are read up front, each row is read once however often the push edits it, and the
+//! winning versions, new owners, feed entries and op numbers are written when the push ends, or
+//! before a command runs so that the command sees everything before it. On PostgreSQL every
+//! statement is a round trip; a first push brings a whole register.
 
 use crate::db::{Db, Device};
 use crate::KotaError;
@@ -21,7 +27,8 @@ use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
 use balai_protocol::{
     DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult, Outcome, PushRequest,
 };
-use crate::sql::{params, Optional, Query, Tx};
+use crate::sql::{params, Optional, Query, ToCell, Tx};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -126,6 +133,9 @@ pub fn push(
         let mut results = Vec::with_capacity(req.ops.len());
         let mut applied_ops: Vec<(i64, String)> = Vec::with_capacity(req.ops.len());
         let mut cross_tenant = 0;
+        let mut pending = Pending::default();
+        let new_ops = req.ops.iter().filter(|op| op.device_seq > last);
+        pending.owners = owners_of(&tx, new_ops)?;
         for op in &req.ops {
             if op.device_seq <= last {
                 let before: Option<String> = tx
@@ -149,7 +159,7 @@ pub fn push(
             }
             // Recorded after the loop, many to a statement (ops of one push have new numbers).
             applied_ops.push((op.device_seq as i64, op.change_id.to_string()));
-            let outcome = apply(&tx, device, op, now_ms)?;
+            let outcome = apply(&tx, device, op, now_ms, &mut pending)?;
             if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
                 cross_tenant += 1;
             }
@@ -159,7 +169,16 @@ pub fn push(
         if results.is_empty() && !req.ops.is_empty() {
             return Err(KotaError::Gap { expected: last + 1 });
         }
-        record_ops(&tx, &me, &applied_ops)?;
+        pending.write(&tx, device)?;
+        let ops: Vec<&dyn ToCell> =
+            applied_ops.iter().flat_map(|(seq, id)| [seq as &dyn ToCell, id]).collect();
+        insert_many(
+            &tx,
+            "INSERT INTO device_ops (device_id, device_seq, change_id)",
+            "",
+            &[&me],
+            &ops,
+        )?;
         tx.prepare_cached(
             "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)
              ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied",
@@ -189,64 +208,80 @@ pub fn check_head(db: &Db, device: &Device, head: u64, now_ms: u64) -> Result<()
     Ok(())
 }
 
-/// One op inside the push transaction.
-fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, KotaError> {
+/// One op inside the push transaction: a row op merges into `pending` (written when the push
+/// ends); a command first has `pending` written, then runs its own statements.
+fn apply(
+    tx: &Tx,
+    device: &Device,
+    op: &Op,
+    now_ms: u64,
+    pending: &mut Pending,
+) -> Result<Outcome, KotaError> {
     let (table, row_id, hlc) = match &op.body {
         OpBody::Set { table, row_id, hlc, .. } | OpBody::Delete { table, row_id, hlc } => {
             (table, *row_id, *hlc)
         }
-        OpBody::Command { name, args } if name == balai_protocol::ISSUE_LETTER => {
-            return crate::leases::issue_letter(tx, device, args, now_ms);
+        OpBody::Command { name, args } => {
+            pending.write(tx, device)?;
+            return command(tx, device, name, args, now_ms);
         }
-        OpBody::Command { name, args } if name == balai_protocol::PUBLISH_KEY => {
-            return crate::verify::publish_key(tx, device, args, now_ms);
-        }
-        OpBody::Command { name, args } if name == balai_protocol::VOID_LETTER => {
-            return crate::verify::void_letter(tx, device, args, now_ms);
-        }
-        OpBody::Command { name, args } if name == balai_protocol::PUBLISH_LETTER_TYPES => {
-            return crate::requests::publish_types(tx, device, args);
-        }
-        OpBody::Command { name, args } if name == balai_protocol::CLAIM_REQUEST => {
-            return crate::requests::claim(tx, device, args, now_ms);
-        }
-        OpBody::Command { name, args } if name == balai_protocol::REQUEST_STATUS => {
-            return crate::requests::status(tx, device, args, now_ms);
-        }
-        OpBody::Command { name, args } if name == balai_protocol::TOO_LARGE => {
+    };
+    apply_row(device, op, (table, row_id, hlc), now_ms, pending, tx)
+}
+
+/// A command inside the push transaction, by name.
+fn command(
+    tx: &Tx,
+    device: &Device,
+    name: &str,
+    args: &Value,
+    now_ms: u64,
+) -> Result<Outcome, KotaError> {
+    match name {
+        balai_protocol::ISSUE_LETTER => crate::leases::issue_letter(tx, device, args, now_ms),
+        balai_protocol::PUBLISH_KEY => crate::verify::publish_key(tx, device, args, now_ms),
+        balai_protocol::VOID_LETTER => crate::verify::void_letter(tx, device, args, now_ms),
+        balai_protocol::PUBLISH_LETTER_TYPES => crate::requests::publish_types(tx, device, args),
+        balai_protocol::CLAIM_REQUEST => crate::requests::claim(tx, device, args, now_ms),
+        balai_protocol::REQUEST_STATUS => crate::requests::status(tx, device, args, now_ms),
+        balai_protocol::TOO_LARGE => {
             let kb = args.get("bytes").and_then(|b| b.as_u64()).unwrap_or(0) / 1024;
-            return Ok(rejected(
+            Ok(rejected(
                 balai_protocol::TOO_LARGE,
                 &format!(
                     "Perubahan ini terlalu besar untuk dikirim ({kb} KB); tidak diterima server."
                 ),
-            ));
-        }
-        OpBody::Command { name, .. } => {
-            return Ok(rejected(
-                "unknown_command",
-                &format!("Perintah {name} belum diterima server ini."),
             ))
         }
-    };
+        _ => Ok(rejected(
+            "unknown_command",
+            &format!("Perintah {name} belum diterima server ini."),
+        )),
+    }
+}
+
+/// A row op (set or delete), merged into `pending`.
+fn apply_row(
+    device: &Device,
+    op: &Op,
+    (table, row_id, hlc): (&String, Uuid, u64),
+    now_ms: u64,
+    pending: &mut Pending,
+    tx: &Tx,
+) -> Result<Outcome, KotaError> {
     if !SYNCED_TABLES.contains(&table.as_str()) {
         return Ok(rejected("unknown_table", &format!("Tabel {table} tidak disinkronkan.")));
     }
-    let row_key = row_id.to_string();
-    let owner: Option<String> = tx
-        .prepare_cached("SELECT kelurahan_code FROM row_owner WHERE tbl = ?1 AND row_id = ?2")?
-        .query_row(params![table, row_key], |r| r.get(0))
-        .optional()?;
-    match owner {
-        Some(k) if k != device.kelurahan_code => {
+    let key = (table.clone(), row_id);
+    let owner = pending.owners.get(&key).cloned();
+    match &owner {
+        Some(k) if *k != device.kelurahan_code => {
             return Ok(rejected("cross_tenant", "Baris ini milik kelurahan lain."));
         }
         Some(_) => {}
         None => {
-            tx.prepare_cached(
-                "INSERT INTO row_owner (tbl, row_id, kelurahan_code) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![table, row_key, device.kelurahan_code])?;
+            pending.owners.insert(key.clone(), device.kelurahan_code.clone());
+            pending.new_owners.push(key.clone());
         }
     }
     // A clock from the future would win every later edit: it is replaced by the server's.
@@ -254,12 +289,6 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
     let (hlc, clamped_hlc) =
         if hlc > limit { (now_ms << 16, Some(now_ms << 16)) } else { (hlc, None) };
     let stamp = Stamp { hlc, device: device_bytes(device.id) };
-    // A row seen for the first time has no state to merge with.
-    let mut row = if owner.is_some() {
-        load_row(tx, &device.kelurahan_code, table, row_id)?
-    } else {
-        RowState::default()
-    };
     let changes: Vec<(Change<String>, OpBody)> = match &op.body {
         OpBody::Set { field_group, value, .. } if field_group == "*" => {
             // An inserted row: every group of it, each with the op's clock.
@@ -273,16 +302,24 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
         }
         _ => vec![(Change::Delete(stamp), OpBody::Delete { table: table.clone(), row_id, hlc })],
     };
+    // A row seen for the first time has no state to merge with; one seen earlier in this push
+    // is merged where it is, in memory (taken out while it merges, then put back).
+    let mut row = match pending.rows.remove(&key) {
+        Some(row) => row,
+        None if owner.is_some() => load_row(tx, &device.kelurahan_code, table, row_id)?,
+        None => RowState::default(),
+    };
     // The groups of an inserted row travel on as one feed entry (those that won), so an office
     // receives a new row whole, as it was pushed.
     let mut won = serde_json::Map::new();
-    let mut won_sets: Vec<(String, Version<String>)> = Vec::new();
     for (change, body) in changes {
         if let Merged::Won { .. } = row.apply(change.clone()) {
             match change {
-                Change::Set { group, version } => won_sets.push((group, version)),
+                Change::Set { group, version } => {
+                    pending.groups.insert((table.clone(), row_id, group), version);
+                }
                 Change::Delete(stamp) => {
-                    store_delete(tx, &device.kelurahan_code, table, row_id, stamp)?
+                    pending.deletes.insert(key.clone(), stamp);
                 }
             }
             match (&op.body, body) {
@@ -291,13 +328,10 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
                 {
                     won.insert(g, value);
                 }
-                (_, body) => {
-                    append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?
-                }
+                (_, body) => pending.feed(op.change_id, &body)?,
             }
         }
     }
-    store_sets(tx, &device.kelurahan_code, table, row_id, &won_sets)?;
     if !won.is_empty() {
         let body = OpBody::Set {
             table: table.clone(),
@@ -306,8 +340,9 @@ fn apply(tx: &Tx, device: &Device, op: &Op, now_ms: u64) -> Result<Outcome, Kota
             value: Value::Object(won),
             hlc,
         };
-        append_feed(tx, &device.kelurahan_code, device.id, op.change_id, &body)?;
+        pending.feed(op.change_id, &body)?;
     }
+    pending.rows.insert(key, row);
     Ok(Outcome::Ok { clamped_hlc })
 }
 
@@ -374,82 +409,193 @@ fn device_of_hex(s: &str) -> [u8; 16] {
     hex::decode(s).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 16])
 }
 
-/// The op numbers of one push, [`OPS_PER_STATEMENT`] to a statement: on PostgreSQL every
-/// statement is a round trip, and a first push brings a whole register.
-fn record_ops(tx: &Tx, device: &str, ops: &[(i64, String)]) -> Result<(), KotaError> {
-    for chunk in ops.chunks(OPS_PER_STATEMENT) {
-        // Full chunks share one statement; the last, shorter one goes row by row (one text).
-        let rows: Vec<&[(i64, String)]> = if chunk.len() == OPS_PER_STATEMENT {
-            vec![chunk]
-        } else {
-            chunk.chunks(1).collect()
-        };
-        for rows in rows {
-            let values: Vec<String> = (0..rows.len())
-                .map(|i| format!("(?1, ?{}, ?{})", 2 + 2 * i, 3 + 2 * i))
+/// What a push has merged but not yet written: the owners of the rows it touches, the rows
+/// themselves (merged in memory, so a row edited twice in one push is read once), the versions
+/// and deletes that won, and the feed entries it made. Written many rows to a statement when the
+/// push ends or before a command runs: on PostgreSQL every statement is a round trip, and a
+/// first push brings a whole register.
+#[derive(Default)]
+struct Pending {
+    /// Every row of the push with an owner: in the database, or given one in this push.
+    owners: HashMap<(String, Uuid), String>,
+    new_owners: Vec<(String, Uuid)>,
+    rows: HashMap<(String, Uuid), RowState<String>>,
+    groups: BTreeMap<(String, Uuid, String), Version<String>>,
+    deletes: BTreeMap<(String, Uuid), Stamp>,
+    /// (change id, body) in the order the ops made them.
+    feed: Vec<(Uuid, String)>,
+}
+
+impl Pending {
+    fn feed(&mut self, change_id: Uuid, body: &OpBody) -> Result<(), KotaError> {
+        let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+        self.feed.push((change_id, body));
+        Ok(())
+    }
+
+    /// Writes what is pending and forgets it (the rows merged in memory stay: they are what
+    /// the database now holds).
+    fn write(&mut self, tx: &Tx, device: &Device) -> Result<(), KotaError> {
+        let k = device.kelurahan_code.as_str();
+        let owners: Vec<(&str, String)> =
+            self.new_owners.iter().map(|(t, id)| (t.as_str(), id.to_string())).collect();
+        let cells: Vec<&dyn ToCell> =
+            owners.iter().flat_map(|(t, id)| [t as &dyn ToCell, id]).collect();
+        insert_many(tx, "INSERT INTO row_owner (kelurahan_code, tbl, row_id)", "", &[&k], &cells)?;
+        self.new_owners.clear();
+
+        let groups: Vec<(&str, String, &str, i64, String, &str)> = self
+            .groups
+            .iter()
+            .map(|((t, id, g), v)| {
+                let stamp = (v.stamp.hlc as i64, hex::encode(v.stamp.device));
+                (t.as_str(), id.to_string(), g.as_str(), stamp.0, stamp.1, v.value.as_str())
+            })
+            .collect();
+        let cells: Vec<&dyn ToCell> = groups
+            .iter()
+            .flat_map(|(t, id, g, hlc, dev, value)| {
+                [t as &dyn ToCell, id, g, hlc, dev, value]
+            })
+            .collect();
+        insert_many(
+            tx,
+            "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)",
+            "ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
+                 hlc = excluded.hlc, device = excluded.device, value = excluded.value",
+            &[&k],
+            &cells,
+        )?;
+        self.groups.clear();
+
+        for ((table, row_id), stamp) in std::mem::take(&mut self.deletes) {
+            tx.prepare_cached(
+                "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
+            )?
+            .execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?;
+        }
+
+        let feed = std::mem::take(&mut self.feed);
+        if !feed.is_empty() {
+            // The next numbers of the kelurahan's feed, taken at once in this transaction.
+            let n = feed.len() as i64;
+            let last: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, ?2)
+                     ON CONFLICT (kelurahan_code) DO UPDATE
+                        SET last_seq = feed_counter.last_seq + excluded.last_seq
+                     RETURNING last_seq",
+                )?
+                .query_row(params![k, n], |r| r.get(0))?;
+            let entries: Vec<(i64, String, &str)> = feed
+                .iter()
+                .zip(last - n + 1..)
+                .map(|((change_id, body), seq)| (seq, change_id.to_string(), body.as_str()))
                 .collect();
-            let sql = format!(
-                "INSERT INTO device_ops (device_id, device_seq, change_id) VALUES {}",
-                values.join(", ")
-            );
-            let mut cells: Vec<&dyn crate::sql::ToCell> = vec![&device];
-            for (seq, change_id) in rows {
-                cells.push(seq);
-                cells.push(change_id);
-            }
-            tx.prepare_cached(&sql)?.execute(&cells[..])?;
+            let cells: Vec<&dyn ToCell> = entries
+                .iter()
+                .flat_map(|(seq, id, body)| [seq as &dyn ToCell, id, body])
+                .collect();
+            let origin = device.id.to_string();
+            insert_many(
+                tx,
+                "INSERT INTO feed (kelurahan_code, origin_device, server_seq, change_id, body)",
+                "",
+                &[&k, &origin],
+                &cells,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The owners of the rows the push's row ops name, looked up many to a statement.
+fn owners_of<'o>(
+    tx: &Tx,
+    ops: impl Iterator<Item = &'o Op>,
+) -> Result<HashMap<(String, Uuid), String>, KotaError> {
+    let mut by_table: BTreeMap<&str, BTreeSet<Uuid>> = BTreeMap::new();
+    for op in ops {
+        if let OpBody::Set { table, row_id, .. } | OpBody::Delete { table, row_id, .. } = &op.body {
+            by_table.entry(table.as_str()).or_default().insert(*row_id);
         }
     }
-    Ok(())
+    let mut owners = HashMap::new();
+    for (table, ids) in by_table {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let mut at = 0;
+        for n in statement_sizes(ids.len()) {
+            let marks: Vec<String> = (0..n).map(|i| format!("?{}", i + 2)).collect();
+            let sql = format!(
+                "SELECT row_id, kelurahan_code FROM row_owner WHERE tbl = ?1 AND row_id IN ({})",
+                marks.join(", ")
+            );
+            let mut cells: Vec<&dyn ToCell> = vec![&table];
+            cells.extend(ids[at..at + n].iter().map(|id| id as &dyn ToCell));
+            let rows = tx
+                .prepare_cached(&sql)?
+                .query_map(&cells[..], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+            for row in rows {
+                let (id, k) = row?;
+                let id = Uuid::parse_str(&id).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+                owners.insert((table.to_string(), id), k);
+            }
+            at += n;
+        }
+    }
+    Ok(owners)
 }
 
-const OPS_PER_STATEMENT: usize = 64;
+/// Rows to a statement: 64 at a time, then powers of two, so each kind of statement has one of
+/// seven texts (each prepared once) and `n` rows take about n / 64 statements.
+fn statement_sizes(mut n: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut size = 64;
+    while n > 0 {
+        while size > n {
+            size /= 2;
+        }
+        sizes.push(size);
+        n -= size;
+    }
+    sizes
+}
 
-/// The winning versions of one row's groups in one statement: a new row's groups arrive
-/// together (one round trip instead of one per group).
-fn store_sets(
+/// `head VALUES (…), … tail` for rows of `cells` (each row's values after the `shared` ones
+/// every row starts with), [`statement_sizes`] rows to a statement.
+fn insert_many(
     tx: &Tx,
-    k: &str,
-    table: &str,
-    row_id: Uuid,
-    sets: &[(String, Version<String>)],
+    head: &str,
+    tail: &str,
+    shared: &[&dyn ToCell],
+    cells: &[&dyn ToCell],
 ) -> Result<(), KotaError> {
-    if sets.is_empty() {
-        return Ok(());
+    let per_row = column_count(head) - shared.len();
+    let rows = cells.len() / per_row;
+    let mut at = 0;
+    for n in statement_sizes(rows) {
+        let values: Vec<String> = (0..n)
+            .map(|r| {
+                let marks: Vec<String> = (1..=shared.len())
+                    .chain((0..per_row).map(|c| shared.len() + 1 + r * per_row + c))
+                    .map(|i| format!("?{i}"))
+                    .collect();
+                format!("({})", marks.join(", "))
+            })
+            .collect();
+        let sql = format!("{head} VALUES {} {tail}", values.join(", "));
+        let mut params: Vec<&dyn ToCell> = shared.to_vec();
+        params.extend_from_slice(&cells[at * per_row..(at + n) * per_row]);
+        tx.prepare_cached(&sql)?.execute(&params[..])?;
+        at += n;
     }
-    let values: Vec<String> = (0..sets.len())
-        .map(|i| {
-            let p = 4 + 4 * i;
-            format!("(?1, ?2, ?3, ?{p}, ?{}, ?{}, ?{})", p + 1, p + 2, p + 3)
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)
-         VALUES {}
-         ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
-             hlc = excluded.hlc, device = excluded.device, value = excluded.value",
-        values.join(", ")
-    );
-    let row = row_id.to_string();
-    let stamps: Vec<(i64, String)> = sets
-        .iter()
-        .map(|(_, v)| (v.stamp.hlc as i64, hex::encode(v.stamp.device)))
-        .collect();
-    let mut cells: Vec<&dyn crate::sql::ToCell> = vec![&k, &table, &row];
-    for ((group, version), (hlc, device)) in sets.iter().zip(&stamps) {
-        cells.extend([group as &dyn crate::sql::ToCell, hlc, device, &version.value]);
-    }
-    tx.prepare_cached(&sql)?.execute(&cells[..])?;
     Ok(())
 }
 
-fn store_delete(tx: &Tx, k: &str, table: &str, row_id: Uuid, stamp: Stamp) -> Result<(), KotaError> {
-    tx.prepare_cached(
-        "INSERT INTO row_deletes (kelurahan_code, tbl, row_id, hlc, device) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (kelurahan_code, tbl, row_id) DO UPDATE SET hlc = excluded.hlc, device = excluded.device",
-    )?
-    .execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?;
-    Ok(())
+/// The number of columns an `INSERT INTO t (a, b, c)` names.
+fn column_count(head: &str) -> usize {
+    head.split_once('(').map_or(0, |(_, cols)| cols.split(',').count())
 }
 
 /// Appends to the kelurahan's feed with the next server sequence, taken from the counter row

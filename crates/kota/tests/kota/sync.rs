@@ -155,6 +155,47 @@ fn edits_from_two_pcs_merge_by_when_they_were_made_and_every_pc_pulls_the_same_r
 }
 
 #[test]
+fn one_push_that_makes_a_row_edits_it_and_runs_a_command_between_is_stored_as_merged_in_order() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 11);
+    let mut city = Pc::enrol(&kota, 12);
+    let now = kota.server_time() << 16;
+    // The city merges a push in memory and writes it when a command comes or the push ends:
+    // the edits after the command must meet the row as the edits before it left it.
+    let ops = [
+        a.set("*", json!({"name": {"full_name": "Siti Aminah"}, "address": {"rt": "001"}}), now),
+        a.set("address", json!({"rt": "003"}), now + 10),
+        a.set("address", json!({"rt": "002"}), now + 5),
+        a.command("no_such_command", json!({})),
+        a.set("address", json!({"rt": "004"}), now + 1),
+        a.set("name", json!({"full_name": "Siti Aminah S."}), now + 20),
+    ];
+    let (status, res) = a.push(&ops);
+    assert_eq!((status, res["acked_through"].as_u64()), (200, Some(6)), "{res}");
+    assert_eq!(res["results"][3]["outcome"], "rejected", "{res}");
+    let seen = city.pull_all(100);
+    // The row, the later address and the later name; the earlier addresses lost (one before
+    // the command, one after) and are not sent.
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let seqs: Vec<u64> = seen.iter().map(|c| c["server_seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "one after another: {seqs:?}");
+    let rows = replay(&seen);
+    assert_eq!(value_of(&rows, "address"), Some(json!({"rt": "003"})));
+    assert_eq!(value_of(&rows, "name"), Some(json!({"full_name": "Siti Aminah S."})));
+    let stored = kota.db.rows(
+        "SELECT field_group, value FROM row_groups WHERE row_id = ?1 ORDER BY field_group",
+        ROW,
+    );
+    assert_eq!(
+        stored,
+        [
+            [json!("address"), json!(r#"{"rt":"003"}"#)],
+            [json!("name"), json!(r#"{"full_name":"Siti Aminah S."}"#)]
+        ]
+    );
+}
+
+#[test]
 fn a_gap_is_refused_with_the_number_expected_and_a_future_clock_is_clamped() {
     let kota = Kota::start();
     let mut a = Pc::enrol(&kota, 4);

@@ -96,10 +96,27 @@ pub struct Db {
     server_epoch: Uuid,
 }
 
+/// A PostgreSQL connection idle longer than this is checked before use (a round trip).
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+const IDLE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One connection behind a mutex on either backend: one writer at a time.
 enum Backend {
     Sqlite(Mutex<Connection>),
-    Postgres(Box<Mutex<PgConn>>),
+    /// The address is kept to connect again when PostgreSQL closed the connection (a restart,
+    /// a failover, an administrator ending it); `None` only while being replaced or dropped.
+    Postgres { url: String, conn: Box<Mutex<Option<PgConn>>> },
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        // The `postgres` client blocks on a runtime of its own when it closes, which panics on
+        // a thread of the async server (where the last handle to the database goes at shutdown).
+        if let Backend::Postgres { conn, .. } = &self.backend {
+            let taken = conn.lock().map_or_else(|p| p.into_inner().take(), |mut g| g.take());
+            off_the_runtime(move || drop(taken));
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -186,15 +203,11 @@ impl Db {
     /// The city's database on PostgreSQL (`postgres://user@host:port/dbname`): made at the
     /// latest schema the first time (`crate::pg_schema`), checked every time after.
     pub fn connect_postgres(url: &str) -> Result<Db, KotaError> {
-        let mut pg = off_the_runtime(|| {
-            postgres::Client::connect(url, postgres::NoTls).map(PgConn::new).map_err(|e| {
-                let at = without_password(url);
-                KotaError::BadRequest(format!("PostgreSQL tidak dapat dihubungi ({at}): {e}"))
-            })
-        })?;
+        let mut pg = off_the_runtime(|| pg_connect(url))?;
         off_the_runtime(|| crate::pg_schema::prepare(&mut Conn::postgres(&mut pg)))?;
         let server_epoch = off_the_runtime(|| read_server_epoch(&Conn::postgres(&mut pg)))?;
-        Ok(Db { backend: Backend::Postgres(Box::new(Mutex::new(pg))), server_epoch })
+        let conn = Box::new(Mutex::new(Some(pg)));
+        Ok(Db { backend: Backend::Postgres { url: url.to_string(), conn }, server_epoch })
     }
 
     /// Runs `f` on the connection (one caller at a time). On PostgreSQL from inside the async
@@ -208,10 +221,29 @@ impl Db {
                 let mut guard = m.lock().map_err(|_| poisoned())?;
                 f(&mut Conn::sqlite(&mut guard))
             }
-            Backend::Postgres(m) => {
-                let mut guard = m.lock().map_err(|_| poisoned())?;
-                let pg: &mut PgConn = &mut guard;
-                off_the_runtime(|| f(&mut Conn::postgres(pg)))
+            Backend::Postgres { url, conn } => {
+                let mut guard = conn.lock().map_err(|_| poisoned())?;
+                let slot: &mut Option<PgConn> = &mut guard;
+                off_the_runtime(|| {
+                    // The client learns that PostgreSQL ended the connection (a restart, a
+                    // failover, an administrator) only by using it: one that sat idle is asked
+                    // first, so offices syncing after a restart see no error. One closed during
+                    // a request fails that request; the next connects again. While the
+                    // database stays away, connecting fails as clearly as at start.
+                    let stale = slot.as_mut().is_none_or(|pg| {
+                        pg.client.is_closed()
+                            || (pg.used_at.elapsed() > IDLE_CHECK
+                                && pg.client.is_valid(IDLE_CHECK_TIMEOUT).is_err())
+                    });
+                    if stale {
+                        drop(slot.take());
+                        *slot = Some(pg_connect(url)?);
+                        eprintln!("balai-kota: sambungan ke PostgreSQL terputus; tersambung lagi");
+                    }
+                    let pg = slot.as_mut().ok_or_else(poisoned)?;
+                    pg.used_at = std::time::Instant::now();
+                    f(&mut Conn::postgres(pg))
+                })
             }
         }
     }
@@ -219,7 +251,7 @@ impl Db {
     pub fn dialect(&self) -> crate::sql::Dialect {
         match &self.backend {
             Backend::Sqlite(_) => crate::sql::Dialect::Sqlite,
-            Backend::Postgres(_) => crate::sql::Dialect::Postgres,
+            Backend::Postgres { .. } => crate::sql::Dialect::Postgres,
         }
     }
 
@@ -481,6 +513,13 @@ fn read_server_epoch(c: &Conn) -> Result<Uuid, KotaError> {
     let epoch: String =
         c.query_row("SELECT value FROM meta WHERE key = 'server_epoch'", [], |r| r.get(0))?;
     Uuid::parse_str(&epoch).map_err(|e| KotaError::BadRequest(format!("server_epoch: {e}")))
+}
+
+fn pg_connect(url: &str) -> Result<PgConn, KotaError> {
+    postgres::Client::connect(url, postgres::NoTls).map(PgConn::new).map_err(|e| {
+        let at = without_password(url);
+        KotaError::BadRequest(format!("PostgreSQL tidak dapat dihubungi ({at}): {e}"))
+    })
 }
 
 /// `f` where blocking on another runtime is allowed: here when no tokio runtime runs on this

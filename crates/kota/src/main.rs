@@ -214,8 +214,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!("Balai Kota berjalan di {url}"),
                 );
                 std::io::stdout().flush()?;
+                // Ctrl-C at a terminal, SIGTERM from a service manager: requests in flight
+                // finish (a push commits or rolls back whole), then the server exits.
                 let stop = async {
-                    let _ = tokio::signal::ctrl_c().await;
+                    #[cfg(unix)]
+                    {
+                        use tokio::signal::unix::{signal, SignalKind};
+                        match signal(SignalKind::terminate()) {
+                            Ok(mut term) => {
+                                tokio::select! {
+                                    _ = tokio::signal::ctrl_c() => {}
+                                    _ = term.recv() => {}
+                                }
+                            }
+                            Err(_) => {
+                                let _ = tokio::signal::ctrl_c().await;
+                            }
+                        }
+                    }
+                    #[cfg(not(unix))]
+                    {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
                 };
                 match tls {
                     Some(config) => {

@@ -446,11 +446,13 @@ pg_run!(postgres::Transaction<'_>);
 pub struct PgConn {
     pub(crate) client: postgres::Client,
     stmts: RefCell<HashMap<String, postgres::Statement>>,
+    /// When a caller last had the connection (see `Db::with`).
+    pub(crate) used_at: std::time::Instant,
 }
 
 impl PgConn {
     pub fn new(client: postgres::Client) -> PgConn {
-        PgConn { client, stmts: RefCell::new(HashMap::new()) }
+        PgConn { client, stmts: RefCell::new(HashMap::new()), used_at: std::time::Instant::now() }
     }
 }
 
@@ -604,7 +606,7 @@ impl<'c> Conn<'c> {
     }
 
     pub fn postgres(c: &'c mut PgConn) -> Conn<'c> {
-        let PgConn { client, stmts } = c;
+        let PgConn { client, stmts, .. } = c;
         Conn { inner: ConnInner::Pg(RefCell::new(client), stmts) }
     }
 

@@ -122,6 +122,11 @@ impl Kota {
     pub fn start() -> Kota {
         let dir = tempfile::tempdir().unwrap();
         let db = Store::fresh(dir.path());
+        Kota::start_on(dir, db, Stdio::inherit())
+    }
+
+    /// The server on `db` (in `dir`, kept as long as the server), its log to `stderr`.
+    pub fn start_on(dir: tempfile::TempDir, db: Store, stderr: Stdio) -> Kota {
         let (ok, _, err) =
             cli(&db, &["kelurahan", "add", "--code", "1872041004", "--name", "Yosorejo"]);
         assert!(ok, "{err}");
@@ -129,6 +134,7 @@ impl Kota {
             .command()
             .args(["--json", "serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -212,6 +218,16 @@ impl Kota {
 
     pub fn server_time(&self) -> u64 {
         self.http("GET", "/v1/time", None, b"").1["server_time_ms"].as_u64().unwrap()
+    }
+}
+
+impl Kota {
+    /// Asks the server to stop as a service manager does (SIGTERM); answers whether it exited
+    /// cleanly.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let ok = Command::new("kill").arg(self.child.id().to_string()).status().unwrap();
+        assert!(ok.success());
+        self.child.wait().unwrap()
     }
 }
 

@@ -3,7 +3,8 @@
 //! language's rules; a newer build's schema) and its messages (no password in them). These
 //! start the throwaway cluster on every run, whichever backend the stories use.
 
-use crate::{pg, Store};
+use crate::{pg, Kota, Store};
+use ed25519_dalek::SigningKey;
 use std::collections::BTreeSet;
 
 fn run(store: &Store, args: &[&str]) -> (bool, String) {
@@ -92,4 +93,39 @@ fn an_unreachable_database_is_named_without_its_password() {
     assert!(!ok);
     assert!(err.contains(&format!("postgres://kota@127.0.0.1:{port}/kota")), "{err}");
     assert!(!err.contains("rahasia"), "{err}");
+}
+
+#[test]
+fn the_server_connects_again_after_postgresql_ends_its_connection_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("kota.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let url = pg::fresh_database();
+    let mut kota = Kota::start_on(dir, Store::Postgres(url.clone()), log.into());
+    let (status, body) = kota.enrol(&kota.code(), &SigningKey::from_bytes(&[7; 32]));
+    assert_eq!(status, 200, "{body}");
+
+    // What a restart of PostgreSQL or an administrator does to the server's connection.
+    let ended = pg::client(&url)
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(ended.len(), 1, "the server holds one connection");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    // The next office to come by is served, on a new connection.
+    let (status, body) = kota.enrol(&kota.code(), &SigningKey::from_bytes(&[8; 32]));
+    assert_eq!(status, 200, "{body}");
+    let devices = Store::Postgres(url).rows("SELECT count(*) FROM devices", "");
+    assert_eq!(devices[0][0], 2);
+
+    // Stopped by the service manager, it exits cleanly (closing PostgreSQL's client on a
+    // thread of the async server used to panic).
+    let exit = kota.stop();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(exit.success(), "{exit:?}\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("tersambung lagi"), "the reconnection is logged: {log}");
 }

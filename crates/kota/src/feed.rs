@@ -89,8 +89,8 @@ ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
 
 /// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
 pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
-/// A pushed clock more than this ahead of the server's is clamped to the server's time.
-pub const MAX_FUTURE_MS: u64 = 2 * 60 * 1000;
+/// A pushed clock more than this ahead of the server's is capped to the server's time.
+pub use balai_protocol::MAX_FUTURE_MS;
 /// The most feed entries one pull returns.
 pub const MAX_PULL: u32 = 5000;
 
@@ -285,9 +285,16 @@ fn apply_row(
         }
     }
     // A clock from the future would win every later edit: it is replaced by the server's.
+    // Capped ones of one push stay distinct and in the push's order (an edit after an insert
+    // must still win over it).
     let limit = (now_ms + MAX_FUTURE_MS) << 16;
-    let (hlc, clamped_hlc) =
-        if hlc > limit { (now_ms << 16, Some(now_ms << 16)) } else { (hlc, None) };
+    let (hlc, clamped_hlc) = if hlc > limit {
+        let capped = (now_ms << 16) + pending.capped;
+        pending.capped += 1;
+        (capped, Some(capped))
+    } else {
+        (hlc, None)
+    };
     let stamp = Stamp { hlc, device: device_bytes(device.id) };
     let changes: Vec<(Change<String>, OpBody)> = match &op.body {
         OpBody::Set { field_group, value, .. } if field_group == "*" => {
@@ -424,6 +431,8 @@ struct Pending {
     deletes: BTreeMap<(String, Uuid), Stamp>,
     /// (change id, body) in the order the ops made them.
     feed: Vec<(Uuid, String)>,
+    /// Clocks from the future capped so far in this push.
+    capped: u64,
 }
 
 impl Pending {

@@ -495,3 +495,32 @@ button{margin-top:1rem;padding:.5rem 1.2rem;background:#0b6e4f;color:#fff;border
 .error{color:#b42318;font-weight:600;margin:.2rem 0}.code{font-size:2rem;font-family:monospace;letter-spacing:.1em}\
 .verdict{margin-top:1.2rem;padding:1rem 1.2rem;border-radius:8px;background:#e6f4ea;border:2px solid #0b6e4f}\
 th{text-align:left;padding:.2rem 1rem .2rem 0}.muted{color:#57606a;font-size:.85rem;margin-top:1.5rem}";
+
+/// Where one online request stands at the city (for the simulation's checks: no NIK in it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestState {
+    pub id: Uuid,
+    pub status: String,
+    /// The device that claimed it.
+    pub claimed_by: Option<String>,
+    pub note: String,
+}
+
+/// The online requests of `kelurahan` as the city holds them, by id (read-only).
+pub fn states(db: &Db, kelurahan: &str) -> Result<Vec<RequestState>, KotaError> {
+    db.with(|c| {
+        let mut st = c.prepare(
+            "SELECT id, status, claimed_by, note FROM online_requests
+             WHERE kelurahan_code = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([kelurahan], |r| {
+            Ok(RequestState {
+                id: Uuid::parse_str(&r.get::<String>(0)?).unwrap_or_default(),
+                status: r.get(1)?,
+                claimed_by: r.get(2)?,
+                note: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    })
+}

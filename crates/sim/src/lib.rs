@@ -8,18 +8,25 @@
 //! duplicate NIKs across PCs, record life events, issue and void letters), when each PC syncs,
 //! and the faults — requests dropped, answers lost after the city acted, requests repeated,
 //! stale requests replayed later, PCs offline for hours, PCs and the city crashing and
-//! restarting (their databases reopened), the city restored from a backup it took earlier in
-//! the run, PC clocks skewed (one an hour behind). Time is
-//! simulated. Then everything heals and syncs until quiet, and the run checks:
+//! restarting (their databases reopened), either the city restored from a backup it took
+//! earlier in the run or one PC put back to an old copy of its database (fenced by the city and
+//! enrolled again, as its admin would), PC clocks skewed (one an hour behind, three years
+//! behind or two years ahead), and residents' online requests sent through the city's form,
+//! taken by a clerk at one PC and finished or refused there. Time is
+//! simulated. `BALAI_SIM_TRACE=1` prints every step and sync round. Then everything heals and syncs until quiet, and the run checks:
 //! convergence (every PC of a kelurahan holds exactly the city's copy, field group by field
 //! group with its clock, and no PC's own digest self-check ever had to repair), no lost write (every change a PC committed is in the final state or
 //! was overwritten by a later one, or is listed as refused), letter numbers (never one twice in
 //! a kelurahan; every one the PCs issued is the city's, for the same letter), tenancy (no row
-//! of one kelurahan under another) and liveness (queues drain, nothing held).
+//! of one kelurahan under another), online requests (every PC holds each of its kelurahan's
+//! with the city's status, claimant and note) and liveness (queues drain, nothing held).
 //!
-//! What it does not do yet: online requests, deletes, a PC enrolled after the city's backup
-//! (unknown to it once restored), a cloned PC, schema migrations mid-run, shrinking a failing schedule (a failure names its seed and
-//! the run is repeated from it). Row ids come from the real clock and randomness (UUIDv7), so
+//! What it does not do yet: deletes, a PC enrolled after the city's backup (unknown to it once
+//! restored), a cloned PC, schema migrations mid-run, shrinking a failing schedule (a failure
+//! names its seed and the run is repeated from it), and the city restored and a PC put back
+//! in the same run: that PC's writes made after its copy and sent after the city's backup are
+//! then gone from both, while the other PCs keep what they pulled, so they differ from the
+//! city (re-sending pulled rows after a city restore is not built). Row ids come from the real clock and randomness (UUIDv7), so
 //! a repeated run has the same schedule, not byte-identical ids.
 
 use balai_app::{dispatch, App, Caller};
@@ -76,6 +83,10 @@ pub struct Report {
     pub rounds_to_quiet: usize,
     pub letters: usize,
     pub groups_compared: usize,
+    /// Online requests found alike on the city and a PC (counted per PC).
+    pub requests_compared: usize,
+    /// Online requests the PCs hold that the city lost when it was restored from its backup.
+    pub requests_lost_by_city_restore: usize,
 }
 
 impl Report {
@@ -277,16 +288,26 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
         faults: BTreeMap::new(),
     }));
     let mut report = Report { seed, ..Report::default() };
+    // The PC whose database was copied, and the copy; whether it was put back.
+    let mut pc_copy: Option<(usize, PathBuf)> = None;
+    let mut pc_restored = false;
+    // A run either restores the city from its backup or puts a PC back to an old copy, not
+    // both: a PC's writes made after its copy and sent after the city's backup would be lost
+    // on both, while the other PCs keep the copies they pulled (see the module docs).
+    let puts_a_pc_back = rng.gen_bool(0.5);
 
     // The PCs: the first of each kelurahan holds the register, the others start empty; one PC
-    // of the run has a clock an hour behind, some are two minutes off.
+    // of the run has a clock an hour behind, three years behind or two years ahead; some are
+    // two minutes off.
     let mut pcs = Vec::new();
     let slow_pc = rng.gen_range(0..cfg.kelurahan * cfg.pcs_per_kelurahan);
     for k in 0..cfg.kelurahan {
         for i in 0..cfg.pcs_per_kelurahan {
             let n = pcs.len();
             let skew = match (n == slow_pc, rng.gen_range(0..3)) {
-                (true, _) => chrono::Duration::hours(-1),
+                (true, 0) => chrono::Duration::hours(-1),
+                (true, 1) => chrono::Duration::days(-3 * 365),
+                (true, _) => chrono::Duration::days(2 * 365),
                 (false, 0) => chrono::Duration::minutes(-2),
                 (false, 1) => chrono::Duration::seconds(50),
                 _ => chrono::Duration::zero(),
@@ -329,7 +350,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             pc.clock.advance(chrono::Duration::milliseconds(advance as i64));
         }
         let p = rng.gen_range(0..pcs.len());
-        let roll = rng.gen_range(0..100);
+        let roll = rng.gen_range(0..110);
         let kind = match roll {
             0..=29 => edit(&pcs[p], &mut rng),
             30..=37 => {
@@ -343,7 +364,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             38..=44 => event(&pcs[p], &mut rng),
             45..=59 => issue(&pcs[p], &mut rng),
             60..=62 => void(&pcs[p], &mut rng),
-            63..=79 => sync(&pcs[p]),
+            63..=79 => sync(&pcs[p], &net)?,
             80..=85 => {
                 let online = !pcs[p].link.online.load(Ordering::SeqCst);
                 pcs[p].link.online.store(online, Ordering::SeqCst);
@@ -387,7 +408,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             }
             // Late in the run, so some PCs have nothing new to send after it (they must still
             // send again what the city lost).
-            94..=96 if step > cfg.steps * 4 / 5 => {
+            94..=96 if step > cfg.steps * 4 / 5 && !puts_a_pc_back => {
                 let mut n = net.lock().map_err(|_| "lock")?;
                 match n.city.backup.clone() {
                     Some(path) if !n.city.restored => {
@@ -402,8 +423,50 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     _ => "idle".to_string(),
                 }
             }
+            // Once per run a copy of one PC's database is taken (a disk image, a copy on a
+            // flash drive), and late in the run the PC is put back to it: everything it did
+            // since is gone from it, its outbox numbers run again, and its lease is stale.
+            97 if puts_a_pc_back => match &pc_copy {
+                Some(_) => "idle".to_string(),
+                None if pc_restored => "idle".to_string(),
+                None => {
+                    let path = dir.path().join("pc-copy.sqlite");
+                    pcs[p].store()?.backup_to(&path).map_err(|e| e.to_string())?;
+                    pc_copy = Some((p, path));
+                    "fault: copy of a PC's database taken".to_string()
+                }
+            },
+            98..=99 if step > cfg.steps / 2 => match pc_copy.take() {
+                Some((c, path)) if !pc_restored => {
+                    pcs[c].app = None;
+                    for ext in ["-wal", "-shm"] {
+                        let side = PathBuf::from(format!("{}{ext}", pcs[c].db.display()));
+                        let _ = std::fs::remove_file(side);
+                    }
+                    std::fs::copy(&path, &pcs[c].db).map_err(|e| e.to_string())?;
+                    pcs[c].open()?;
+                    pc_restored = true;
+                    "fault: PC put back to an old copy of its database".to_string()
+                }
+                kept => {
+                    pc_copy = kept;
+                    "idle".to_string()
+                }
+            },
+            100..=102 => {
+                let n = net.lock().map_err(|_| "lock")?;
+                match n.city.server() {
+                    Ok(server) => submit_online(server, pcs[p].kelurahan, &mut rng, step)?,
+                    Err(_) => "online request: city down".to_string(),
+                }
+            }
+            103..=105 => claim(&pcs[p], &mut rng),
+            106..=108 => resolve(&pcs[p], &mut rng),
             _ => "idle".to_string(),
         };
+        if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+            eprintln!("step {step} PC {p}: {kind}");
+        }
         let map = if kind.starts_with("fault") { &mut report.faults } else { &mut report.ops };
         Report::count(map, &kind);
     }
@@ -421,21 +484,40 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
     }
     // A quiet pass: every PC's round succeeded and none moved anything.
     let mut quiet = false;
+    let mut last_rounds: Vec<String> = Vec::new();
     for round in 0..20 {
         now.fetch_add(60_000, Ordering::SeqCst);
         for pc in &pcs {
             pc.clock.advance(chrono::Duration::minutes(1));
         }
         let mut moved = false;
+        last_rounds.clear();
         for pc in &pcs {
-            match pc.call("sync.now", json!({})) {
+            let r = pc.call("sync.now", json!({}));
+            if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+                eprintln!("  heal round {round}: {r:?}");
+            }
+            last_rounds.push(match &r {
+                Ok(r) => format!(
+                    "pushed {} pulled {} pending {} rejected {}",
+                    r["pushed"], r["pulled"], r["pending"], r["rejected"]
+                ),
+                Err(e) => e.clone(),
+            });
+            match r {
                 Ok(r) => {
                     moved |= r["pushed"] != 0 || r["pulled"] != 0 || r["pending"] != 0;
                     let digest =
                         format!("sync: ok, digest {}", r["digest"].as_str().unwrap_or("?"));
                     Report::count(&mut report.ops, &digest);
                 }
-                Err(_) => moved = true,
+                Err(_) => {
+                    if is_fenced(pc) {
+                        enrol_again(pc, &net)?;
+                        Report::count(&mut report.ops, "PC enrolled again after a fence");
+                    }
+                    moved = true;
+                }
             }
         }
         if !moved {
@@ -445,12 +527,14 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
         }
     }
     if !quiet {
-        return Err(format!("seed {seed}: sync never went quiet in 20 rounds (stuck queue)"));
+        return Err(format!(
+            "seed {seed}: sync never went quiet in 20 rounds (stuck queue); the last round of each PC: {last_rounds:#?}"
+        ));
     }
     report.faults.extend(net.lock().map_err(|_| "lock")?.faults.clone());
     let n = net.lock().map_err(|_| "lock")?;
     let server = n.city.server()?;
-    check(seed, &pcs, server, cfg, &mut report)?;
+    check(seed, &pcs, server, cfg, n.city.restored, &mut report)?;
     Ok(report)
 }
 
@@ -598,11 +682,102 @@ fn void(pc: &Pc, rng: &mut StdRng) -> String {
     outcome("void letter", pc.as_lurah("letters.void", json!({"id": id, "reason": "salah ketik"})))
 }
 
-fn sync(pc: &Pc) -> String {
-    match pc.call("sync.now", json!({})) {
-        Ok(r) => format!("sync: ok, digest {}", r["digest"].as_str().unwrap_or("?")),
-        r => outcome("sync", r),
+/// A sync round; a PC the city fenced (its database was put back to an old copy) is enrolled
+/// again, as the office's admin would once the sync page says so.
+fn sync(pc: &Pc, net: &Arc<Mutex<Net>>) -> Result<String, String> {
+    let r = pc.call("sync.now", json!({}));
+    if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+        eprintln!("  sync of a PC of kelurahan {}: {r:?}", pc.kelurahan);
     }
+    match r {
+        Ok(r) => Ok(format!("sync: ok, digest {}", r["digest"].as_str().unwrap_or("?"))),
+        Err(e) if is_fenced(pc) => {
+            enrol_again(pc, net)?;
+            Ok(outcome("sync", Err(e)) + ", enrolled again")
+        }
+        r => Ok(outcome("sync", r)),
+    }
+}
+
+/// Whether the PC's sync page says only enrolling again helps (its copy was fenced).
+fn is_fenced(pc: &Pc) -> bool {
+    pc.call("sync.status", json!({})).is_ok_and(|s| !s["fenced"].is_null())
+}
+
+fn enrol_again(pc: &Pc, net: &Arc<Mutex<Net>>) -> Result<(), String> {
+    let code = {
+        let n = net.lock().map_err(|_| "lock")?;
+        let s = n.city.server()?;
+        s.db.new_enrol_code(&kelurahan_code(pc.kelurahan), s.clock.as_ref()())
+            .map_err(|e| e.to_string())?
+            .code
+    };
+    enrol(pc, &code, net)
+}
+
+/// A resident sends a request through the city's public form (the form's own function).
+fn submit_online(
+    server: &Server,
+    k: usize,
+    rng: &mut StdRng,
+    step: usize,
+) -> Result<String, String> {
+    let (day, month, yy) =
+        (rng.gen_range(1..=28u32), rng.gen_range(1..=12u32), rng.gen_range(60..=99u32));
+    let form = balai_kota::requests::Form {
+        kelurahan: kelurahan_code(k),
+        nik: format!("187204{day:02}{month:02}{yy:02}{:04}", 1 + step % 9000),
+        no_kk: format!("18720401013{:05}", step % 100_000),
+        jenis: "domisili".into(),
+        keperluan: "simulasi daring".into(),
+        kontak: String::new(),
+    };
+    let now = server.clock.as_ref()();
+    match balai_kota::requests::submit(&server.db, &form, now).map_err(|e| e.to_string())? {
+        Ok(_) => Ok("online request: ok".into()),
+        Err(problems) => {
+            let fields: Vec<&str> = problems.keys().copied().collect();
+            Ok(format!("online request: refused ({})", fields.join(", ")))
+        }
+    }
+}
+
+/// The id of a random request of this PC's queue with `status`, held by `held_by`.
+fn pick_request(pc: &Pc, rng: &mut StdRng, status: &str, held_by: &str) -> Result<Value, String> {
+    let list = pc.as_lurah("requests.list", json!({})).map_err(|e| format!("no list: {e}"))?;
+    let found: Vec<&Value> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["status"] == status && r["held_by"] == held_by)
+        .collect();
+    if found.is_empty() {
+        return Err(format!("none {status} held by {held_by}"));
+    }
+    Ok(found[rng.gen_range(0..found.len())]["id"].clone())
+}
+
+/// A clerk takes a waiting online request at this PC.
+fn claim(pc: &Pc, rng: &mut StdRng) -> String {
+    match pick_request(pc, rng, "diajukan", "none") {
+        Ok(id) => outcome("claim", pc.as_lurah("requests.claim", json!({"id": id}))),
+        Err(why) => format!("claim: {why}"),
+    }
+}
+
+/// A clerk finishes or refuses a request this PC holds.
+fn resolve(pc: &Pc, rng: &mut StdRng) -> String {
+    let id = match pick_request(pc, rng, "diproses", "here") {
+        Ok(id) => id,
+        Err(why) => return format!("resolve: {why}"),
+    };
+    let (status, note) = if rng.gen_bool(0.7) {
+        ("selesai", "Surat siap diambil")
+    } else {
+        ("ditolak", "KK tidak sesuai")
+    };
+    let args = json!({"id": id, "status": status, "note": note});
+    outcome("resolve", pc.as_lurah("requests.resolve", args))
 }
 
 /// The checks at the end of a run (each PC's file read beside its open app).
@@ -611,6 +786,7 @@ fn check(
     pcs: &[Pc],
     server: &Server,
     cfg: &Config,
+    city_restored: bool,
     report: &mut Report,
 ) -> Result<(), String> {
     let fail = |what: String| Err(format!("seed {seed}: {what}"));
@@ -639,6 +815,12 @@ fn check(
             .map(|(_, number, letter)| (number.as_str(), letter.as_str()))
             .collect();
         let mut numbers_seen: BTreeMap<String, String> = BTreeMap::new();
+        let city_requests: BTreeMap<uuid::Uuid, (String, Option<String>, String)> =
+            balai_kota::requests::states(&server.db, &code)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|r| (r.id, (r.status, r.claimed_by, r.note)))
+                .collect();
         for (i, pc) in pcs.iter().enumerate().filter(|(_, pc)| pc.kelurahan == k) {
             let store = pc.store()?;
             let (dump, changes, rejected, held) = store
@@ -667,12 +849,22 @@ fn check(
                 })
                 .collect();
             if mine != city {
-                let only_pc = mine.iter().find(|(k, v)| city.get(*k) != Some(*v));
-                let only_city = city.iter().find(|(k, v)| mine.get(*k) != Some(*v));
+                let only_pc: Vec<_> = mine.keys().filter(|g| !city.contains_key(*g)).collect();
+                let only_city: Vec<_> = city.keys().filter(|g| !mine.contains_key(*g)).collect();
+                let differ: Vec<_> = mine
+                    .iter()
+                    .filter_map(|(g, v)| city.get(g).filter(|c| *c != v).map(|c| (g, v, c)))
+                    .collect();
                 return fail(format!(
-                    "PC {i} of kelurahan {k} differs from the city: PC has {only_pc:?}, city has {only_city:?} ({} vs {} groups)",
+                    "PC {i} of kelurahan {k} differs from the city ({} vs {} groups): {} only on the PC, e.g. {:?}; {} only at the city, e.g. {:?}; {} differ, e.g. (group, PC, city) {:?}",
                     mine.len(),
-                    city.len()
+                    city.len(),
+                    only_pc.len(),
+                    only_pc.first(),
+                    only_city.len(),
+                    only_city.first(),
+                    differ.len(),
+                    differ.first(),
                 ));
             }
             report.groups_compared += mine.len();
@@ -729,6 +921,32 @@ fn check(
                     "PC {i}: {unknown} letter numbers the city does not hold for that letter, {conflicts} refused"
                 ));
             }
+            // 4. Online requests: every one the city holds is on this PC with the city's
+            //    status, claimant and note (so exactly one PC holds it, and the resident's
+            //    status page says what the office did). A request only a PC holds is one the
+            //    city lost by being restored from its backup.
+            let mine: BTreeMap<uuid::Uuid, (String, Option<String>, String)> = store
+                .read(|c| balai_store::requests::list(c))
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|r| (r.id, (r.status, r.claimed_by, r.note)))
+                .collect();
+            for (id, at_city) in &city_requests {
+                match mine.get(id) {
+                    Some(here) if here == at_city => report.requests_compared += 1,
+                    here => {
+                        return fail(format!(
+                            "PC {i}: online request {id} is {here:?} here, {at_city:?} at the city"
+                        ))
+                    }
+                }
+            }
+            let only_here = mine.keys().filter(|id| !city_requests.contains_key(id)).count();
+            if only_here > 0 && !city_restored {
+                return fail(format!("PC {i}: {only_here} online requests the city never had"));
+            }
+            report.requests_lost_by_city_restore =
+                report.requests_lost_by_city_restore.max(only_here);
         }
     }
     Ok(())

@@ -201,26 +201,40 @@ impl Store {
     }
 
     /// Takes `device_id` (assigned by the city server at enrolment) as this database's device id,
-    /// with the enrolment's other sync `state`, in one transaction: the changes and clocks
-    /// captured so far under the local id are re-labelled, and every later capture carries the
-    /// new id, so the (HLC, device) order of a change is the same here and on the server.
+    /// with the enrolment's other sync `state`, in one transaction: the changes from outbox
+    /// number `sent_from` on (which the server will receive under the new id) and their clocks
+    /// are re-labelled, and every later capture carries the new id, so the (HLC, device) order
+    /// of a change is the same here and on the server. On a first enrolment that is everything
+    /// (`sent_from` 1); a PC enrolling again after a fence keeps its old id on the changes the
+    /// server already holds under it.
     pub fn adopt_device_id(
         &self,
         ctx: &WriteCtx,
         device_id: &str,
+        sent_from: u64,
         state: &[(&str, &str)],
     ) -> Result<()> {
         let old = sync::lock(&self.capture).device_id.clone();
         self.write(ctx, |tx| {
             sync::set_state(tx, state)?;
             tx.execute("UPDATE _sync_state SET value = ?1 WHERE key = 'device_id'", [device_id])?;
+            if sent_from <= 1 {
+                tx.execute(
+                    "UPDATE _sync_clock SET device_id = ?1 WHERE device_id = ?2",
+                    [device_id, &old],
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE _sync_clock SET device_id = ?1 WHERE device_id = ?2
+                     AND (tbl, row_id, field_group, hlc) IN
+                         (SELECT tbl, row_id, field_group, hlc FROM _sync_outbox
+                          WHERE seq >= ?3 AND device_id = ?2)",
+                    rusqlite::params![device_id, &old, sent_from as i64],
+                )?;
+            }
             tx.execute(
-                "UPDATE _sync_clock SET device_id = ?1 WHERE device_id = ?2",
-                [device_id, &old],
-            )?;
-            tx.execute(
-                "UPDATE _sync_outbox SET device_id = ?1 WHERE device_id = ?2",
-                [device_id, &old],
+                "UPDATE _sync_outbox SET device_id = ?1 WHERE device_id = ?2 AND seq >= ?3",
+                rusqlite::params![device_id, &old, sent_from as i64],
             )?;
             // A new enrolment holds no lease of an earlier one (the city voided them) and is
             // no longer locked out.
@@ -228,8 +242,78 @@ impl Store {
             tx.execute("DELETE FROM _sync_state WHERE key = 'fenced'", [])?;
             Ok::<_, StoreError>(())
         })?;
-        sync::lock(&self.capture).device_id = device_id.to_string();
+        let mut st = sync::lock(&self.capture);
+        st.device_id = device_id.to_string();
+        if let Some((_, offset)) = state.iter().find(|(k, _)| *k == "clock_offset_ms") {
+            st.clock_offset_ms = offset.parse().unwrap_or(st.clock_offset_ms);
+        }
         Ok(())
+    }
+
+    /// At a contact with the city: takes `offset_ms` (the city's time minus this PC's clock,
+    /// noted in `_sync_state` with `state`) for every later stamp, and re-stamps the changes
+    /// not yet sent whose clock runs more than `max_future_ms` ahead of the city's time (made
+    /// before the first contact, or while this PC's clock was wrong). Nobody has seen those,
+    /// so they take fresh stamps on the city's time in their outbox order; a stamp from the
+    /// future would otherwise beat every later edit made anywhere (the city caps it, and this
+    /// copy would then differ from the city's). Answers how many were re-stamped.
+    pub fn correct_clock(
+        &self,
+        ctx: &WriteCtx,
+        offset_ms: i64,
+        max_future_ms: u64,
+        state: &[(&str, &str)],
+    ) -> Result<u64> {
+        let city_now = ctx.now_ms.saturating_add_signed(offset_ms);
+        let limit = (city_now.saturating_add(max_future_ms) << 16) as i64;
+        let (restamped, hlc) = self.write(ctx, |tx| {
+            sync::set_state(tx, state)?;
+            let sent: i64 = sync::state(tx, "pushed_through")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let me = sync::lock(&self.capture).device_id.clone();
+            let mut st = tx.prepare_cached(
+                "SELECT seq, tbl, row_id, field_group, hlc FROM _sync_outbox
+                 WHERE seq > ?1 AND hlc > ?2 ORDER BY seq",
+            )?;
+            let future = st
+                .query_map(rusqlite::params![sent, limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            if future.is_empty() {
+                return Ok::<_, StoreError>((0, None));
+            }
+            // The clock goes on from the newest stamp that is not from the future.
+            let base: i64 = tx.query_row(
+                "SELECT max(coalesce((SELECT max(hlc) FROM _sync_clock WHERE hlc <= ?1), 0),
+                            coalesce((SELECT max(hlc) FROM _sync_outbox WHERE hlc <= ?1), 0))",
+                [limit],
+                |r| r.get(0),
+            )?;
+            let mut hlc = balai_domain::hlc::Hlc::from_raw(base.max(0) as u64);
+            for (seq, tbl, row_id, group, old) in &future {
+                let new = hlc.tick(city_now) as i64;
+                tx.prepare_cached("UPDATE _sync_outbox SET hlc = ?1 WHERE seq = ?2")?
+                    .execute(rusqlite::params![new, seq])?;
+                tx.prepare_cached(
+                    "UPDATE _sync_clock SET hlc = ?1 WHERE tbl = ?2 AND row_id = ?3
+                     AND field_group = ?4 AND hlc = ?5 AND device_id = ?6",
+                )?
+                .execute(rusqlite::params![new, tbl, row_id, group, old, me])?;
+            }
+            Ok((future.len() as u64, Some(hlc)))
+        })?;
+        let mut st = sync::lock(&self.capture);
+        st.clock_offset_ms = offset_ms;
+        if let Some(hlc) = hlc {
+            st.hlc = hlc;
+        }
+        Ok(restamped)
     }
 
     /// Applies a page pulled from the city server and stores `cursor` (and `state`) with it, in

@@ -115,6 +115,10 @@ pub(crate) struct CaptureState {
     pub fts_live: bool,
     pub hlc: Hlc,
     pub device_id: String,
+    /// The city's time minus this PC's clock at the last contact: stamps are taken on the
+    /// city's time, so a PC whose clock is wrong by years still orders its edits among the
+    /// other PCs' by when they happened.
+    pub clock_offset_ms: i64,
     rng: u64,
 }
 
@@ -142,6 +146,7 @@ pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared>
         fts_live: true,
         hlc: Hlc::default(),
         device_id: String::new(),
+        clock_offset_ms: 0,
         rng: seed | 1,
     }));
     let flags = FunctionFlags::SQLITE_UTF8;
@@ -152,7 +157,7 @@ pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared>
     let s = state.clone();
     conn.create_scalar_function("balai_hlc", 0, flags, move |_| {
         let mut st = lock(&s);
-        let now = st.ctx.now_ms;
+        let now = st.ctx.now_ms.saturating_add_signed(st.clock_offset_ms);
         Ok(st.hlc.tick(now) as i64)
     })?;
     let s = state.clone();
@@ -366,6 +371,7 @@ pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Resu
         }
     };
     st.device_id = device_id;
+    st.clock_offset_ms = self::state(conn, "clock_offset_ms")?.and_then(|v| v.parse().ok()).unwrap_or(0);
     let high: i64 = conn.query_row(
         "SELECT max(coalesce((SELECT max(hlc) FROM _sync_clock), 0), coalesce((SELECT max(hlc) FROM _sync_outbox), 0))",
         [],

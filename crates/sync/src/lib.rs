@@ -174,6 +174,7 @@ pub fn enrol(
     store.adopt_device_id(
         &ctx,
         &device_id,
+        first_seq,
         &[
             ("server_url", &server_url),
             ("server_device_id", &device_id),
@@ -584,7 +585,11 @@ fn push(x: &Exchange) -> Result<Pushed, SyncError> {
                 Outcome::Ok { .. } => None,
             })
             .collect();
-        let acked = res.acked_through as i64;
+        // Acknowledged through what this batch sent, never further: the city may have applied
+        // more under these numbers, but only from another copy of this database (this one was
+        // put back to an older copy) — what this copy holds past here must still go.
+        let sent_through = res.results.iter().map(|r| r.device_seq).max().unwrap_or(0);
+        let acked = res.acked_through.min(sent_through) as i64;
         if acked <= mark {
             return Err(SyncError::BadAnswer("the server acknowledged nothing".into()));
         }
@@ -875,11 +880,14 @@ fn contact<'a>(
     let offset = time.server_time_ms as i64 - now_ms as i64;
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // With the time of this contact by this PC's clock: a clock set back since then is seen.
-    let (offset, at) = (offset.to_string(), now_ms.to_string());
-    store.write(&ctx, |tx| {
-        store_sync::set_state(tx, &[("clock_offset_ms", &offset), ("last_contact_ms", &at)])
-            .map_err(sql)
-    })?;
+    // Stamps are taken on the city's time from now on; unsent ones from the future are redone.
+    let (offset_text, at) = (offset.to_string(), now_ms.to_string());
+    store.correct_clock(
+        &ctx,
+        offset,
+        balai_protocol::MAX_FUTURE_MS,
+        &[("clock_offset_ms", &offset_text), ("last_contact_ms", &at)],
+    )?;
     let epoch = time.server_epoch.to_string();
     let known = store.read(|c| store_sync::state(c, "server_epoch")).map_err(sql)?;
     if known.as_deref() != Some(epoch.as_str()) {

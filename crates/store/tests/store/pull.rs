@@ -14,7 +14,7 @@ const DEVICE_B: &str = "01890000-0000-7000-8000-00000000000b";
 fn office(device: &str) -> (tempfile::TempDir, Store) {
     let (dir, path) = temp_db();
     let store = open(&path);
-    store.adopt_device_id(&ctx(), device, &[]).unwrap();
+    store.adopt_device_id(&ctx(), device, 1, &[]).unwrap();
     (dir, store)
 }
 

@@ -116,3 +116,46 @@ fn a_pc_the_city_finds_too_old_keeps_its_changes_still_receives_and_sends_after_
     let on_b = on_b.unwrap();
     assert_eq!(on_b["status"], "mati", "{on_b}");
 }
+
+/// The newest stamp this PC holds, in milliseconds (its clocks and its outbox).
+fn newest_stamp_ms(t: &TestApp) -> u64 {
+    let c = balai_store::ReadConn::open(t.db_path()).unwrap();
+    let hlc: i64 = c
+        .query_row(
+            "SELECT max((SELECT max(hlc) FROM _sync_clock), (SELECT max(hlc) FROM _sync_outbox))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (hlc as u64) >> 16
+}
+
+#[test]
+fn a_pc_whose_clock_runs_years_ahead_sends_its_work_stamped_on_the_city_s_time() {
+    let kota = Kota::start();
+    let t = TestApp::empty();
+    // Three years ahead of the test's start, so well ahead of the city's real time.
+    t.clock.advance(chrono::Duration::days(3 * 365));
+    t.operator("demo.seed", json!({"residents": 40})).unwrap();
+    let ahead = newest_stamp_ms(&t);
+    t.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    let round = t.operator("sync.now", json!({})).unwrap();
+    let city_ms = round["server_time_ms"].as_u64().unwrap();
+    assert!(ahead > city_ms + 365 * 24 * 3600 * 1000, "the register was stamped in the future");
+    // What went to the city was re-stamped on its time, so the city took it as it was (no cap)
+    // and this PC's copy is the city's.
+    assert_eq!(round["rejected"], 0, "{round}");
+    assert_eq!(round["digest"], "agreed", "{round}");
+    let limit = city_ms + balai_protocol::MAX_FUTURE_MS;
+    assert!(newest_stamp_ms(&t) <= limit, "{} > {limit}", newest_stamp_ms(&t));
+
+    // An edit after the contact is stamped on the city's time too, and still wins locally.
+    let found = t.operator("residents.search", json!({"q": "", "limit": 1})).unwrap();
+    let id = found[0]["id"].clone();
+    t.operator("residents.event", json!({"key": id, "kind": "pergi", "date": "01-06-2029", "details": "uji"}))
+        .unwrap();
+    assert!(newest_stamp_ms(&t) <= limit + 60_000);
+    let round = t.operator("sync.now", json!({})).unwrap();
+    assert!(round["pushed"].as_u64() >= Some(1), "{round}");
+    assert_eq!(round["digest"], "agreed", "{round}");
+}

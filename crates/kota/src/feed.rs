@@ -485,36 +485,7 @@ impl Pending {
             .execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?;
         }
 
-        let feed = std::mem::take(&mut self.feed);
-        if !feed.is_empty() {
-            // The next numbers of the kelurahan's feed, taken at once in this transaction.
-            let n = feed.len() as i64;
-            let last: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, ?2)
-                     ON CONFLICT (kelurahan_code) DO UPDATE
-                        SET last_seq = feed_counter.last_seq + excluded.last_seq
-                     RETURNING last_seq",
-                )?
-                .query_row(params![k, n], |r| r.get(0))?;
-            let entries: Vec<(i64, String, &str)> = feed
-                .iter()
-                .zip(last - n + 1..)
-                .map(|((change_id, body), seq)| (seq, change_id.to_string(), body.as_str()))
-                .collect();
-            let cells: Vec<&dyn ToCell> = entries
-                .iter()
-                .flat_map(|(seq, id, body)| [seq as &dyn ToCell, id, body])
-                .collect();
-            let origin = device.id.to_string();
-            insert_many(
-                tx,
-                "INSERT INTO feed (kelurahan_code, origin_device, server_seq, change_id, body)",
-                "",
-                &[&k, &origin],
-                &cells,
-            )?;
-        }
+        write_feed(tx, k, device.id, &std::mem::take(&mut self.feed))?;
         Ok(())
     }
 }
@@ -607,8 +578,7 @@ fn column_count(head: &str) -> usize {
     head.split_once('(').map_or(0, |(_, cols)| cols.split(',').count())
 }
 
-/// Appends to the kelurahan's feed with the next server sequence, taken from the counter row
-/// inside this transaction (commit order = sequence order).
+/// Appends one entry to the kelurahan's feed (a command's effect the offices must learn).
 pub(crate) fn append_feed(
     tx: &Tx,
     k: &str,
@@ -617,32 +587,45 @@ pub(crate) fn append_feed(
     body: &OpBody,
 ) -> Result<(), KotaError> {
     let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
-    if tx.dialect() == crate::sql::Dialect::Postgres {
-        // One round trip: the counter's new value feeds the insert.
-        tx.prepare_cached(
-            "WITH s AS (
-                 INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
-                 ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = feed_counter.last_seq + 1
-                 RETURNING last_seq)
-             INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
-             SELECT ?1, last_seq, ?2, ?3, ?4 FROM s",
-        )?
-        .execute(params![k, origin.to_string(), change_id.to_string(), body])?;
+    write_feed(tx, k, origin, &[(change_id, body)])
+}
+
+/// Appends `entries` (change id, body) to the kelurahan's feed with its next server sequence
+/// numbers, taken at once from the counter row inside this transaction (commit order is
+/// sequence order).
+fn write_feed(
+    tx: &Tx,
+    k: &str,
+    origin: Uuid,
+    entries: &[(Uuid, String)],
+) -> Result<(), KotaError> {
+    if entries.is_empty() {
         return Ok(());
     }
-    let seq: i64 = tx
+    let n = entries.len() as i64;
+    let last: i64 = tx
         .prepare_cached(
-            "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, 1)
-             ON CONFLICT (kelurahan_code) DO UPDATE SET last_seq = feed_counter.last_seq + 1
+            "INSERT INTO feed_counter (kelurahan_code, last_seq) VALUES (?1, ?2)
+             ON CONFLICT (kelurahan_code) DO UPDATE
+                SET last_seq = feed_counter.last_seq + excluded.last_seq
              RETURNING last_seq",
         )?
-        .query_row([k], |r| r.get(0))?;
-    tx.prepare_cached(
-        "INSERT INTO feed (kelurahan_code, server_seq, origin_device, change_id, body)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![k, seq, origin.to_string(), change_id.to_string(), body])?;
-    Ok(())
+        .query_row(params![k, n], |r| r.get(0))?;
+    let numbered: Vec<(i64, String, &str)> = entries
+        .iter()
+        .zip(last - n + 1..)
+        .map(|((change_id, body), seq)| (seq, change_id.to_string(), body.as_str()))
+        .collect();
+    let cells: Vec<&dyn ToCell> =
+        numbered.iter().flat_map(|(seq, id, body)| [seq as &dyn ToCell, id, body]).collect();
+    let origin = origin.to_string();
+    insert_many(
+        tx,
+        "INSERT INTO feed (kelurahan_code, origin_device, server_seq, change_id, body)",
+        "",
+        &[&k, &origin],
+        &cells,
+    )
 }
 
 /// The device's kelurahan feed after `cursor`, without the device's own changes; answers

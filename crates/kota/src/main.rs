@@ -214,29 +214,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!("Balai Kota berjalan di {url}"),
                 );
                 std::io::stdout().flush()?;
-                // Ctrl-C at a terminal, SIGTERM from a service manager: requests in flight
-                // finish (a push commits or rolls back whole), then the server exits.
-                let stop = async {
-                    #[cfg(unix)]
-                    {
-                        use tokio::signal::unix::{signal, SignalKind};
-                        match signal(SignalKind::terminate()) {
-                            Ok(mut term) => {
-                                tokio::select! {
-                                    _ = tokio::signal::ctrl_c() => {}
-                                    _ = term.recv() => {}
-                                }
-                            }
-                            Err(_) => {
-                                let _ = tokio::signal::ctrl_c().await;
-                            }
-                        }
-                    }
-                    #[cfg(not(unix))]
-                    {
-                        let _ = tokio::signal::ctrl_c().await;
-                    }
-                };
+                let stop = stop_requested();
                 match tls {
                     Some(config) => {
                         let listener = balai_kota::tls::TlsListener::new(listener, config)?;
@@ -315,4 +293,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Resolves on Ctrl-C at a terminal or SIGTERM from a service manager: requests in flight then
+/// finish (a push commits or rolls back whole) and the server exits.
+async fn stop_requested() {
+    #[cfg(unix)]
+    if let Ok(mut term) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -24,10 +24,10 @@ pub const MIN_PUSH_PROTOCOL: u32 = 1;
 /// Push batches start at this many bytes (compressed) and double on success…
 pub const BATCH_START_BYTES: usize = 64 * 1024;
 /// …up to this, well under the 1 MB a default nginx in front of the server accepts.
+pub const BATCH_MAX_BYTES: usize = 512 * 1024;
 /// A change's clock more than this ahead of the city's time is from a wrong clock: the city
 /// caps it, and a PC re-stamps its unsent ones at its next contact.
 pub const MAX_FUTURE_MS: u64 = 2 * 60 * 1000;
-pub const BATCH_MAX_BYTES: usize = 512 * 1024;
 
 /// Sent with every request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -150,6 +150,14 @@ impl Net {
     }
 }
 
+/// The run's one copy of a PC's database.
+enum PcCopy {
+    NotTaken,
+    /// Of this PC, in this file.
+    Taken(usize, PathBuf),
+    PutBack,
+}
+
 /// The simulated city's address (a loopback one: plain HTTP is refused for any other).
 const CITY_URL: &str = "http://127.0.0.1:8470";
 
@@ -288,9 +296,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
         faults: BTreeMap::new(),
     }));
     let mut report = Report { seed, ..Report::default() };
-    // The PC whose database was copied, and the copy; whether it was put back.
-    let mut pc_copy: Option<(usize, PathBuf)> = None;
-    let mut pc_restored = false;
+    let mut pc_copy = PcCopy::NotTaken;
     // A run either restores the city from its backup or puts a PC back to an old copy, not
     // both: a PC's writes made after its copy and sent after the city's backup would be lost
     // on both, while the other PCs keep the copies they pulled (see the module docs).
@@ -426,18 +432,14 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             // Once per run a copy of one PC's database is taken (a disk image, a copy on a
             // flash drive), and late in the run the PC is put back to it: everything it did
             // since is gone from it, its outbox numbers run again, and its lease is stale.
-            97 if puts_a_pc_back => match &pc_copy {
-                Some(_) => "idle".to_string(),
-                None if pc_restored => "idle".to_string(),
-                None => {
-                    let path = dir.path().join("pc-copy.sqlite");
-                    pcs[p].store()?.backup_to(&path).map_err(|e| e.to_string())?;
-                    pc_copy = Some((p, path));
-                    "fault: copy of a PC's database taken".to_string()
-                }
-            },
-            98..=99 if step > cfg.steps / 2 => match pc_copy.take() {
-                Some((c, path)) if !pc_restored => {
+            97 if puts_a_pc_back && matches!(pc_copy, PcCopy::NotTaken) => {
+                let path = dir.path().join("pc-copy.sqlite");
+                pcs[p].store()?.backup_to(&path).map_err(|e| e.to_string())?;
+                pc_copy = PcCopy::Taken(p, path);
+                "fault: copy of a PC's database taken".to_string()
+            }
+            98..=99 if step > cfg.steps / 2 => match std::mem::replace(&mut pc_copy, PcCopy::PutBack) {
+                PcCopy::Taken(c, path) => {
                     pcs[c].app = None;
                     for ext in ["-wal", "-shm"] {
                         let side = PathBuf::from(format!("{}{ext}", pcs[c].db.display()));
@@ -445,11 +447,10 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     }
                     std::fs::copy(&path, &pcs[c].db).map_err(|e| e.to_string())?;
                     pcs[c].open()?;
-                    pc_restored = true;
                     "fault: PC put back to an old copy of its database".to_string()
                 }
-                kept => {
-                    pc_copy = kept;
+                before => {
+                    pc_copy = before;
                     "idle".to_string()
                 }
             },

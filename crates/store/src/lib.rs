@@ -250,8 +250,9 @@ impl Store {
         Ok(())
     }
 
-    /// At a contact with the city: takes `offset_ms` (the city's time minus this PC's clock,
-    /// noted in `_sync_state` with `state`) for every later stamp, and re-stamps the changes
+    /// At a contact with the city: takes `offset_ms` (the city's time minus this PC's clock)
+    /// for every later stamp, noting it in `_sync_state` as `clock_offset_ms` with the other
+    /// `state`, and re-stamps the changes
     /// not yet sent whose clock runs more than `max_future_ms` ahead of the city's time (made
     /// before the first contact, or while this PC's clock was wrong). Nobody has seen those,
     /// so they take fresh stamps on the city's time in their outbox order; a stamp from the
@@ -267,6 +268,7 @@ impl Store {
         let city_now = ctx.now_ms.saturating_add_signed(offset_ms);
         let limit = (city_now.saturating_add(max_future_ms) << 16) as i64;
         let (restamped, hlc) = self.write(ctx, |tx| {
+            sync::set_state(tx, &[("clock_offset_ms", &offset_ms.to_string())])?;
             sync::set_state(tx, state)?;
             let sent: i64 = sync::state(tx, "pushed_through")?.and_then(|v| v.parse().ok()).unwrap_or(0);
             let me = sync::lock(&self.capture).device_id.clone();

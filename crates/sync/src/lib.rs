@@ -881,13 +881,8 @@ fn contact<'a>(
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // With the time of this contact by this PC's clock: a clock set back since then is seen.
     // Stamps are taken on the city's time from now on; unsent ones from the future are redone.
-    let (offset_text, at) = (offset.to_string(), now_ms.to_string());
-    store.correct_clock(
-        &ctx,
-        offset,
-        balai_protocol::MAX_FUTURE_MS,
-        &[("clock_offset_ms", &offset_text), ("last_contact_ms", &at)],
-    )?;
+    let at = now_ms.to_string();
+    store.correct_clock(&ctx, offset, balai_protocol::MAX_FUTURE_MS, &[("last_contact_ms", &at)])?;
     let epoch = time.server_epoch.to_string();
     let known = store.read(|c| store_sync::state(c, "server_epoch")).map_err(sql)?;
     if known.as_deref() != Some(epoch.as_str()) {

@@ -56,6 +56,8 @@ impl CountingRelay {
 
 const RESIDENTS: u32 = 100_000;
 const IDLE_ROUNDS: usize = 20;
+/// Residents A registers after B's first sync, which B then pulls through the feed.
+const MORE_RESIDENTS: u32 = 20_000;
 
 /// What one city measured: a PC seeded with the register pushes all of it, then a fresh PC
 /// of the office makes its first sync.
@@ -68,6 +70,8 @@ struct WholeRegister {
     first_s: f64,
     /// The PC that made the first sync (caught up).
     fresh: TestApp,
+    /// The PC that pushed the register.
+    origin: TestApp,
 }
 
 fn push_then_first_sync(kota: &Kota) -> WholeRegister {
@@ -95,6 +99,7 @@ fn push_then_first_sync(kota: &Kota) -> WholeRegister {
         applied: first["applied"].as_u64().expect("applied"),
         first_s,
         fresh: b,
+        origin: a,
     }
 }
 
@@ -105,6 +110,22 @@ fn main() {
     let b = &lite.fresh;
     let found = b.operator("residents.search", json!({"q": "a", "limit": 5})).expect("search on B");
     assert!(found.as_array().is_some_and(|f| !f.is_empty()), "B finds residents by name");
+
+    // The feed after a first sync: PC A registers more residents (an import: people of another
+    // kecamatan, so no NIK is taken), pushes them, and B pulls them page by page.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).expect("date");
+    let more = balai_app::areas::demo::synthetic_register_csv(MORE_RESIDENTS, 11, today)
+        .replace(";187204", ";187205")
+        .replace("\n187204", "\n187205");
+    let a = &lite.origin;
+    let imported = a.operator("residents.import", json!({"content": more})).expect("import on A");
+    assert_eq!(imported["imported"], MORE_RESIDENTS, "{imported}");
+    a.operator("sync.now", json!({})).expect("A pushes the import");
+    let start = Instant::now();
+    let later = b.operator("sync.now", json!({})).expect("B pulls the import");
+    let feed_s = start.elapsed().as_secs_f64();
+    let feed_pulled = later["pulled"].as_u64().expect("pulled");
+    assert!(feed_pulled >= MORE_RESIDENTS as u64, "{later}");
 
     // A third PC of the office, caught up, then idle: its rounds go through the counting relay.
     let relay = CountingRelay::start(&kota.url);
@@ -143,7 +164,11 @@ fn main() {
         "pulled": lite.pulled,
         "applied_groups": lite.applied,
         "first_sync_s": lite.first_s,
-        "pull_per_s": lite.pulled as f64 / lite.first_s,
+        "first_sync_per_s": lite.pulled as f64 / lite.first_s,
+        "more_residents": MORE_RESIDENTS,
+        "feed_pulled": feed_pulled,
+        "feed_round_s": feed_s,
+        "pull_per_s": feed_pulled as f64 / feed_s,
         "idle_round_ms_median": idle[idle.len() / 2],
         "idle_rounds": IDLE_ROUNDS,
         "idle_round_bytes": idle_bytes,

@@ -25,7 +25,8 @@ use crate::db::{Db, Device};
 use crate::KotaError;
 use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
 use balai_protocol::{
-    DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult, Outcome, PushRequest,
+    DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult,
+    Outcome, PushRequest, SnapshotRow, Stamped, MAX_SNAPSHOT_ROWS,
 };
 use crate::sql::{params, Optional, Query, ToCell, Tx};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -662,6 +663,193 @@ pub fn pull(
             changes.push(FeedChange { server_seq, origin_device, body });
         }
         Ok((changes, next, has_more))
+    })
+}
+
+/// One page of the kelurahan's state for a device's first sync: the rows after `after` (table,
+/// row id) in that order, as the JSON of [`balai_protocol::SnapshotPage`]'s `rows` without
+/// the brackets (written from the stored text, not parsed and written again: a first sync
+/// sends a whole register). Answers (as_of, rows, next_after; empty when this was the last).
+/// Groups the device wrote itself are left out, as the feed leaves out its own entries. The
+/// deletes and the online requests come with the last page ([`snapshot_commands`]).
+pub fn snapshot(
+    db: &Db,
+    device: &Device,
+    after: Option<(&str, Uuid)>,
+    limit: u32,
+) -> Result<(u64, String, String), KotaError> {
+    let limit = limit.clamp(1, MAX_SNAPSHOT_ROWS) as i64;
+    let (after_table, after_row) =
+        after.map_or((String::new(), String::new()), |(t, r)| (t.to_string(), r.to_string()));
+    // As `row_groups` keeps devices: hex, no hyphens.
+    let me = hex::encode(device_bytes(device.id));
+    let k = &device.kelurahan_code;
+    db.with(|c| {
+        let as_of = c
+            .query_row("SELECT last_seq FROM feed_counter WHERE kelurahan_code = ?1", [k], |r| {
+                r.get::<i64>(0)
+            })
+            .optional()?
+            .unwrap_or(0) as u64;
+        // The page's last row, from the primary key alone (row-value comparisons, so the key's
+        // order is walked from `after` on); none: the rest fits in this page.
+        let last: Option<(String, String)> = c
+            .query_row(
+                "SELECT tbl, row_id FROM row_groups
+                 WHERE kelurahan_code = ?1 AND (tbl, row_id) > (?2, ?3)
+                 GROUP BY tbl, row_id ORDER BY tbl, row_id LIMIT 1 OFFSET ?4",
+                params![k, after_table, after_row, limit - 1],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        // Past every key: text sorts after the empty string, and no table is named `~`.
+        let (to_table, to_row) = last.clone().unwrap_or(("~".into(), String::new()));
+        let mut st = c.prepare_cached(
+            "SELECT tbl, row_id, field_group, hlc, device, value FROM row_groups
+             WHERE kelurahan_code = ?1 AND (tbl, row_id) > (?2, ?3) AND (tbl, row_id) <= (?4, ?5)
+               AND device <> ?6
+             ORDER BY tbl, row_id, field_group",
+        )?;
+        let found = st.query_map(
+            params![k, after_table, after_row, to_table, to_row, me],
+            |r| {
+                Ok(StoredGroup {
+                    table: r.get(0)?,
+                    row_id: r.get(1)?,
+                    group: r.get(2)?,
+                    stamp: (r.get::<i64>(3)? as u64, r.get(4)?),
+                    value: r.get(5)?,
+                })
+            },
+        )?;
+        let mut rows = RowsJson::default();
+        let mut row: Vec<StoredGroup> = Vec::new();
+        for g in found {
+            let g = g?;
+            if row.first().is_some_and(|f| f.table != g.table || f.row_id != g.row_id) {
+                rows.push(&row);
+                row.clear();
+            }
+            row.push(g);
+        }
+        rows.push(&row);
+        let next_after = last.map_or(String::new(), |(t, r)| format!("{t}:{r}"));
+        Ok((as_of, rows.json, next_after))
+    })
+}
+
+/// Writes `s` as a JSON string: as it is when nothing in it needs escaping (names, ids and
+/// hex, always), else as serde_json escapes it.
+fn json_text(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&Value::String(s.to_string()).to_string());
+    }
+}
+
+/// One field group as `row_groups` holds it; `value` is JSON text.
+struct StoredGroup {
+    table: String,
+    row_id: String,
+    group: String,
+    stamp: (u64, String),
+    value: String,
+}
+
+/// Snapshot rows written as JSON one after the other.
+#[derive(Default)]
+struct RowsJson {
+    json: String,
+    count: usize,
+}
+
+impl RowsJson {
+    /// Writes one row from its groups (in group order): its stamp is the lowest of theirs,
+    /// and the groups written later name their own.
+    fn push(&mut self, groups: &[StoredGroup]) {
+        use std::fmt::Write;
+        let (Some(first), Some(low)) = (groups.first(), groups.iter().map(|g| &g.stamp).min())
+        else {
+            return;
+        };
+        let out = &mut self.json;
+        if self.count > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"table":"#);
+        json_text(out, &first.table);
+        out.push_str(r#","row_id":"#);
+        json_text(out, &first.row_id);
+        let _ = write!(out, r#","hlc":{},"device":"#, low.0);
+        json_text(out, &low.1);
+        out.push_str(r#","groups":{"#);
+        for (i, g) in groups.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json_text(out, &g.group);
+            out.push(':');
+            out.push_str(&g.value);
+        }
+        out.push('}');
+        let mut later = groups.iter().filter(|g| g.stamp != *low).peekable();
+        if later.peek().is_some() {
+            out.push_str(r#","stamps":{"#);
+            for (i, g) in later.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_text(out, &g.group);
+                let _ = write!(out, r#":{{"hlc":{},"device":"#, g.stamp.0);
+                json_text(out, &g.stamp.1);
+                out.push('}');
+            }
+            out.push('}');
+        }
+        out.push('}');
+        self.count += 1;
+    }
+}
+
+/// What the last snapshot page adds: the kelurahan's deleted rows, and its residents' online
+/// requests as the commands the feed carries them in (each request, then where it stands when
+/// a PC took it), leaving out a status this device set itself.
+pub fn snapshot_commands(
+    db: &Db,
+    device: &Device,
+) -> Result<(Vec<SnapshotRow>, Vec<FeedChange>), KotaError> {
+    let me = hex::encode(device_bytes(device.id));
+    db.with(|c| {
+        let mut st = c.prepare_cached(
+            "SELECT tbl, row_id, hlc, device FROM row_deletes WHERE kelurahan_code = ?1
+             ORDER BY tbl, row_id",
+        )?;
+        let deletes = st.query_map([&device.kelurahan_code], |r| {
+            Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?, r.get::<String>(3)?))
+        })?;
+        let mut rows = Vec::new();
+        for d in deletes {
+            let (tbl, row_id, hlc, dev) = d?;
+            if dev == me {
+                continue;
+            }
+            let stamp =
+                Stamped { hlc: hlc as u64, device: Uuid::parse_str(&dev).unwrap_or_default() };
+            rows.push(SnapshotRow {
+                table: tbl,
+                row_id: Uuid::parse_str(&row_id).unwrap_or_default(),
+                hlc: stamp.hlc,
+                device: stamp.device,
+                groups: BTreeMap::new(),
+                stamps: BTreeMap::new(),
+                deleted: Some(stamp),
+            });
+        }
+        let commands = crate::requests::as_commands(c, &device.kelurahan_code, device.id)?;
+        Ok((rows, commands))
     })
 }
 

@@ -18,7 +18,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use balai_protocol::{
     DigestRequest, DigestResponse, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse,
-    PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES, ZSTD,
+    PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES,
+    ZSTD,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub struct Server {
     pub min_push_protocol: u32,
     /// Submissions of the public request form per client address in the last hour.
     pub form_limit: FormLimit,
+    /// The most rows one snapshot page holds ([`balai_protocol::MAX_SNAPSHOT_ROWS`]; the
+    /// simulation makes it small so that its lost requests cut first syncs in the middle).
+    pub snapshot_rows: u32,
 }
 
 /// How many requests one address may send through the public form per hour (an RT office or
@@ -137,6 +141,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/whoami", get(whoami))
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
+        .route("/v1/snapshot", get(snapshot))
         .route("/v1/lease", post(lease))
         .route("/v1/digest", post(digest))
         .route("/verify", get(verify))
@@ -289,6 +294,52 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
         server_time_ms: (s.clock)(),
         server_epoch,
     }))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SnapshotQuery {
+    /// `table:row_id` of the last row the client holds; none for the first page.
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn snapshot(State(s): State<Arc<Server>>, r: Signed) -> Result<Response, KotaError> {
+    let q: Query<SnapshotQuery> = Query::try_from_uri(&r.uri)
+        .map_err(|e| KotaError::BadRequest(format!("after/limit tidak sesuai: {e}")))?;
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(a) => {
+            let bad = || KotaError::BadRequest("after harus berbentuk tabel:id-baris.".into());
+            let (table, row) = a.split_once(':').ok_or_else(bad)?;
+            Some((table, uuid::Uuid::parse_str(row).map_err(|_| bad())?))
+        }
+    };
+    let limit = q.limit.unwrap_or(s.snapshot_rows).min(s.snapshot_rows);
+    let (as_of, mut rows, next_after) = crate::feed::snapshot(&s.db, &r.device, after, limit)?;
+    let mut commands = Vec::new();
+    if next_after.is_empty() {
+        let (deleted, requests) = crate::feed::snapshot_commands(&s.db, &r.device)?;
+        for d in deleted {
+            if !rows.is_empty() {
+                rows.push(',');
+            }
+            rows.push_str(&serde_json::to_string(&d).map_err(|e| KotaError::BadRequest(e.to_string()))?);
+        }
+        commands = requests;
+    }
+    // The rows are JSON already (written from the stored text); the rest as serde writes it,
+    // so the page reads back as a `SnapshotPage`.
+    let rest = serde_json::json!({
+        "commands": commands,
+        "next_after": next_after,
+        "server_time_ms": (s.clock)(),
+        "server_epoch": s.db.server_epoch(),
+    })
+    .to_string();
+    let body = format!(r#"{{"as_of":{as_of},"rows":[{rows}],{}"#, &rest[1..]);
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn lease(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<LeaseResponse>, KotaError> {

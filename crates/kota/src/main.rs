@@ -194,6 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clock: Arc::new(now_ms),
                 min_push_protocol,
                 form_limit: Default::default(),
+                snapshot_rows: balai_protocol::MAX_SNAPSHOT_ROWS,
             });
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => {

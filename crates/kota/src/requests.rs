@@ -22,7 +22,7 @@ use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::nik::{Nik, NoKk};
 use balai_protocol::{
-    ClaimRequest, OnlineRequest, OpBody, Outcome, PublishLetterTypes, RequestStatus,
+    ClaimRequest, FeedChange, OnlineRequest, OpBody, Outcome, PublishLetterTypes, RequestStatus,
     ONLINE_REQUEST, REQUEST_STATUS,
 };
 use crate::sql::{params, Optional, Query, Tx};
@@ -523,4 +523,61 @@ pub fn states(db: &Db, kelurahan: &str) -> Result<Vec<RequestState>, KotaError> 
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     })
+}
+
+/// The online requests of `kelurahan` as the feed commands that brought them to its PCs, in
+/// the order they were submitted: each request, then its status once a PC took it (left out
+/// when `device` set it: that PC holds it already, as the feed leaves out a PC's own entries).
+/// For a PC's first sync, which reads state rather than replaying the feed.
+pub(crate) fn as_commands(
+    c: &impl Query,
+    kelurahan: &str,
+    device: Uuid,
+) -> Result<Vec<FeedChange>, KotaError> {
+    let mut st = c.prepare_cached(
+        "SELECT id, tracking_code, nik, no_kk, letter_type, purpose, contact, submitted_at_ms,
+                status, claimed_by, note
+         FROM online_requests WHERE kelurahan_code = ?1 ORDER BY submitted_at_ms, id",
+    )?;
+    let rows = st.query_map([kelurahan], |r| {
+        Ok((
+            OnlineRequest {
+                request_id: Uuid::parse_str(&r.get::<String>(0)?).unwrap_or_default(),
+                tracking_code: r.get(1)?,
+                nik: r.get(2)?,
+                no_kk: r.get(3)?,
+                letter_type: r.get(4)?,
+                purpose: r.get(5)?,
+                contact: r.get(6)?,
+                submitted_at_ms: r.get::<i64>(7)? as u64,
+            },
+            r.get::<String>(8)?,
+            r.get::<Option<String>>(9)?,
+            r.get::<String>(10)?,
+        ))
+    })?;
+    fn as_value(v: &impl serde::Serialize) -> Result<serde_json::Value, KotaError> {
+        serde_json::to_value(v).map_err(|e| KotaError::BadRequest(e.to_string()))
+    }
+    let mut out = Vec::new();
+    for row in rows {
+        let (request, status, claimed_by, note) = row?;
+        let request_id = request.request_id;
+        out.push(FeedChange {
+            server_seq: 0,
+            origin_device: Uuid::nil(),
+            body: OpBody::Command { name: ONLINE_REQUEST.into(), args: as_value(&request)? },
+        });
+        let holder = claimed_by.as_deref().and_then(|d| Uuid::parse_str(d).ok());
+        if status == "diajukan" || holder == Some(device) {
+            continue;
+        }
+        let change = RequestStatus { request_id, status, note, device: holder };
+        out.push(FeedChange {
+            server_seq: 0,
+            origin_device: holder.unwrap_or_default(),
+            body: OpBody::Command { name: REQUEST_STATUS.into(), args: as_value(&change)? },
+        });
+    }
+    Ok(out)
 }

@@ -1,7 +1,8 @@
 //! balai-protocol: what an office PC and Balai Kota say to each other (design.md "Sync";
 //! sync-notes §3.8–3.10), as serde types shared by the desktop's sync engine and the server.
 //!
-//! What it does: the bodies of enrolment, push, pull, number leases and digest, the per-operation results and
+//! What it does: the bodies of enrolment, push, pull, the first sync's snapshot, number leases and
+//! digest, the per-operation results and
 //! the error body, with the protocol version every request carries. JSON field names here are
 //! the wire contract: they change only with [`PROTOCOL`], and a test pins their shape.
 //!
@@ -14,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The protocol this build speaks. The server serves this one and the one before it; a client
@@ -173,6 +175,57 @@ pub struct FeedChange {
     #[serde(flatten)]
     pub body: OpBody,
 }
+
+/// `GET /v1/snapshot?after=TABLE:ROW&limit=N` (signed): the kelurahan's state, row by row, for
+/// a PC's first sync (sync-notes §3.8) in place of replaying the whole feed. Pages follow the
+/// row order (table, row id), so a download cut off resumes at the page it was waiting for.
+///
+/// The first page's `as_of` is the feed position the snapshot starts from: the client pulls
+/// the feed after it once every page is applied. A later page may hold newer versions than
+/// `as_of` (it is read later); the feed then brings those changes again and the merge answers
+/// them as repeats, so the end state is the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    /// The kelurahan's feed position when this page was read.
+    pub as_of: u64,
+    pub rows: Vec<SnapshotRow>,
+    /// The state that travels as commands (residents' online requests and where they stand),
+    /// on the last page only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<FeedChange>,
+    /// Where the next page starts (`after=` this); empty on the last page.
+    pub next_after: String,
+    pub server_time_ms: u64,
+    pub server_epoch: Uuid,
+}
+
+/// One row as the city holds it: every field group's winning version (the requesting
+/// device's own versions left out, as in the feed), and its delete, if any. Most rows were
+/// written by one change, so the row carries one stamp, the lowest of its groups', and
+/// `stamps` names the groups written later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRow {
+    pub table: String,
+    pub row_id: Uuid,
+    pub hlc: u64,
+    pub device: Uuid,
+    /// Each group's columns.
+    pub groups: BTreeMap<String, Value>,
+    /// The groups whose stamp is not the row's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stamps: BTreeMap<String, Stamped>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Stamped>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Stamped {
+    pub hlc: u64,
+    pub device: Uuid,
+}
+
+/// The most rows one snapshot page holds.
+pub const MAX_SNAPSHOT_ROWS: u32 = 20_000;
 
 /// `POST /v1/lease` (signed): blocks of letter numbers for this device and its epoch, one per
 /// series asked for (sync-notes §3.5). Numbers of a lease are issued offline by that device

@@ -97,6 +97,8 @@ impl Report {
 
 /// Probabilities of the link's faults, per request.
 const P_DROP: f64 = 0.05;
+/// Rows per snapshot page at the simulation's city.
+const SNAPSHOT_ROWS: u32 = 7;
 const P_LOSE_ANSWER: f64 = 0.05;
 const P_REPEAT: f64 = 0.05;
 const P_KEEP_STALE: f64 = 0.05;
@@ -120,6 +122,9 @@ impl City {
             clock: Arc::new(move || now.load(Ordering::SeqCst)),
             min_push_protocol: balai_protocol::MIN_PUSH_PROTOCOL,
             form_limit: Default::default(),
+            // A few rows a page: every first sync takes several requests, and the link loses
+            // some of them, so downloads cut off and resumed are part of every run.
+            snapshot_rows: SNAPSHOT_ROWS,
         });
         let local = InProcess::new(server.clone()).map_err(|e| e.to_string())?;
         self.running = Some((server, local));
@@ -176,6 +181,10 @@ impl Link for SimLink {
         let mut rolls: [f64; 4] = [net.rng.gen(), net.rng.gen(), net.rng.gen(), net.rng.gen()];
         if net.healed {
             rolls = [1.0; 4];
+        }
+        let snapshot = r.url.contains("/v1/snapshot");
+        if snapshot && (rolls[0] < P_DROP || rolls[3] < P_LOSE_ANSWER) {
+            Report::count(&mut net.faults, "snapshot page lost (first sync resumed)");
         }
         if rolls[0] < P_DROP {
             Report::count(&mut net.faults, "request dropped");

@@ -1,5 +1,5 @@
-//! Bulk writes ([`Store::bulk`](crate::Store::bulk)): what is set aside at the start and
-//! redone once, set-based, at the end.
+//! Bulk writes ([`Store::bulk`](crate::Store::bulk), and a first sync's snapshot): what is set
+//! aside at the start and redone once, set-based, at the end.
 
 use crate::sync::{self, Capture, Shared, SYNCED};
 use crate::{register, Result};
@@ -43,5 +43,20 @@ pub(crate) fn finish(tx: &Transaction, state: &Shared, marks: Marks) -> Result<(
         tx.execute(&sync::capture_inserts_sql(t), [since])?;
     }
     tx.execute(sync::CLOCKS_FROM_OUTBOX_SQL, [marks.seq])?;
+    Ok(())
+}
+
+/// For rows that are not this PC's edits (a first sync's snapshot): only the indexes are set
+/// aside (answered, to be given back to [`finish_unlogged`]); nothing is captured.
+pub(crate) fn begin_unlogged(tx: &Transaction, state: &Shared) -> Result<Vec<String>> {
+    let indexes = register::drop_secondary_indexes(tx)?;
+    sync::lock(state).fts_live = false;
+    Ok(indexes)
+}
+
+pub(crate) fn finish_unlogged(tx: &Transaction, state: &Shared, indexes: &[String]) -> Result<()> {
+    sync::lock(state).fts_live = true;
+    register::recreate_indexes(tx, indexes)?;
+    register::rebuild_name_index(tx)?;
     Ok(())
 }

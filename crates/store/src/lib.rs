@@ -341,6 +341,98 @@ impl Store {
         Ok(applied)
     }
 
+    /// Keeps one downloaded page of a first sync's snapshot (the city's bytes, compressed) with
+    /// the download's new position, in one transaction: a download cut off resumes after it.
+    pub fn stage_snapshot_page(
+        &self,
+        ctx: &WriteCtx,
+        body: &[u8],
+        state: &[(&str, &str)],
+    ) -> Result<()> {
+        self.transaction(ctx, sync::Capture::Off, true, |tx| {
+            tx.execute("INSERT INTO _sync_snapshot (body) VALUES (?1)", [body])?;
+            sync::set_state(tx, state)?;
+            Ok(())
+        })
+    }
+
+    /// Forgets a snapshot download and its position (`keys`): the city it came from was
+    /// restored meanwhile, so it starts again.
+    pub fn drop_snapshot(&self, ctx: &WriteCtx, keys: &[&str]) -> Result<()> {
+        self.transaction(ctx, sync::Capture::Off, true, |tx| {
+            tx.execute("DELETE FROM _sync_snapshot", [])?;
+            sync::clear_state(tx, keys)?;
+            Ok(())
+        })
+    }
+
+    /// Applies every staged snapshot page, in order, in one transaction with `state` set and
+    /// `clear` removed, as [`apply_pulled`](Self::apply_pulled) would apply them (the same
+    /// merge, so rows this PC holds already are merged, not overwritten); with `bulk`, as a
+    /// bulk write: the register's secondary indexes and name index are built once at the end.
+    /// `decode` turns a staged page back into changes. The staged pages are deleted with the
+    /// same commit.
+    pub fn apply_snapshot<E>(
+        &self,
+        ctx: &WriteCtx,
+        bulk: bool,
+        decode: impl Fn(&[u8]) -> std::result::Result<Vec<pull::Pulled>, E> + Sync,
+        state: &[(&str, &str)],
+        clear: &[&str],
+    ) -> std::result::Result<pull::Applied, E>
+    where
+        E: From<StoreError> + Send,
+    {
+        let at = chrono::DateTime::from_timestamp_millis(ctx.now_ms as i64)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let sql = |e: rusqlite::Error| E::from(StoreError::Sql(e));
+        let mut high = 0u64;
+        let applied = self.transaction(ctx, sync::Capture::Off, true, |tx| {
+            let pages: Vec<Vec<u8>> = {
+                let mut st =
+                    tx.prepare("SELECT body FROM _sync_snapshot ORDER BY page").map_err(sql)?;
+                let rows = st.query_map([], |r| r.get(0)).map_err(sql)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+            };
+            let mut indexes = None;
+            if bulk {
+                tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB).map_err(sql)?;
+                self.bulk_cache.store(true, Ordering::Relaxed);
+                indexes = Some(bulk::begin_unlogged(tx, &self.capture).map_err(E::from)?);
+            }
+            // Pages are decoded on a second thread while the one before is applied.
+            let total = std::thread::scope(|scope| {
+                let (send, receive) = std::sync::mpsc::sync_channel(1);
+                let decode = &decode;
+                let pages = &pages;
+                scope.spawn(move || {
+                    for body in pages {
+                        if send.send(decode(body)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut total = pull::Applied::default();
+                for changes in receive {
+                    let changes = changes?;
+                    high = changes.iter().map(|c| c.hlc).max().unwrap_or(0).max(high);
+                    total += pull::apply(tx, &changes, &at).map_err(E::from)?;
+                }
+                Ok::<_, E>(total)
+            })?;
+            if let Some(indexes) = indexes {
+                bulk::finish_unlogged(tx, &self.capture, &indexes).map_err(E::from)?;
+            }
+            tx.execute("DELETE FROM _sync_snapshot", []).map_err(sql)?;
+            sync::set_state(tx, state).map_err(sql)?;
+            sync::clear_state(tx, clear).map_err(sql)?;
+            Ok::<_, E>(total)
+        })?;
+        sync::lock(&self.capture).hlc.observe(high);
+        Ok(applied)
+    }
+
     /// Runs `f` on the reader connection.
     pub fn read<T, E>(
         &self,

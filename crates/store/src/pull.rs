@@ -21,10 +21,10 @@
 use crate::sync::{SyncedTable, SYNCED};
 use crate::{Result, StoreError};
 use balai_domain::merge::{Change, Outcome, RowState, Stamp, Version};
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// One change of the kelurahan feed, as the sync engine hands it over.
@@ -65,12 +65,12 @@ impl std::ops::AddAssign for Applied {
 /// the local time text for `created_at`/`updated_at`.
 pub(crate) fn apply(tx: &Transaction, changes: &[Pulled], at: &str) -> Result<Applied> {
     let mut total = Applied::default();
-    let mut required = Required::default();
+    let mut page = PageState::default();
     for c in changes {
         // A savepoint per change: a value the schema refuses is held, not a failed page.
         // Prepared once per transaction: a first sync runs these 100,000 times.
         tx.prepare_cached("SAVEPOINT pulled")?.execute([])?;
-        match apply_one(tx, c, at, &mut required) {
+        match apply_one(tx, c, at, &mut page) {
             Ok(done) => {
                 tx.prepare_cached("RELEASE pulled")?.execute([])?;
                 total += done;
@@ -153,20 +153,56 @@ fn stamp_of(hlc: u64, device: &str) -> Stamp {
     Stamp { hlc, device: Uuid::parse_str(device).map(|u| *u.as_bytes()).unwrap_or([0; 16]) }
 }
 
-/// The NOT NULL columns without default of each synced table, read once per page.
+/// What applying a page reads or builds once rather than per change: each table's NOT NULL
+/// columns without default, whether any row waits for its other groups, and the SQL of each
+/// insert and update by its columns (a first sync inserts 100,000 rows of a few shapes).
 #[derive(Default)]
-struct Required(BTreeMap<&'static str, Vec<String>>);
+struct PageState {
+    required: BTreeMap<&'static str, Vec<String>>,
+    /// Whether `_sync_held` holds groups of incomplete rows (read once, then kept up to date).
+    incomplete: Option<bool>,
+    sql: HashMap<(&'static str, bool, Vec<&'static str>), String>,
+}
 
-impl Required {
-    fn of(&mut self, tx: &Transaction, t: &SyncedTable) -> Result<&[String]> {
-        if !self.0.contains_key(t.name) {
-            self.0.insert(t.name, required_columns(tx, t)?);
+impl PageState {
+    fn required(&mut self, tx: &Transaction, t: &SyncedTable) -> Result<&[String]> {
+        if !self.required.contains_key(t.name) {
+            self.required.insert(t.name, required_columns(tx, t)?);
         }
-        Ok(self.0.get(t.name).map(Vec::as_slice).unwrap_or_default())
+        Ok(self.required.get(t.name).map(Vec::as_slice).unwrap_or_default())
+    }
+
+    fn incomplete(&mut self, tx: &Transaction) -> Result<bool> {
+        if let Some(known) = self.incomplete {
+            return Ok(known);
+        }
+        let any = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM _sync_held WHERE reason = 'row_incomplete')")?
+            .query_row([], |r| r.get::<_, bool>(0))?;
+        self.incomplete = Some(any);
+        Ok(any)
+    }
+
+    /// `INSERT INTO t (id, names…) VALUES (?1, …)` or `UPDATE t SET name = ?2, … WHERE id = ?1`.
+    fn sql(&mut self, table: &'static str, insert: bool, names: &[&'static str]) -> &str {
+        self.sql.entry((table, insert, names.to_vec())).or_insert_with(|| {
+            if insert {
+                let places: Vec<String> = (2..2 + names.len()).map(|i| format!("?{i}")).collect();
+                format!(
+                    "INSERT INTO {table} (id, {}) VALUES (?1, {})",
+                    names.join(", "),
+                    places.join(", ")
+                )
+            } else {
+                let sets: Vec<String> =
+                    names.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect();
+                format!("UPDATE {table} SET {} WHERE id = ?1", sets.join(", "))
+            }
+        })
     }
 }
 
-fn apply_one(tx: &Transaction, c: &Pulled, at: &str, required: &mut Required) -> Result<Applied> {
+fn apply_one(tx: &Transaction, c: &Pulled, at: &str, page: &mut PageState) -> Result<Applied> {
     let held = Applied { held: 1, ..Applied::default() };
     if let Some(name) = c.table.strip_prefix("command:") {
         return apply_command(tx, c, name, at);
@@ -203,13 +239,15 @@ fn apply_one(tx: &Transaction, c: &Pulled, at: &str, required: &mut Required) ->
             known.push((g, v));
         }
     }
-    let exists: bool = tx
-        .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", t.name))?
-        .query_row([c.row_id], |_| Ok(()))
-        .optional()?
-        .is_some();
+    let exists = match t.name {
+        "residents" => "SELECT 1 FROM residents WHERE id = ?1",
+        "families" => "SELECT 1 FROM families WHERE id = ?1",
+        "resident_events" => "SELECT 1 FROM resident_events WHERE id = ?1",
+        _ => return Err(StoreError::Corrupt(format!("tabel {} tanpa kunci", t.name))),
+    };
+    let exists = tx.prepare_cached(exists)?.query_row([c.row_id], |_| Ok(())).optional()?.is_some();
     if !exists {
-        done += insert_when_complete(tx, t, c, &known, at, required)?;
+        done += insert_when_complete(tx, t, c, &known, at, page)?;
         return Ok(done);
     }
     let stamp = Stamp { hlc: c.hlc, device: *c.device.as_bytes() };
@@ -224,7 +262,7 @@ fn apply_one(tx: &Transaction, c: &Pulled, at: &str, required: &mut Required) ->
         let change = Change::Set { group: g.into(), version: Version { stamp, value: () } };
         match row.apply(change) {
             Outcome::Won { .. } => {
-                update_group(tx, t, c.row_id, g, v, at)?;
+                update_group(tx, t, c.row_id, g, v, at, page)?;
                 set_clock(tx, t.name, c.row_id, g, c.hlc, &c.device)?;
                 done.applied += 1;
             }
@@ -294,76 +332,88 @@ fn insert_when_complete(
     c: &Pulled,
     known: &[(&str, &Value)],
     at: &str,
-    required: &mut Required,
+    page: &mut PageState,
 ) -> Result<Applied> {
-    // The newest version of each group: held ones first, then these.
-    let mut groups: BTreeMap<String, (Stamp, Value, String, u64)> = BTreeMap::new();
-    let mut st = tx.prepare_cached(
-        "SELECT field_group, value, hlc, device_id FROM _sync_held
-         WHERE tbl = ?1 AND row_id = ?2 AND reason = 'row_incomplete'",
-    )?;
-    let held = st.query_map(params![t.name, c.row_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
-    })?;
-    for h in held {
-        let (g, value, hlc, device): (String, String, i64, String) = h?;
-        let value = serde_json::from_str(&value).unwrap_or(Value::Null);
-        groups.insert(g, (stamp_of(hlc as u64, &device), value, device, hlc as u64));
-    }
-    let stamp = Stamp { hlc: c.hlc, device: *c.device.as_bytes() };
-    for (g, v) in known {
-        if groups.get(*g).is_none_or(|(s, ..)| stamp > *s) {
-            groups.insert(g.to_string(), (stamp, (*v).clone(), c.device.to_string(), c.hlc));
+    // Groups of this row held before (only looked for when some row waits).
+    let mut held: Vec<(String, Value, Stamp, Uuid)> = Vec::new();
+    if page.incomplete(tx)? {
+        let mut st = tx.prepare_cached(
+            "SELECT field_group, value, hlc, device_id FROM _sync_held
+             WHERE tbl = ?1 AND row_id = ?2 AND reason = 'row_incomplete'",
+        )?;
+        let rows = st.query_map(params![t.name, c.row_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get(3)?))
+        })?;
+        for h in rows {
+            let (g, value, hlc, device): (String, String, i64, String) = h?;
+            let value = serde_json::from_str(&value).unwrap_or(Value::Null);
+            let stamp = stamp_of(hlc as u64, &device);
+            held.push((g, value, stamp, Uuid::parse_str(&device).unwrap_or_default()));
         }
     }
-    let mut columns: Vec<(&str, SqlValue)> = Vec::new();
+    // The newest version of each group: held ones first, then these.
+    let mut groups: Vec<(&str, Stamp, &Value, Uuid)> =
+        held.iter().map(|(g, v, s, d)| (g.as_str(), *s, v, *d)).collect();
+    let stamp = Stamp { hlc: c.hlc, device: *c.device.as_bytes() };
+    for (g, v) in known {
+        match groups.iter_mut().find(|x| x.0 == *g) {
+            Some(x) if stamp > x.1 => *x = (g, stamp, v, c.device),
+            Some(_) => {}
+            None => groups.push((g, stamp, v, c.device)),
+        }
+    }
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut values: Vec<ToSqlOutput> = vec![ToSqlOutput::Borrowed(ValueRef::Blob(c.row_id.as_bytes()))];
     for (g, cols) in t.groups {
-        if let Some((_, Value::Object(values), ..)) = groups.get(*g) {
+        if let Some((_, _, Value::Object(map), _)) = groups.iter().find(|x| x.0 == *g) {
             for col in *cols {
-                if let Some(v) = values.get(*col) {
-                    columns.push((col, to_sql(t, col, v)));
+                if let Some(v) = map.get(*col) {
+                    names.push(col);
+                    values.push(sql_ref(t, col, v));
                 }
             }
         }
     }
-    let missing = required
-        .of(tx, t)?
-        .iter()
-        .any(|req| !columns.iter().any(|(col, v)| col == req && *v != SqlValue::Null));
-    if missing {
+    let present = |req: &str| {
+        names.iter().zip(&values[1..]).any(|(n, v)| {
+            *n == req && !matches!(v, ToSqlOutput::Owned(SqlValue::Null))
+        })
+    };
+    if page.required(tx, t)?.iter().any(|req| !present(req)) {
         for (g, v) in known {
             hold(tx, c, g, v, "row_incomplete")?;
         }
+        page.incomplete = Some(true);
         return Ok(Applied { held: known.len() as u64, ..Applied::default() });
     }
-    add_derived(t, &mut columns);
-    add_local_times(t, &mut columns, at, &["created_at", "updated_at"]);
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
-    let placeholders: Vec<String> = (2..2 + names.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO {} (id, {}) VALUES (?1, {})",
-        t.name,
-        names.join(", "),
-        placeholders.join(", ")
-    );
-    let mut values: Vec<SqlValue> = vec![SqlValue::Blob(c.row_id.as_bytes().to_vec())];
-    values.extend(columns.into_iter().map(|(_, v)| v));
-    tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
-    if groups.values().all(|(s, ..)| *s == stamp) {
+    let derived = derived_name(t, &names, &values[1..]);
+    if let Some(norm) = &derived {
+        names.push("name_norm");
+        values.push(ToSqlOutput::Borrowed(ValueRef::Text(norm.as_bytes())));
+    }
+    for n in ["created_at", "updated_at"] {
+        if let Some(n) = t.local_only.iter().find(|l| **l == n) {
+            names.push(n);
+            values.push(ToSqlOutput::Borrowed(ValueRef::Text(at.as_bytes())));
+        }
+    }
+    tx.prepare_cached(page.sql(t.name, true, &names))?
+        .execute(rusqlite::params_from_iter(values))?;
+    if groups.iter().all(|x| x.1 == stamp) {
         // All of one change (the usual pulled insert): one row clock, as a local insert keeps.
         set_clock(tx, t.name, c.row_id, "*", c.hlc, &c.device)?;
     } else {
-        for (g, (_, _, device, hlc)) in &groups {
-            let device = Uuid::parse_str(device).unwrap_or_default();
-            set_clock(tx, t.name, c.row_id, g, *hlc, &device)?;
+        for (g, s, _, device) in &groups {
+            set_clock(tx, t.name, c.row_id, g, s.hlc, device)?;
         }
     }
-    let applied = groups.len() as u64;
-    tx.prepare_cached(
-        "DELETE FROM _sync_held WHERE tbl = ?1 AND row_id = ?2 AND reason = 'row_incomplete'",
-    )?
-    .execute(params![t.name, c.row_id])?;
-    Ok(Applied { applied, ..Applied::default() })
+    if !held.is_empty() {
+        tx.prepare_cached(
+            "DELETE FROM _sync_held WHERE tbl = ?1 AND row_id = ?2 AND reason = 'row_incomplete'",
+        )?
+        .execute(params![t.name, c.row_id])?;
+    }
+    Ok(Applied { applied: groups.len() as u64, ..Applied::default() })
 }
 
 /// Columns a row cannot be inserted without (NOT NULL, no default, not local-only).
@@ -383,32 +433,18 @@ fn required_columns(tx: &Transaction, t: &SyncedTable) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Local-only columns derived from synced ones (the register's search name).
-fn add_derived(t: &SyncedTable, columns: &mut Vec<(&str, SqlValue)>) {
+/// The local-only column derived from synced ones: the register's search name, from
+/// `full_name` when the columns (`names`, `values`) hold it.
+fn derived_name(t: &SyncedTable, names: &[&str], values: &[ToSqlOutput]) -> Option<String> {
     if t.name != "residents" {
-        return;
+        return None;
     }
-    let name = columns.iter().find_map(|(c, v)| match (c, v) {
-        (&"full_name", SqlValue::Text(s)) => Some(s.clone()),
-        _ => None,
-    });
-    if let Some(name) = name {
-        columns.push(("name_norm", SqlValue::Text(balai_domain::resident::normalize_name(&name))));
-    }
-}
-
-/// The table's local write times (those it has of `names`), set to `at`.
-fn add_local_times<'a>(
-    t: &SyncedTable,
-    columns: &mut Vec<(&'a str, SqlValue)>,
-    at: &str,
-    names: &[&'a str],
-) {
-    for n in names {
-        if t.local_only.contains(n) {
-            columns.push((n, SqlValue::Text(at.into())));
+    names.iter().zip(values).find_map(|(c, v)| match (*c, v) {
+        ("full_name", ToSqlOutput::Borrowed(ValueRef::Text(s))) => {
+            Some(balai_domain::resident::normalize_name(std::str::from_utf8(s).ok()?))
         }
-    }
+        _ => None,
+    })
 }
 
 fn update_group(
@@ -418,43 +454,55 @@ fn update_group(
     group: &str,
     value: &Value,
     at: &str,
+    page: &mut PageState,
 ) -> Result<()> {
     let empty = serde_json::Map::new();
-    let values = value.as_object().unwrap_or(&empty);
+    let map = value.as_object().unwrap_or(&empty);
     let cols = t.groups.iter().find(|(g, _)| *g == group).map_or(&[][..], |(_, c)| *c);
-    let mut columns: Vec<(&str, SqlValue)> =
-        cols.iter().filter_map(|col| values.get(*col).map(|v| (*col, to_sql(t, col, v)))).collect();
-    add_derived(t, &mut columns);
-    add_local_times(t, &mut columns, at, &["updated_at"]);
-    let sets: Vec<String> =
-        columns.iter().enumerate().map(|(i, (c, _))| format!("{c} = ?{}", i + 2)).collect();
-    let sql = format!("UPDATE {} SET {} WHERE id = ?1", t.name, sets.join(", "));
-    let mut params: Vec<SqlValue> = vec![SqlValue::Blob(row_id.as_bytes().to_vec())];
-    params.extend(columns.into_iter().map(|(_, v)| v));
-    tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(params))?;
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut values: Vec<ToSqlOutput> = vec![ToSqlOutput::Borrowed(ValueRef::Blob(row_id.as_bytes()))];
+    for col in cols {
+        if let Some(v) = map.get(*col) {
+            names.push(col);
+            values.push(sql_ref(t, col, v));
+        }
+    }
+    let derived = derived_name(t, &names, &values[1..]);
+    if let Some(norm) = &derived {
+        names.push("name_norm");
+        values.push(ToSqlOutput::Borrowed(ValueRef::Text(norm.as_bytes())));
+    }
+    if let Some(n) = t.local_only.iter().find(|l| **l == "updated_at") {
+        names.push(n);
+        values.push(ToSqlOutput::Borrowed(ValueRef::Text(at.as_bytes())));
+    }
+    tx.prepare_cached(page.sql(t.name, false, &names))?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
-/// A wire value as the column stores it (BLOB columns travel as lower-case hex).
-fn to_sql(t: &SyncedTable, col: &str, v: &Value) -> SqlValue {
+/// A wire value as the column stores it (BLOB columns travel as lower-case hex), borrowing the
+/// text rather than copying it.
+fn sql_ref<'v>(t: &SyncedTable, col: &str, v: &'v Value) -> ToSqlOutput<'v> {
+    let owned = ToSqlOutput::Owned;
     match v {
-        Value::Null => SqlValue::Null,
+        Value::Null => owned(SqlValue::Null),
         Value::String(s) if t.blob_columns.contains(&col) => match unhex(s) {
-            Some(b) if !b.is_empty() => SqlValue::Blob(b),
-            _ => SqlValue::Null,
+            Some(b) if !b.is_empty() => owned(SqlValue::Blob(b)),
+            _ => owned(SqlValue::Null),
         },
-        Value::Bool(b) => SqlValue::Integer(*b as i64),
+        Value::Bool(b) => owned(SqlValue::Integer(*b as i64)),
         Value::Number(n) => match n.as_i64() {
-            Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+            Some(i) => owned(SqlValue::Integer(i)),
+            None => owned(SqlValue::Real(n.as_f64().unwrap_or(0.0))),
         },
-        Value::String(s) => SqlValue::Text(s.clone()),
-        other => SqlValue::Text(other.to_string()),
+        Value::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        other => owned(SqlValue::Text(other.to_string())),
     }
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()

@@ -468,6 +468,15 @@ pub fn set_state(tx: &rusqlite::Transaction, pairs: &[(&str, &str)]) -> rusqlite
     Ok(())
 }
 
+/// Removes values of the device's sync state in the caller's transaction.
+pub fn clear_state(tx: &rusqlite::Transaction, keys: &[&str]) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached("DELETE FROM _sync_state WHERE key = ?1")?;
+    for k in keys {
+        st.execute([k])?;
+    }
+    Ok(())
+}
+
 /// What is waiting to be pushed after outbox seq `after`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pending {

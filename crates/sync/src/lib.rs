@@ -9,9 +9,12 @@
 //! transaction (acked through, rejected entries listed, the queue goes on); a gap reported by
 //! the server moves the local mark to what the server expects, so a lost answer or a restored
 //! server heals by re-sending. Then pull: the kelurahan's feed page by page, each page applied
-//! with its cursor in one local transaction (balai-store's `pull`); a server whose epoch
-//! changed (restored from a backup) is pulled again from the start, which the merge makes
-//! harmless. Then the letter-number reserve: each series the office issues in keeps a lease of
+//! with its cursor in one local transaction (balai-store's `pull`). With no cursor yet (a first
+//! sync; a server whose epoch changed, restored from a backup; a repair after a digest
+//! differed) the kelurahan's state comes as a snapshot instead: its pages are kept as they
+//! arrive (a download cut off resumes at the next round), applied together in one transaction
+//! (as a bulk write when large), and the feed is followed from where the snapshot began; the
+//! merge makes taking anything twice harmless. Then the letter-number reserve: each series the office issues in keeps a lease of
 //! [`RESERVE`] numbers from the city, refilled when fewer than [`REFILL_BELOW`] are left, so
 //! letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
@@ -33,6 +36,7 @@ use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
     KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody, Outcome,
     PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
+    SnapshotPage, FeedChange,
     TableDigest, TooLarge, Versions, VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES,
     BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
@@ -640,45 +644,18 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
         cursor = 0;
     }
     let (mut received, mut total) = (0u64, balai_store::pull::Applied::default());
+    if cursor == 0 {
+        // A first sync (or a restored city's): its state in one go, then the feed after it.
+        let (as_of, rows, applied) = snapshot(x)?;
+        (cursor, received, total) = (as_of, rows, applied);
+    }
     // The newest outbox number this PC holds: the server fences a copy holding fewer than it
     // already applied (restored from an older backup).
     let head = store.read(store_sync::head_seq).map_err(sql)?;
     loop {
         let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}");
         let res: PullResponse = answer(e.get(link, &path, server_now)?)?;
-        let changes: Vec<Pulled> = res
-            .changes
-            .into_iter()
-            .map(|c| match c.body {
-                OpBody::Set { table, row_id, field_group, value, hlc } => Pulled {
-                    table,
-                    row_id,
-                    field_group,
-                    value,
-                    hlc,
-                    device: c.origin_device,
-                    delete: false,
-                },
-                OpBody::Delete { table, row_id, hlc } => Pulled {
-                    table,
-                    row_id,
-                    field_group: String::new(),
-                    value: serde_json::Value::Null,
-                    hlc,
-                    device: c.origin_device,
-                    delete: true,
-                },
-                OpBody::Command { name, args } => Pulled {
-                    table: format!("command:{name}"),
-                    row_id: Uuid::nil(),
-                    field_group: String::new(),
-                    value: args,
-                    hlc: 0,
-                    device: c.origin_device,
-                    delete: false,
-                },
-            })
-            .collect();
+        let changes: Vec<Pulled> = res.changes.into_iter().map(pulled_of).collect();
         received += changes.len() as u64;
         let next = res.next_cursor.to_string();
         let now = ctx.now_ms.to_string();
@@ -693,6 +670,177 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
         cursor = res.next_cursor;
     }
     Ok((received, total))
+}
+
+/// A feed entry as balai-store applies it.
+fn pulled_of(c: FeedChange) -> Pulled {
+    match c.body {
+        OpBody::Set { table, row_id, field_group, value, hlc } => Pulled {
+            table,
+            row_id,
+            field_group,
+            value,
+            hlc,
+            device: c.origin_device,
+            delete: false,
+        },
+        OpBody::Delete { table, row_id, hlc } => Pulled {
+            table,
+            row_id,
+            field_group: String::new(),
+            value: serde_json::Value::Null,
+            hlc,
+            device: c.origin_device,
+            delete: true,
+        },
+        OpBody::Command { name, args } => Pulled {
+            table: format!("command:{name}"),
+            row_id: Uuid::nil(),
+            field_group: String::new(),
+            value: args,
+            hlc: 0,
+            device: c.origin_device,
+            delete: false,
+        },
+    }
+}
+
+/// How many rows one snapshot page asks for.
+pub const SNAPSHOT_PAGE: u32 = 10_000;
+
+/// Where a snapshot download stands (`_sync_state`), forgotten once it is applied.
+const SNAPSHOT_KEYS: [&str; 4] =
+    ["snapshot_after", "snapshot_as_of", "snapshot_epoch", "snapshot_rows"];
+
+/// From this many rows a snapshot is applied as a bulk write (indexes built once at the end);
+/// below, rebuilding them would cost more than keeping them up to date row by row.
+const BULK_FROM_ROWS: u64 = 1000;
+
+/// The part of a snapshot page read while downloading; the rows are read when applied.
+#[derive(serde::Deserialize)]
+struct PageHead {
+    as_of: u64,
+    next_after: String,
+    server_epoch: Uuid,
+    /// Counted, not read.
+    rows: Vec<serde::de::IgnoredAny>,
+}
+
+/// Downloads the kelurahan's state page by page (each page kept, compressed, with the
+/// position, so a download cut off resumes where it stopped, in a later round if need be),
+/// then applies all of it in one local transaction and sets the feed cursor to where the
+/// snapshot began. Answers (that cursor, rows and commands received, what applying did).
+fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), SyncError> {
+    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
+    let server_epoch = x.server_epoch.as_str();
+    let [mut after, mut as_of, epoch, rows] = store.read(|c| {
+        let get = |k: &str| store_sync::state(c, k).map_err(sql);
+        Ok::<_, SyncError>(
+            [get(SNAPSHOT_KEYS[0])?, get(SNAPSHOT_KEYS[1])?, get(SNAPSHOT_KEYS[2])?, get(SNAPSHOT_KEYS[3])?],
+        )
+    })?;
+    let mut rows: u64 = rows.and_then(|r| r.parse().ok()).unwrap_or(0);
+    if epoch.as_deref().is_some_and(|k| k != server_epoch) {
+        // Begun on the city before it was restored: start again on the one there is now.
+        store.drop_snapshot(ctx, &SNAPSHOT_KEYS)?;
+        (after, as_of, rows) = (None, None, 0);
+    }
+    // `after` is kept as "" once the last page is in (a round cut off before applying).
+    while after.as_deref() != Some("") {
+        let mut path = format!("/v1/snapshot?limit={SNAPSHOT_PAGE}");
+        if let Some(a) = after.as_deref() {
+            path.push_str(&format!("&after={a}"));
+        }
+        let res = e.get(link, &path, x.server_now)?;
+        if !(200..300).contains(&res.status) {
+            return Err(answer::<PageHead>(res).err().unwrap_or(SyncError::BadAnswer(
+                "halaman snapshot tanpa isi".into(),
+            )));
+        }
+        let head: PageHead = serde_json::from_slice(&res.body)
+            .map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        if head.server_epoch.to_string() != server_epoch {
+            return Err(SyncError::BadAnswer("server kota berganti di tengah snapshot".into()));
+        }
+        let first = as_of.get_or_insert_with(|| head.as_of.to_string()).clone();
+        rows += head.rows.len() as u64;
+        store.stage_snapshot_page(
+            ctx,
+            &zstd::bulk::compress(&res.body, 1).map_err(|x| SyncError::BadAnswer(x.to_string()))?,
+            &[
+                (SNAPSHOT_KEYS[0], &head.next_after),
+                (SNAPSHOT_KEYS[1], &first),
+                (SNAPSHOT_KEYS[2], server_epoch),
+                (SNAPSHOT_KEYS[3], &rows.to_string()),
+            ],
+        )?;
+        after = Some(head.next_after);
+    }
+    let cursor: u64 = as_of.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let received = std::sync::atomic::AtomicU64::new(0);
+    let decode = |body: &[u8]| -> Result<Vec<Pulled>, SyncError> {
+        let raw = zstd::stream::decode_all(body).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        let page: SnapshotPage =
+            serde_json::from_slice(&raw).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        let n = (page.rows.len() + page.commands.len()) as u64;
+        received.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(pulled_of_page(page))
+    };
+    let (next, now) = (cursor.to_string(), ctx.now_ms.to_string());
+    let applied = store.apply_snapshot(
+        ctx,
+        rows >= BULK_FROM_ROWS,
+        decode,
+        &[("pulled_through", &next), ("pull_epoch", server_epoch), ("last_pull_ms", &now)],
+        &SNAPSHOT_KEYS,
+    )?;
+    Ok((cursor, received.into_inner(), applied))
+}
+
+/// A snapshot page as balai-store applies it: each row as an insert of all its groups at the
+/// row's stamp, then each group written later as its own change (so the merge leaves every
+/// group with its own stamp, whatever this PC held), its delete, then the commands.
+fn pulled_of_page(page: SnapshotPage) -> Vec<Pulled> {
+    use serde_json::Value;
+    let mut out = Vec::with_capacity(page.rows.len() + page.commands.len());
+    for row in page.rows {
+        let change = |field_group: String, value: Value, hlc: u64, device: Uuid| Pulled {
+            table: row.table.clone(),
+            row_id: row.row_id,
+            field_group,
+            value,
+            hlc,
+            device,
+            delete: false,
+        };
+        let later: Vec<Pulled> = row
+            .stamps
+            .iter()
+            .filter_map(|(g, s)| {
+                row.groups.get(g).map(|v| change(g.clone(), v.clone(), s.hlc, s.device))
+            })
+            .collect();
+        let deleted = row.deleted.map(|d| Pulled {
+            delete: true,
+            ..change(String::new(), Value::Null, d.hlc, d.device)
+        });
+        if !row.groups.is_empty() {
+            let all = Value::Object(row.groups.into_iter().collect());
+            out.push(Pulled {
+                table: row.table,
+                row_id: row.row_id,
+                field_group: "*".into(),
+                value: all,
+                hlc: row.hlc,
+                device: row.device,
+                delete: false,
+            });
+        }
+        out.extend(later);
+        out.extend(deleted);
+    }
+    out.extend(page.commands.into_iter().map(pulled_of));
+    out
 }
 
 /// The groups this build syncs, per table, as the digest request names them.
@@ -753,11 +901,18 @@ fn self_check(x: &Exchange) -> Result<SelfCheck, SyncError> {
         if waiting > 0 || held > 0 {
             return Ok(SelfCheck::NotCompared);
         }
-        let city: DigestResponse = answer(e.post(link, "/v1/digest", &req, server_now)?)?;
+        // This PC sums its clocks while the city sums its own (a first sync: 800,000 each).
+        let (city, mine) = std::thread::scope(|scope| {
+            let mine = scope.spawn(|| local_digest(store));
+            let city = e.post(link, "/v1/digest", &req, server_now);
+            let mine = mine.join().unwrap_or_else(|_| Err(SyncError::BadAnswer("digest".into())));
+            (city, mine)
+        });
+        let city: DigestResponse = answer(city?)?;
         if city.as_of != cursor {
             return Ok(SelfCheck::NotCompared);
         }
-        let mine = local_digest(store)?;
+        let mine = mine?;
         if mine == city.tables {
             if repaired {
                 let at = ctx.now_ms.to_string();

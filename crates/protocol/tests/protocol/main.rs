@@ -298,3 +298,62 @@ fn online_requests_travel_down_and_their_claims_and_status_up() {
         json!({"request_id": ROW.to_string(), "status": "selesai", "note": "Nomor 470/001", "device": DEVICE.to_string()}),
     );
 }
+
+#[test]
+fn a_snapshot_page_carries_rows_with_one_stamp_and_the_later_groups_named() {
+    let groups = |pairs: &[(&str, Value)]| {
+        pairs.iter().map(|(g, v)| (g.to_string(), v.clone())).collect()
+    };
+    let later = Stamped { hlc: 41, device: CHANGE };
+    check(
+        &SnapshotPage {
+            as_of: 120,
+            rows: vec![
+                SnapshotRow {
+                    table: "residents".into(),
+                    row_id: ROW,
+                    hlc: 40,
+                    device: DEVICE,
+                    groups: groups(&[
+                        ("address", json!({"rt": "003"})),
+                        ("name", json!({"full_name": "SITI"})),
+                    ]),
+                    stamps: [("name".to_string(), later)].into_iter().collect(),
+                    deleted: None,
+                },
+                SnapshotRow {
+                    table: "families".into(),
+                    row_id: CHANGE,
+                    hlc: 50,
+                    device: DEVICE,
+                    groups: groups(&[]),
+                    stamps: Default::default(),
+                    deleted: Some(Stamped { hlc: 50, device: DEVICE }),
+                },
+            ],
+            commands: vec![FeedChange {
+                server_seq: 0,
+                origin_device: Uuid::nil(),
+                body: OpBody::Command { name: ONLINE_REQUEST.into(), args: json!({"x": 1}) },
+            }],
+            next_after: String::new(),
+            server_time_ms: 5,
+            server_epoch: EPOCH,
+        },
+        json!({
+            "as_of": 120,
+            "rows": [
+                {"table": "residents", "row_id": ROW.to_string(), "hlc": 40,
+                 "device": DEVICE.to_string(),
+                 "groups": {"address": {"rt": "003"}, "name": {"full_name": "SITI"}},
+                 "stamps": {"name": {"hlc": 41, "device": CHANGE.to_string()}}},
+                {"table": "families", "row_id": CHANGE.to_string(), "hlc": 50,
+                 "device": DEVICE.to_string(), "groups": {},
+                 "deleted": {"hlc": 50, "device": DEVICE.to_string()}},
+            ],
+            "commands": [{"server_seq": 0, "origin_device": Uuid::nil().to_string(),
+                          "kind": "command", "name": "online_request", "args": {"x": 1}}],
+            "next_after": "", "server_time_ms": 5, "server_epoch": EPOCH.to_string(),
+        }),
+    );
+}

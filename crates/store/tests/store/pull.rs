@@ -228,3 +228,82 @@ fn a_page_and_its_cursor_are_one_transaction() {
     assert!(b.apply_pulled(&ctx(), &page, &[("pulled_through", "7")]).is_err());
     assert_eq!(b.read(|c| state(c, "pulled_through")).unwrap(), None, "no cursor without its page");
 }
+
+/// A snapshot staged page by page (each in its own commit, as a download goes) and applied at
+/// once: as a bulk write or change by change, the register is the one the changes make one at
+/// a time; the staged pages and the download's position go with the same commit; a page that
+/// cannot be read leaves nothing applied and everything staged.
+#[test]
+fn a_snapshot_staged_in_pages_is_applied_at_once_and_all_or_nothing() {
+    let (_a, a) = office(DEVICE_A);
+    let people: Vec<_> = (1..=6u8)
+        .map(|i| (i, input(&format!("18720455089000{i:02}"), &format!("Warga {i}"), "P", "15-08-1990")))
+        .collect();
+    seed(&a, &people);
+    let page = feed_of(&a, 0);
+    let (_by_change, by_change) = office(DEVICE_B);
+    apply(&by_change, &page);
+
+    // The staged pages are the changes' JSON, split in three.
+    let thirds: Vec<Vec<u8>> =
+        page.chunks(page.len().div_ceil(3)).map(|c| serde_json::to_vec(&wire(c)).unwrap()).collect();
+    let decode = |body: &[u8]| -> Result<Vec<Pulled>, StoreError> {
+        let v: Vec<Value> = serde_json::from_slice(body)
+            .map_err(|e| StoreError::Corrupt(format!("halaman: {e}")))?;
+        Ok(v.into_iter().map(unwire).collect())
+    };
+    for bulk in [true, false] {
+        let (_b, b) = office(DEVICE_B);
+        for (i, body) in thirds.iter().enumerate() {
+            b.stage_snapshot_page(&ctx(), body, &[("snapshot_after", &i.to_string())]).unwrap();
+        }
+        // A page that does not read: nothing applied, nothing unstaged.
+        let broken = |body: &[u8]| -> Result<Vec<Pulled>, StoreError> {
+            if body == thirds[2].as_slice() {
+                return Err(StoreError::Corrupt("rusak".into()));
+            }
+            decode(body)
+        };
+        assert!(b.apply_snapshot(&ctx(), bulk, broken, &[], &[]).is_err());
+        assert_eq!(dump(&b), "", "bulk {bulk}: nothing of a failed snapshot is in the register");
+        let done = b
+            .apply_snapshot(&ctx(), bulk, decode, &[("pulled_through", "9")], &["snapshot_after"])
+            .unwrap();
+        assert_eq!(done.held, 0, "{done:?}");
+        assert_eq!(dump(&b), dump(&by_change), "bulk {bulk}: the same register");
+        let staged: i64 = b
+            .read(|c| c.query_row("SELECT count(*) FROM _sync_snapshot", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(staged, 0, "the staged pages went with the commit");
+        let (cursor, position) = b
+            .read(|c| Ok::<_, rusqlite::Error>((state(c, "pulled_through")?, state(c, "snapshot_after")?)))
+            .unwrap();
+        assert_eq!((cursor.as_deref(), position), (Some("9"), None));
+        let q = register::SearchQuery { q: "warga".into(), ..Default::default() };
+        let found = b.read(|c| register::search(c, &q)).unwrap();
+        assert_eq!(found.len(), 6, "bulk {bulk}: the name index is whole");
+    }
+}
+
+fn wire(changes: &[Pulled]) -> Vec<Value> {
+    changes
+        .iter()
+        .map(|c| {
+            json!({"table": c.table, "row_id": c.row_id, "group": c.field_group, "value": c.value,
+                   "hlc": c.hlc, "device": c.device})
+        })
+        .collect()
+}
+
+fn unwire(v: Value) -> Pulled {
+    let text = |k: &str| v[k].as_str().expect("text").to_string();
+    Pulled {
+        table: text("table"),
+        row_id: Uuid::parse_str(&text("row_id")).expect("row id"),
+        field_group: text("group"),
+        value: v["value"].clone(),
+        hlc: v["hlc"].as_u64().expect("hlc"),
+        device: Uuid::parse_str(&text("device")).expect("device"),
+        delete: false,
+    }
+}

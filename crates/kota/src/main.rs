@@ -54,6 +54,12 @@ enum Command {
         /// still receive the others' data).
         #[arg(long, default_value_t = balai_protocol::MIN_PUSH_PROTOCOL)]
         min_push_protocol: u32,
+        /// The most rows a first sync's snapshot page holds: smaller pages for offices on slow
+        /// links (each page must arrive within the app's 60 s; a cut-off download resumes at
+        /// the page it was waiting for).
+        #[arg(long, default_value_t = balai_protocol::MAX_SNAPSHOT_ROWS,
+              value_parser = clap::value_parser!(u32).range(1..=balai_protocol::MAX_SNAPSHOT_ROWS as i64))]
+        snapshot_rows: u32,
         /// Serve HTTPS with this certificate chain (PEM)…
         #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
@@ -182,7 +188,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen, min_push_protocol, tls_cert, tls_key } => {
+        Command::Serve { listen, min_push_protocol, snapshot_rows, tls_cert, tls_key } => {
             // Held while serving: a restore refuses to replace the database under it.
             // (PostgreSQL is restored by its own tools, with the server stopped.)
             let _lock = match cli.database_url {
@@ -194,7 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 clock: Arc::new(now_ms),
                 min_push_protocol,
                 form_limit: Default::default(),
-                snapshot_rows: balai_protocol::MAX_SNAPSHOT_ROWS,
+                snapshot_rows,
             });
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => {

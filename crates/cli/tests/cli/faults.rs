@@ -1,5 +1,6 @@
 //! Sync under faults, with real processes: the city server killed (SIGKILL) in the middle of a
-//! push, an office PC killed in the middle of applying what it pulls, and a link that drops
+//! push, an office PC killed in the middle of its first sync (which goes on from the snapshot
+//! pages it kept, and shows an empty or a whole register, never half), and a link that drops
 //! answers half-way after the city acted on the request. After each fault the office database
 //! is intact, and in the end every PC holds the same register and the city took every change
 //! exactly once.
@@ -102,9 +103,15 @@ fn pushed_through_opt(db: &Path) -> i64 {
     .unwrap_or(0)
 }
 
-fn residents_in(db: &Path) -> i64 {
-    let Ok(c) = rusqlite::Connection::open(db) else { return 0 };
-    c.query_row("SELECT count(*) FROM residents", [], |r| r.get(0)).unwrap_or(0)
+/// The snapshot pages the PC has kept so far, in order (none once they were applied).
+fn staged_pages(db: &Path) -> Vec<(i64, Vec<u8>)> {
+    let Ok(c) = rusqlite::Connection::open(db) else { return Vec::new() };
+    let Ok(mut st) = c.prepare("SELECT page, body FROM _sync_snapshot ORDER BY page") else {
+        return Vec::new();
+    };
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map(|rows| rows.filter_map(Result::ok).collect())
+        .unwrap_or_default()
 }
 
 fn pushed_through(db: &Path) -> i64 {
@@ -208,7 +215,8 @@ fn sync_until_done(db: &Path, tries: usize) -> usize {
 
 #[test]
 fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing() {
-    let mut kota = Kota::start();
+    // Snapshot pages of 200 rows: a first sync takes many, so a kill can fall between two.
+    let mut kota = Kota::start_serving(&["--snapshot-rows", "200"]);
     let dir = tempfile::tempdir().unwrap();
     let a = office(dir.path(), "a.sqlite", RESIDENTS);
     let total = status(&a)["pending"].as_u64().unwrap();
@@ -248,20 +256,29 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     let server_kills = kills;
     assert_eq!(sync_until_done(&a, 3), 0);
 
-    // 2. A second PC is killed while it pulls and applies, until it has everything.
+    // 2. A second PC is killed during its first sync (a snapshot in pages of 200 rows), once
+    //    right after its first page was kept, then sooner and later, until it has everything.
+    //    Its register is empty or whole after every kill (the pages are applied at once), and
+    //    a download cut off goes on from the pages it kept.
     let b = office(dir.path(), "b.sqlite", "0");
     enrol(&b, &kota.url, &kota);
     let want = register(&a);
-    // Once right after its first page was applied, then sooner and later.
     let mut child = sync_in_background(&b);
-    let first_page = poll_until(&mut child, || residents_in(&b) > 0);
-    assert!(first_page, "the pull ended before it could be cut");
+    let first_page = poll_until(&mut child, || !staged_pages(&b).is_empty());
+    assert!(first_page, "the snapshot ended before it could be cut");
     child.kill().unwrap();
     child.wait().unwrap();
-    let have = assert_intact(&b);
-    let mut partly = have > 0 && (have as usize) < RESIDENTS.parse::<usize>().unwrap();
+    let whole = want.len();
+    let empty_or_whole = |db: &Path| {
+        let have = assert_intact(db);
+        let rows = if have == 0 { 0 } else { register(db).len() };
+        assert!(rows == 0 || rows == whole, "a register of {rows} rows of {whole} after a kill");
+    };
+    empty_or_whole(&b);
+    let mut kept = staged_pages(&b);
+    let mut resumed = false;
     let mut kills = 1;
-    let mut wait = Duration::from_millis(150);
+    let mut wait = Duration::from_millis(40);
     loop {
         let mut child = sync_in_background(&b);
         std::thread::sleep(wait);
@@ -271,12 +288,16 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
         child.kill().unwrap();
         child.wait().unwrap();
         kills += 1;
-        let have = assert_intact(&b);
-        partly |= have > 0 && (have as usize) < RESIDENTS.parse::<usize>().unwrap();
+        empty_or_whole(&b);
+        let now = staged_pages(&b);
+        // The pages kept before the round still there, byte for byte (each page carries the
+        // city's time: one fetched again differs), and more after them: it went on from them.
+        resumed |= !kept.is_empty() && now.len() > kept.len() && now.starts_with(&kept);
+        kept = now;
         wait = wait * 3 / 2;
         assert!(kills < 30, "never got through");
     }
-    assert!(partly, "no kill fell between two applied pages ({kills} kills)");
+    assert!(resumed, "no round went on from the pages kept before it ({kills} kills)");
     let pc_kills = kills;
     sync_until_done(&b, 3);
     assert_eq!(register(&b), want, "B holds A's register");

@@ -746,36 +746,53 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
         (after, as_of, rows) = (None, None, 0);
     }
     // `after` is kept as "" once the last page is in (a round cut off before applying).
-    while after.as_deref() != Some("") {
-        let mut path = format!("/v1/snapshot?limit={SNAPSHOT_PAGE}");
-        if let Some(a) = after.as_deref() {
-            path.push_str(&format!("&after={a}"));
-        }
-        let res = e.get(link, &path, x.server_now)?;
-        if !(200..300).contains(&res.status) {
-            return Err(answer::<PageHead>(res).err().unwrap_or(SyncError::BadAnswer(
-                "halaman snapshot tanpa isi".into(),
-            )));
-        }
-        let head: PageHead = serde_json::from_slice(&res.body)
-            .map_err(|x| SyncError::BadAnswer(x.to_string()))?;
-        if head.server_epoch.to_string() != server_epoch {
-            return Err(SyncError::BadAnswer("server kota berganti di tengah snapshot".into()));
-        }
-        let first = as_of.get_or_insert_with(|| head.as_of.to_string()).clone();
-        rows += head.rows.len() as u64;
-        store.stage_snapshot_page(
-            ctx,
-            &zstd::bulk::compress(&res.body, 1).map_err(|x| SyncError::BadAnswer(x.to_string()))?,
-            &[
-                (SNAPSHOT_KEYS[0], &head.next_after),
-                (SNAPSHOT_KEYS[1], &first),
-                (SNAPSHOT_KEYS[2], server_epoch),
-                (SNAPSHOT_KEYS[3], &rows.to_string()),
-            ],
-        )?;
-        after = Some(head.next_after);
-    }
+    // A second thread compresses and keeps each page, in order, while the next is fetched.
+    std::thread::scope(|scope| -> Result<(), SyncError> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, [String; 4])>(1);
+        let keeper = scope.spawn(move || -> Result<(), SyncError> {
+            for (body, state) in receive {
+                let packed =
+                    zstd::bulk::compress(&body, 1).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+                let pairs: Vec<(&str, &str)> =
+                    SNAPSHOT_KEYS.iter().copied().zip(state.iter().map(String::as_str)).collect();
+                store.stage_snapshot_page(ctx, &packed, &pairs)?;
+            }
+            Ok(())
+        });
+        let fetched = (|| {
+            while after.as_deref() != Some("") {
+                let mut path = format!("/v1/snapshot?limit={SNAPSHOT_PAGE}");
+                if let Some(a) = after.as_deref() {
+                    path.push_str(&format!("&after={a}"));
+                }
+                let res = e.get(link, &path, x.server_now)?;
+                if !(200..300).contains(&res.status) {
+                    return Err(answer::<PageHead>(res).err().unwrap_or(SyncError::BadAnswer(
+                        "halaman snapshot tanpa isi".into(),
+                    )));
+                }
+                let head: PageHead = serde_json::from_slice(&res.body)
+                    .map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+                if head.server_epoch.to_string() != server_epoch {
+                    return Err(SyncError::BadAnswer(
+                        "server kota berganti di tengah snapshot".into(),
+                    ));
+                }
+                let first = as_of.get_or_insert_with(|| head.as_of.to_string()).clone();
+                rows += head.rows.len() as u64;
+                let state =
+                    [head.next_after.clone(), first, server_epoch.to_string(), rows.to_string()];
+                if send.send((res.body, state)).is_err() {
+                    break; // the keeper stopped: its error is the one to tell
+                }
+                after = Some(head.next_after);
+            }
+            Ok(())
+        })();
+        drop(send);
+        let kept = keeper.join().unwrap_or_else(|_| Err(SyncError::BadAnswer("snapshot".into())));
+        kept.and(fetched)
+    })?;
     let cursor: u64 = as_of.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
     let received = std::sync::atomic::AtomicU64::new(0);
     let decode = |body: &[u8]| -> Result<Vec<Pulled>, SyncError> {
@@ -1153,6 +1170,9 @@ pub struct Status {
     /// Tables whose digest still differed from the city's after a full re-pull (a bug signal;
     /// empty normally).
     pub diverged: Vec<String>,
+    /// A first sync's snapshot that is still downloading: the rows received so far (they are
+    /// applied together when the last page is in; the next round goes on from them).
+    pub first_sync_rows: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -1220,6 +1240,7 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
                 .into_iter()
                 .map(|(series, left)| Reserve { series, left })
                 .collect(),
+            first_sync_rows: get(SNAPSHOT_KEYS[3])?.and_then(|v| v.parse().ok()),
         })
     })
 }

@@ -276,6 +276,9 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     };
     empty_or_whole(&b);
     let mut kept = staged_pages(&b);
+    // The sync page tells how far the download got (the rows of the pages kept).
+    let so_far = status(&b)["first_sync_rows"].as_u64().unwrap_or(0);
+    assert!(so_far > 0 || kept.is_empty(), "rows of {} kept pages not shown", kept.len());
     let mut resumed = false;
     let mut kills = 1;
     let mut wait = Duration::from_millis(40);
@@ -301,6 +304,7 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     let pc_kills = kills;
     sync_until_done(&b, 3);
     assert_eq!(register(&b), want, "B holds A's register");
+    assert!(status(&b)["first_sync_rows"].is_null(), "no download shown once it is applied");
 
     // 3. Over a link that drops answers after the city acted: A's new events are sent again
     //    and taken once; a third PC pulls through the same kind of link.

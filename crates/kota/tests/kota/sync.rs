@@ -384,3 +384,79 @@ fn a_restored_copy_is_fenced_when_it_reuses_an_op_number_or_holds_fewer_ops_and_
     let events = kota.db.rows("SELECT kind FROM security_events WHERE kind = 'restored_copy'", "");
     assert_eq!(events.len(), 2, "{events:?}");
 }
+
+/// A `set` of `group` on `row` (an op body; `*` for a new row holding its groups).
+fn set_on(pc: &mut Pc, row: &str, group: &str, value: Value, hlc: u64) -> Value {
+    let mut op = pc.set(group, value, hlc);
+    op["row_id"] = json!(row);
+    op
+}
+
+/// Every snapshot page for `pc`, `limit` rows at a time: the rows in order, and the pages.
+fn snapshot_all(pc: &Pc, limit: u32) -> (Vec<Value>, usize) {
+    let (mut rows, mut pages, mut after) = (Vec::new(), 0, String::new());
+    loop {
+        let mut path = format!("/v1/snapshot?limit={limit}");
+        if !after.is_empty() {
+            path.push_str(&format!("&after={after}"));
+        }
+        let (status, page) = pc.send("GET", &path, &Value::Null);
+        assert_eq!(status, 200, "{page}");
+        let page: balai_protocol::SnapshotPage = serde_json::from_value(page).unwrap();
+        pages += 1;
+        rows.extend(page.rows.iter().map(|r| serde_json::to_value(r).unwrap()));
+        if page.next_after.is_empty() {
+            return (rows, pages);
+        }
+        after = page.next_after;
+        assert!(pages < 100, "pages never end");
+    }
+}
+
+#[test]
+fn a_first_sync_reads_the_rows_by_key_in_pages_each_group_with_its_stamp_and_not_its_own() {
+    let kota = Kota::start();
+    let (mut a, mut b) = (Pc::enrol(&kota, 1), Pc::enrol(&kota, 2));
+    let rows: Vec<String> =
+        (1..=5).map(|i| format!("019f0000-0000-7000-8000-0000000001{i:02}")).collect();
+    let ops: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let value = json!({"address": {"rt": format!("00{i}")}, "name": {"full_name": "WARGA"}});
+            set_on(&mut a, r, "*", value, 100 + i as u64)
+        })
+        .collect();
+    let (status, v) = a.push(&ops);
+    assert_eq!(status, 200, "{v}");
+    // B renames the third row later.
+    let later = set_on(&mut b, &rows[2], "name", json!({"full_name": "WARGA BARU"}), 500);
+    let (status, v) = b.push(&[later]);
+    assert_eq!(status, 200, "{v}");
+
+    let c = Pc::enrol(&kota, 3);
+    let (seen, pages) = snapshot_all(&c, 2);
+    assert_eq!(pages, 3, "five rows in pages of two");
+    let ids: Vec<&str> = seen.iter().map(|r| r["row_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, rows.iter().map(String::as_str).collect::<Vec<_>>(), "each row once, in order");
+    let dev = |v: &Value| uuid::Uuid::parse_str(v.as_str().unwrap()).unwrap();
+    let renamed = &seen[2];
+    assert_eq!((renamed["hlc"].as_u64(), dev(&renamed["device"]).to_string()), (Some(102), a.id.clone()));
+    assert_eq!(renamed["groups"]["name"], json!({"full_name": "WARGA BARU"}));
+    assert_eq!(renamed["groups"]["address"], json!({"rt": "002"}));
+    assert_eq!(renamed["stamps"]["name"]["hlc"], 500, "{renamed}");
+    assert_eq!(dev(&renamed["stamps"]["name"]["device"]).to_string(), b.id);
+    assert!(seen[0].get("stamps").is_none(), "one change, one stamp: {}", seen[0]);
+
+    // A's own versions are not sent back to it: only B's rename.
+    let (mine, _) = snapshot_all(&a, 10);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["row_id"], json!(rows[2]));
+    assert_eq!(mine[0]["groups"], json!({"name": {"full_name": "WARGA BARU"}}));
+
+    // Signed requests only, and a position that is a row key.
+    let (status, _) = kota.http("GET", "/v1/snapshot?limit=2", None, &[]);
+    assert_eq!(status, 401);
+    let (status, err) = c.send("GET", "/v1/snapshot?after=residents", &Value::Null);
+    assert_eq!((status, err["code"].as_str()), (400, Some("bad_request")), "{err}");
+}

@@ -162,6 +162,7 @@ struct PageState {
     /// Whether `_sync_held` holds groups of incomplete rows (read once, then kept up to date).
     incomplete: Option<bool>,
     sql: HashMap<(&'static str, bool, Vec<&'static str>), String>,
+    exists: HashMap<&'static str, String>,
 }
 
 impl PageState {
@@ -181,6 +182,11 @@ impl PageState {
             .query_row([], |r| r.get::<_, bool>(0))?;
         self.incomplete = Some(any);
         Ok(any)
+    }
+
+    /// `SELECT 1 FROM t WHERE id = ?1`.
+    fn exists_sql(&mut self, table: &'static str) -> &str {
+        self.exists.entry(table).or_insert_with(|| format!("SELECT 1 FROM {table} WHERE id = ?1"))
     }
 
     /// `INSERT INTO t (id, names…) VALUES (?1, …)` or `UPDATE t SET name = ?2, … WHERE id = ?1`.
@@ -239,13 +245,11 @@ fn apply_one(tx: &Transaction, c: &Pulled, at: &str, page: &mut PageState) -> Re
             known.push((g, v));
         }
     }
-    let exists = match t.name {
-        "residents" => "SELECT 1 FROM residents WHERE id = ?1",
-        "families" => "SELECT 1 FROM families WHERE id = ?1",
-        "resident_events" => "SELECT 1 FROM resident_events WHERE id = ?1",
-        _ => return Err(StoreError::Corrupt(format!("tabel {} tanpa kunci", t.name))),
-    };
-    let exists = tx.prepare_cached(exists)?.query_row([c.row_id], |_| Ok(())).optional()?.is_some();
+    let exists = tx
+        .prepare_cached(page.exists_sql(t.name))?
+        .query_row([c.row_id], |_| Ok(()))
+        .optional()?
+        .is_some();
     if !exists {
         done += insert_when_complete(tx, t, c, &known, at, page)?;
         return Ok(done);

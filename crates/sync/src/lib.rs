@@ -14,9 +14,9 @@
 //! differed) the kelurahan's state comes as a snapshot instead: its pages are kept as they
 //! arrive (a download cut off resumes at the next round), applied together in one transaction
 //! (as a bulk write when large), and the feed is followed from where the snapshot began; the
-//! merge makes taking anything twice harmless. Then the letter-number reserve: each series the office issues in keeps a lease of
-//! [`RESERVE`] numbers from the city, refilled when fewer than [`REFILL_BELOW`] are left, so
-//! letters are numbered offline without a duplicate; each number issued goes back as an
+//! merge makes taking anything twice harmless. Then the letter-number reserve: each series the
+//! office issues in keeps a lease of [`RESERVE`] numbers from the city, refilled when fewer
+//! than [`REFILL_BELOW`] are left, so letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
 //! Before each push, the office's public signing keys, its voided letters and its letter types
 //! not yet told to the city are appended as commands (for the verification page and the online
@@ -34,10 +34,9 @@
 
 use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
-    KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody, Outcome,
-    PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
-    SnapshotPage, FeedChange,
-    TableDigest, TooLarge, Versions, VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES,
+    FeedChange, KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody,
+    Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
+    SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES,
     BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
@@ -735,9 +734,8 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
     let server_epoch = x.server_epoch.as_str();
     let [mut after, mut as_of, epoch, rows] = store.read(|c| {
         let get = |k: &str| store_sync::state(c, k).map_err(sql);
-        Ok::<_, SyncError>(
-            [get(SNAPSHOT_KEYS[0])?, get(SNAPSHOT_KEYS[1])?, get(SNAPSHOT_KEYS[2])?, get(SNAPSHOT_KEYS[3])?],
-        )
+        let [a, b, c, d] = SNAPSHOT_KEYS;
+        Ok::<_, SyncError>([get(a)?, get(b)?, get(c)?, get(d)?])
     })?;
     let mut rows: u64 = rows.and_then(|r| r.parse().ok()).unwrap_or(0);
     if epoch.as_deref().is_some_and(|k| k != server_epoch) {

@@ -37,6 +37,9 @@ pub struct App {
     pub(crate) progress: progress::Progress,
     /// How sync reaches the city: HTTP, or the simulation's in-process city.
     pub(crate) link: Arc<dyn balai_sync::Link>,
+    /// Until when (app clock, ms) issuing a letter does not ask the city for its number: the
+    /// city did not answer the last time, and an office offline should wait at most once.
+    pub(crate) city_quiet_until_ms: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for App {
@@ -64,6 +67,7 @@ impl App {
             sessions: session::Sessions::default(),
             progress: Default::default(),
             link,
+            city_quiet_until_ms: Default::default(),
         })
     }
 

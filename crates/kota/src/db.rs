@@ -80,6 +80,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::dashboard::SCHEMA_V6,
     crate::requests::SCHEMA_V7,
     crate::backup::SCHEMA_V8,
+    crate::leases::SCHEMA_V9,
 ];
 
 /// The schema version this build writes.
@@ -446,7 +447,7 @@ impl Db {
                     "Perangkat {id} tidak ada atau sudah dicabut."
                 )));
             }
-            crate::leases::void_device(&tx, id)?;
+            crate::leases::void_device(&tx, id, now_ms)?;
             tx.commit()?;
             Ok(())
         })
@@ -463,7 +464,7 @@ impl Db {
                  WHERE id = ?2 AND revoked_at_ms IS NULL",
                 params![now_ms as i64, device.to_string()],
             )?;
-            crate::leases::void_device(&tx, device)?;
+            crate::leases::void_device(&tx, device, now_ms)?;
             tx.execute(
                 "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, 'restored_copy', ?3)",
                 params![now_ms as i64, device.to_string(), detail],

@@ -240,6 +240,7 @@ fn command(
 ) -> Result<Outcome, KotaError> {
     match name {
         balai_protocol::ISSUE_LETTER => crate::leases::issue_letter(tx, device, args, now_ms),
+        balai_protocol::RETURN_NUMBERS => crate::leases::return_numbers(tx, device, args, now_ms),
         balai_protocol::PUBLISH_KEY => crate::verify::publish_key(tx, device, args, now_ms),
         balai_protocol::VOID_LETTER => crate::verify::void_letter(tx, device, args, now_ms),
         balai_protocol::PUBLISH_LETTER_TYPES => crate::requests::publish_types(tx, device, args),

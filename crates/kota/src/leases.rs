@@ -14,13 +14,22 @@
 //!   issued_on, at_ms)`: PRIMARY KEY (kelurahan_code, series, serial) is the last guard: no
 //!   serial of a series is issued twice, whatever a restored or cloned database sends.
 //!
-//! What it does not do yet: the online fast path (a lease of one at issue time), returning
-//! unused numbers as "nomor tidak terpakai", lease expiry.
+//! - v9 `unused_numbers(kelurahan_code, series, serial, lease_id, device_id, why, at_ms)`: the
+//!   serials the register shows as "nomor tidak terpakai": given back by the PC that held them
+//!   (`returned`: their year ended) or left in a lease that became void (`void`). A serial is
+//!   never both issued and unused: each path checks the other table in its transaction.
+//!
+//! The online fast path is a lease of one whose id the PC chose ([`LeaseWant::lease_id`]):
+//! asked again, it is answered with the same lease, so a lost answer costs no number.
+//!
+//! What it does not do: hand a returned number out again (a city that wants gapless numbering
+//! over chronological order would need it: sync-notes §3.5, not decided); expire a lease
+//! before its year ends.
 
 use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
 use crate::KotaError;
-use balai_protocol::{IssueLetter, Lease, LeaseRequest, Outcome, MAX_LEASE};
+use balai_protocol::{IssueLetter, Lease, LeaseRequest, Outcome, ReturnNumbers, MAX_LEASE};
 use crate::sql::{params, Optional, Query, Tx};
 use uuid::Uuid;
 
@@ -52,6 +61,19 @@ CREATE TABLE issued_numbers (
     device_id TEXT NOT NULL,
     number TEXT NOT NULL,
     issued_on TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (kelurahan_code, series, serial)
+) STRICT;
+";
+
+pub(crate) const SCHEMA_V9: &str = "
+CREATE TABLE unused_numbers (
+    kelurahan_code TEXT NOT NULL,
+    series TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    lease_id TEXT NOT NULL REFERENCES number_leases(lease_id),
+    device_id TEXT NOT NULL,
+    why TEXT NOT NULL CHECK (why IN ('returned', 'void')),
     at_ms INTEGER NOT NULL,
     PRIMARY KEY (kelurahan_code, series, serial)
 ) STRICT;
@@ -95,6 +117,12 @@ pub fn grant(
                 )));
             }
             let size = want.size.clamp(1, MAX_LEASE);
+            if let Some(id) = want.lease_id {
+                if let Some(lease) = asked_before(&tx, device, &want.series, id)? {
+                    out.push(lease);
+                    continue;
+                }
+            }
             // The counter row is taken inside this transaction: grants of one kelurahan are
             // serialised, so two devices never get overlapping ranges.
             // A series first seen after a restore starts above the gap: the leases the city
@@ -121,7 +149,7 @@ pub fn grant(
                 |r| r.get(0),
             )?;
             let (first, last) = (next - size as i64, next - 1);
-            let lease_id = Uuid::now_v7();
+            let lease_id = want.lease_id.unwrap_or_else(Uuid::now_v7);
             tx.execute(
                 "INSERT INTO number_leases (lease_id, kelurahan_code, series, device_id, epoch,
                      first, last, granted_at_ms, state)
@@ -147,6 +175,29 @@ pub fn grant(
         tx.commit()?;
         Ok(out)
     })
+}
+
+/// The lease a PC asked for under id `id` before (its answer was lost), or `None` when that id
+/// is new. An id that is another device's, epoch's or series' lease is refused.
+fn asked_before(tx: &Tx, device: &Device, series: &str, id: Uuid) -> Result<Option<Lease>, KotaError> {
+    let row: Option<(String, String, u32, i64, i64)> = tx
+        .query_row(
+            "SELECT series, device_id, epoch, first, last FROM number_leases WHERE lease_id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((s, d, e, first, last))
+            if s == series && d == device.id.to_string() && e == device.epoch =>
+        {
+            Ok(Some(Lease { lease_id: id, series: s, first: first as u32, last: last as u32 }))
+        }
+        Some(_) => Err(KotaError::BadRequest(format!(
+            "Sewa nomor {id} sudah dipakai untuk seri atau perangkat lain."
+        ))),
+    }
 }
 
 /// The `issue_letter` command inside a push transaction.
@@ -204,6 +255,12 @@ pub(crate) fn issue_letter(
     if let Err(why) = valid {
         return Ok(conflict(None, format!("Nomor {} ditolak: {why}; beri nomor ulang.", a.number)));
     }
+    if unused(tx, &device.kelurahan_code, &a.series, a.serial)?.is_some() {
+        return Ok(conflict(
+            None,
+            format!("Nomor {} sudah tercatat tidak terpakai; beri nomor ulang.", a.number),
+        ));
+    }
     let earlier: Option<String> = tx
         .query_row(
             "SELECT letter_id FROM issued_numbers
@@ -239,6 +296,72 @@ pub(crate) fn issue_letter(
                 ],
             )?;
         }
+    }
+    Ok(ok())
+}
+
+/// Why `serial` of `series` is recorded unused (`returned`, `void`), if it is.
+fn unused(tx: &Tx, kelurahan: &str, series: &str, serial: u32) -> Result<Option<String>, KotaError> {
+    Ok(tx
+        .query_row(
+            "SELECT why FROM unused_numbers
+             WHERE kelurahan_code = ?1 AND series = ?2 AND serial = ?3",
+            params![kelurahan, series, serial],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The `return_numbers` command inside a push transaction: the serials are recorded unused
+/// and the lease no longer holds them. Repeated (a lost answer), it is answered ok again.
+pub(crate) fn return_numbers(
+    tx: &Tx,
+    device: &Device,
+    args: &serde_json::Value,
+    now_ms: u64,
+) -> Result<Outcome, KotaError> {
+    let Ok(a) = serde_json::from_value::<ReturnNumbers>(args.clone()) else {
+        return Ok(rejected("invalid", "Perintah return_numbers tidak lengkap."));
+    };
+    let lease: Option<(String, String, String, u32, i64, i64)> = tx
+        .query_row(
+            "SELECT kelurahan_code, series, device_id, epoch, first, last FROM number_leases
+             WHERE lease_id = ?1",
+            [a.lease_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?;
+    let refuse = |why: &str| {
+        Ok(rejected(
+            "invalid",
+            &format!("Nomor {}–{} seri {} tidak dapat dikembalikan: {why}.", a.first, a.last, a.series),
+        ))
+    };
+    let Some((kelurahan, series, owner, epoch, first, last)) = lease else {
+        return refuse("sewanya tidak dikenal server");
+    };
+    if kelurahan != device.kelurahan_code || owner != device.id.to_string() || epoch != device.epoch {
+        return refuse("sewanya milik perangkat atau salinan basis data lain");
+    }
+    if series != a.series || a.first > a.last || i64::from(a.first) < first || i64::from(a.last) > last {
+        return refuse("di luar rentang sewanya");
+    }
+    let issued: i64 = tx.query_row(
+        "SELECT count(*) FROM issued_numbers
+         WHERE kelurahan_code = ?1 AND series = ?2 AND serial BETWEEN ?3 AND ?4",
+        params![kelurahan, series, a.first, a.last],
+        |r| r.get(0),
+    )?;
+    if issued > 0 {
+        return refuse(&format!("{issued} di antaranya sudah terbit"));
+    }
+    for serial in a.first..=a.last {
+        tx.execute(
+            "INSERT INTO unused_numbers (kelurahan_code, series, serial, lease_id, device_id, why, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'returned', ?6)
+             ON CONFLICT (kelurahan_code, series, serial) DO NOTHING",
+            params![kelurahan, series, serial, a.lease_id.to_string(), owner, now_ms as i64],
+        )?;
     }
     Ok(ok())
 }
@@ -324,26 +447,102 @@ fn recover_lease(tx: &Tx, device: &Device, a: &IssueLetter) -> Result<bool, Kota
 
 /// Every lease of `device` becomes void (it was revoked): numbers it issues from them later are
 /// conflicts.
-pub(crate) fn void_device(tx: &Tx, device: Uuid) -> Result<(), KotaError> {
+/// Their serials not issued are recorded unused (`void`): no PC may issue them any more.
+pub(crate) fn void_device(tx: &Tx, device: Uuid, now_ms: u64) -> Result<(), KotaError> {
+    let leases: Vec<(String, String, String, i64, i64)> = {
+        let mut st = tx.prepare(
+            "SELECT lease_id, kelurahan_code, series, first, last FROM number_leases
+             WHERE device_id = ?1 AND state = 'active'",
+        )?;
+        let rows = st.query_map([device.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
     tx.execute(
         "UPDATE number_leases SET state = 'void' WHERE device_id = ?1",
         [device.to_string()],
     )?;
+    for (lease_id, kelurahan, series, first, last) in leases {
+        let issued: std::collections::BTreeSet<i64> = {
+            let mut st = tx.prepare(
+                "SELECT serial FROM issued_numbers
+                 WHERE kelurahan_code = ?1 AND series = ?2 AND serial BETWEEN ?3 AND ?4",
+            )?;
+            let rows = st.query_map(params![kelurahan, series, first, last], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for serial in (first..=last).filter(|s| !issued.contains(s)) {
+            tx.execute(
+                "INSERT INTO unused_numbers (kelurahan_code, series, serial, lease_id, device_id,
+                     why, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'void', ?6)
+                 ON CONFLICT (kelurahan_code, series, serial) DO NOTHING",
+                params![kelurahan, series, serial, lease_id, device.to_string(), now_ms as i64],
+            )?;
+        }
+    }
     Ok(())
 }
 
-/// The numbers issued in a kelurahan, `(series, serial, number, device)` in series order: the
-/// city's copy of the outgoing-letter register.
-pub fn issued(db: &Db, kelurahan: &str) -> Result<Vec<(String, u32, String, Uuid)>, KotaError> {
+/// One lease as the city's books show it: what it granted, and which of its serials were
+/// issued and which recorded unused (the rest are still the holder's to issue or give back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseLedger {
+    pub lease_id: Uuid,
+    pub kelurahan_code: String,
+    pub series: String,
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub first: u32,
+    pub last: u32,
+    pub void: bool,
+    /// Recorded again after a restore, from the numbers seen (not as granted).
+    pub recorded_again: bool,
+    pub issued: std::collections::BTreeSet<u32>,
+    pub unused: std::collections::BTreeSet<u32>,
+}
+
+/// Every lease the city granted, with its issued and unused serials, by lease id.
+pub fn ledger(db: &Db) -> Result<Vec<LeaseLedger>, KotaError> {
     db.with(|c| {
         let mut st = c.prepare(
-            "SELECT series, serial, number, device_id FROM issued_numbers
-             WHERE kelurahan_code = ?1 ORDER BY series, serial",
+            "SELECT lease_id, kelurahan_code, series, device_id, epoch, first, last, state,
+                 granted_at_ms
+             FROM number_leases ORDER BY lease_id",
         )?;
-        let rows = st.query_map([kelurahan], |r| {
-            let d: String = r.get(3)?;
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, Uuid::parse_str(&d).unwrap_or_default()))
+        let rows = st.query_map([], |r| {
+            let id = |i: usize| -> Result<Uuid, crate::sql::SqlError> {
+                Ok(Uuid::parse_str(&r.get::<String>(i)?).unwrap_or_default())
+            };
+            Ok(LeaseLedger {
+                lease_id: id(0)?,
+                kelurahan_code: r.get(1)?,
+                series: r.get(2)?,
+                device_id: id(3)?,
+                epoch: r.get(4)?,
+                first: r.get(5)?,
+                last: r.get(6)?,
+                void: r.get::<String>(7)? == "void",
+                recorded_again: r.get::<i64>(8)? == 0,
+                issued: Default::default(),
+                unused: Default::default(),
+            })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut leases: Vec<LeaseLedger> = rows.collect::<Result<_, _>>()?;
+        let by_id: std::collections::BTreeMap<String, usize> =
+            leases.iter().enumerate().map(|(i, l)| (l.lease_id.to_string(), i)).collect();
+        for (table, issued) in [("issued_numbers", true), ("unused_numbers", false)] {
+            let mut st = c.prepare(&format!("SELECT lease_id, serial FROM {table}"))?;
+            let rows = st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?)))?;
+            for row in rows {
+                let (lease, serial) = row?;
+                if let Some(&i) = by_id.get(&lease) {
+                    let l = &mut leases[i];
+                    if issued { l.issued.insert(serial) } else { l.unused.insert(serial) };
+                }
+            }
+        }
+        Ok(leases)
     })
 }

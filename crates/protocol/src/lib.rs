@@ -248,6 +248,11 @@ pub struct LeaseWant {
     /// The highest serial this office already issued in the series before it synced (numbered
     /// locally): the server's numbering continues above it.
     pub floor: u32,
+    /// The lease's id, chosen by the PC when it asks for the number of the letter it is about to
+    /// issue (the online fast path): asked again after a lost answer, the same lease comes back
+    /// instead of a second one, so no number is granted that no PC holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_id: Option<Uuid>,
 }
 
 /// The most numbers one lease holds.
@@ -287,6 +292,20 @@ pub struct IssueLetter {
 
 /// The command name of [`IssueLetter`].
 pub const ISSUE_LETTER: &str = "issue_letter";
+
+/// The `return_numbers` command: serials `first..=last` of a lease that the PC will never
+/// issue (the lease's year ended), given back so the city's register records them as
+/// unused ("nomor tidak terpakai") rather than leaving a silent gap. Refused when any of
+/// them was issued, or the lease is not the device's of its current epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnNumbers {
+    pub lease_id: Uuid,
+    pub series: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+pub const RETURN_NUMBERS: &str = "return_numbers";
 
 /// The `publish_key` command: the public half of an office's letter-signing key, so the city's
 /// verification page can check the QR codes it signs. Refused when `key_id` is not the key's id

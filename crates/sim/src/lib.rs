@@ -87,6 +87,12 @@ pub struct Report {
     pub requests_compared: usize,
     /// Online requests the PCs hold that the city lost when it was restored from its backup.
     pub requests_lost_by_city_restore: usize,
+    /// Number leases whose every serial was accounted for, of them leases of one number (the
+    /// online fast path), and their serials recorded unused or still held unissued.
+    pub leases_checked: usize,
+    pub single_leases: usize,
+    pub numbers_unused: usize,
+    pub numbers_held: usize,
 }
 
 impl Report {
@@ -280,7 +286,10 @@ fn kelurahan_code(k: usize) -> String {
 pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T08:00:00Z")
+    // An hour and a half before the year ends: letters are numbered in December's and then
+    // January's series, leases for the new year are taken ahead and the old year's unissued
+    // numbers given back.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-12-31T22:30:00Z")
         .map_err(|e| e.to_string())?
         .to_utc();
     let now = Arc::new(AtomicU64::new(start.timestamp_millis() as u64));
@@ -958,6 +967,55 @@ fn check(
             report.requests_lost_by_city_restore =
                 report.requests_lost_by_city_restore.max(only_here);
         }
+    }
+    // 5. Every number the city leased is accounted for: issued, recorded unused, or still
+    //    unissued in the lease at the PC it was leased to; a void lease (its PC put back and
+    //    enrolled again) and a year that ended (by the city's clock) hold none unissued.
+    let year = chrono::DateTime::from_timestamp_millis(server.clock.as_ref()() as i64)
+        .map_or(0, |t| chrono::Datelike::year(&t.date_naive()));
+    let mut held: BTreeMap<uuid::Uuid, (String, (u32, u32))> = BTreeMap::new();
+    for pc in pcs {
+        let store = pc.store()?;
+        let (device, leases) = store
+            .read(|c| {
+                Ok::<_, balai_store::StoreError>((
+                    balai_store::sync::state(c, "server_device_id")?.unwrap_or_default(),
+                    balai_store::leases::held(c)?,
+                ))
+            })
+            .map_err(|e| e.to_string())?;
+        for l in leases {
+            held.insert(l.lease_id, (device.clone(), (l.next, l.last)));
+        }
+    }
+    let ledger = balai_kota::leases::ledger(&server.db).map_err(|e| e.to_string())?;
+    for l in ledger.iter().filter(|l| !l.recorded_again) {
+        let ended = l.series.get(..4).and_then(|y| y.parse::<i32>().ok()).is_some_and(|y| y < year);
+        let (holder, (next, last)) = held.get(&l.lease_id).cloned().unwrap_or_default();
+        let holder_is_it = holder == l.device_id.to_string();
+        for serial in l.first..=l.last {
+            if l.issued.contains(&serial) || l.unused.contains(&serial) {
+                report.numbers_unused += usize::from(l.unused.contains(&serial));
+                continue;
+            }
+            let still_held = holder_is_it && !l.void && next <= serial && serial <= last;
+            if !still_held || ended {
+                return fail(format!(
+                    "number {serial} of {} (lease {} {}..={}, {}, issued {:?}, unused {:?}) is neither issued, unused nor held by its PC{}: held by {holder:?} as {next}..={last}",
+                    l.series,
+                    l.lease_id,
+                    l.first,
+                    l.last,
+                    if l.void { "void" } else { "active" },
+                    l.issued,
+                    l.unused,
+                    if ended { " (its year ended)" } else { "" }
+                ));
+            }
+            report.numbers_held += 1;
+        }
+        report.leases_checked += 1;
+        report.single_leases += usize::from(l.first == l.last);
     }
     Ok(())
 }

@@ -27,20 +27,91 @@ pub fn add(tx: &Transaction, epoch: u32, leases: &[Granted], now_ms: u64) -> Res
     Ok(())
 }
 
-/// Takes the next serial of `series` from the oldest lease of `epoch` that has one left:
-/// `(lease, serial)`, or `None` when the reserve of that series is empty.
+/// Takes the next serial of `series` for enrolment `epoch`: a single number the city leased
+/// for this letter (the online fast path) if there is one, else the lowest of the reserve:
+/// `(lease, serial)`, or `None` when there is no number left in that series.
 pub fn take(tx: &Transaction, series: &str, epoch: u32) -> Result<Option<(Uuid, u32)>> {
     Ok(tx
         .query_row(
             "UPDATE number_leases SET next = next + 1
              WHERE lease_id = (SELECT lease_id FROM number_leases
                                WHERE series = ?1 AND epoch = ?2 AND next <= last
-                               ORDER BY first LIMIT 1)
+                               ORDER BY last > first, first LIMIT 1)
              RETURNING lease_id, next - 1",
             params![series, epoch],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
+}
+
+/// Whether a single number leased for a letter (the online fast path) is still unissued in
+/// `series`: the next letter takes it, no new one is asked for.
+pub fn single_left(conn: &Connection, series: &str, epoch: u32) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM number_leases
+             WHERE series = ?1 AND epoch = ?2 AND first = last AND next <= last LIMIT 1",
+            params![series, epoch],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Numbers left in a lease that will never be issued: `first..=last` of `series`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unissued {
+    pub lease_id: Uuid,
+    pub series: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+/// The numbers left in leases of enrolment `epoch` whose year is before `year` (series are
+/// `YYYY/…`: no letter of an ended year is issued any more), by series.
+pub fn left_before(conn: &Connection, epoch: u32, year: i32) -> Result<Vec<Unissued>> {
+    let mut st = conn.prepare_cached(
+        "SELECT lease_id, series, next, last FROM number_leases
+         WHERE epoch = ?1 AND next <= last AND CAST(substr(series, 1, 4) AS INTEGER) < ?2
+         ORDER BY series, first",
+    )?;
+    let rows = st.query_map(params![epoch, year], |r| {
+        Ok(Unissued { lease_id: r.get(0)?, series: r.get(1)?, first: r.get(2)?, last: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Empties lease `lease_id`: what it had left was given back to the city.
+pub fn give_back(tx: &Transaction, lease_id: Uuid) -> Result<()> {
+    tx.execute("UPDATE number_leases SET next = last + 1 WHERE lease_id = ?1", [lease_id])?;
+    Ok(())
+}
+
+/// A lease as this PC holds it: serials `next..=last` of `series` are still unissued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub lease_id: Uuid,
+    pub series: String,
+    pub next: u32,
+    pub last: u32,
+    pub epoch: u32,
+}
+
+/// Every lease this PC holds, by lease id.
+pub fn held(conn: &Connection) -> Result<Vec<Held>> {
+    let mut st = conn.prepare_cached(
+        "SELECT lease_id, series, next, last, epoch FROM number_leases ORDER BY lease_id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Held {
+            lease_id: r.get(0)?,
+            series: r.get(1)?,
+            next: r.get(2)?,
+            last: r.get(3)?,
+            epoch: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Numbers left per series for enrolment `epoch`: `(series, left)`, by series.

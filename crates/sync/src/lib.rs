@@ -29,14 +29,21 @@
 //! HTTPS with rustls: the system's roots, or only the city's own CA when one was given at
 //! enrolment.
 //!
-//! What it does not do yet: the online single-number
-//! lease, returning unused numbers, the OS keystore for the device key, background scheduling (the desktop shell's timer calls [`sync_now`]).
+//! Letter numbers online ([`lease_next_number`]): just before a letter is issued the city's
+//! next number is leased singly (answered within [`NEXT_NUMBER_WITHIN`], else the reserve), so
+//! letters issued while the city answers are numbered in order across the office's PCs. At the
+//! first round of a new year the numbers left in the ended year's leases are given back
+//! (`return_numbers`) and the city records them unused.
+//!
+//! What it does not do yet: the OS keystore for the device key, background scheduling (the
+//! desktop shell's timer calls [`sync_now`]).
 
 use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
     FeedChange, KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody,
     Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
-    SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES,
+    ReturnNumbers, SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI,
+    RETURN_NUMBERS, AUTH_SCHEME, BATCH_MAX_BYTES,
     BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
@@ -46,6 +53,7 @@ use balai_store::{Store, StoreError, WriteCtx};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod link;
@@ -168,6 +176,7 @@ pub fn enrol(
             headers: vec![("content-type", "application/json".into())],
             body: json_body(&body)?,
             trust: trust.map(str::to_string),
+            within: None,
         })
         .map_err(network)?;
     let enrolled: Enrolled = answer(res)?;
@@ -235,6 +244,29 @@ impl Enrolment {
         body: &impl serde::Serialize,
         time_ms: u64,
     ) -> Result<Answer, SyncError> {
+        self.post_json(link, path, body, time_ms, None)
+    }
+
+    /// As [`Enrolment::post`], answered `within` (a clerk is waiting) or not at all.
+    fn post_within(
+        &self,
+        link: &dyn Link,
+        path: &str,
+        body: &impl serde::Serialize,
+        time_ms: u64,
+        within: std::time::Duration,
+    ) -> Result<Answer, SyncError> {
+        self.post_json(link, path, body, time_ms, Some(within))
+    }
+
+    fn post_json(
+        &self,
+        link: &dyn Link,
+        path: &str,
+        body: &impl serde::Serialize,
+        time_ms: u64,
+        within: Option<std::time::Duration>,
+    ) -> Result<Answer, SyncError> {
         let body = json_body(body)?;
         let auth = self.authorization("POST", path, &body, time_ms);
         link.send(Request {
@@ -243,6 +275,7 @@ impl Enrolment {
             headers: vec![("authorization", auth), ("content-type", "application/json".into())],
             body,
             trust: self.trust.clone(),
+            within,
         })
         .map_err(network)
     }
@@ -267,6 +300,7 @@ impl Enrolment {
             ],
             body,
             trust: self.trust.clone(),
+            within: None,
         })
     }
 
@@ -279,6 +313,7 @@ impl Enrolment {
             headers: vec![("authorization", auth)],
             body: Vec::new(),
             trust: self.trust.clone(),
+            within: None,
         })
         .map_err(network)
     }
@@ -368,6 +403,8 @@ fn round(
 ) -> Result<Report, SyncError> {
     let x = contact(store, link, app_version, now_ms)?;
     publish_letters(store, &x.ctx, types)?;
+    settle_number_asks(&x)?;
+    give_back_ended_years(&x)?;
     let pushed = match push(&x) {
         Ok(p) => p,
         // An app too old for the city's protocol keeps its changes (nothing is dropped) and
@@ -1045,6 +1082,7 @@ fn contact<'a>(
         headers: Vec::new(),
         body: Vec::new(),
         trust: e.trust.clone(),
+        within: None,
     };
     let time: ServerTime = answer(link.send(time).map_err(network)?)?;
     let offset = time.server_time_ms as i64 - now_ms as i64;
@@ -1090,38 +1128,225 @@ fn contact<'a>(
 /// Leases numbers for every series of `series` whose reserve ran low; the leases are stored in
 /// one local transaction. Answers how many numbers were leased.
 fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
-    let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
-    let (app_version, server_now) = (x.app_version, x.server_now);
-    let wants = store.read(|c| {
+    let (store, e) = (x.store, &x.e);
+    // Only the city's year, and in December the next: a PC whose clock is years off asks for
+    // no numbers of a year no letter is issued in (it issues none until its clock is right).
+    let today = chrono::DateTime::from_timestamp_millis(x.server_now as i64)
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    let year = chrono::Datelike::year(&today);
+    let next_too = chrono::Datelike::month(&today) == 12;
+    let current = |s: &str| {
+        let y: Option<i32> = s.get(..4).and_then(|y| y.parse().ok());
+        y == Some(year) || (next_too && y == Some(year + 1))
+    };
+    let low: Vec<String> = store.read(|c| {
         let left = balai_store::leases::left(c, e.epoch)?;
-        let mut wants = Vec::new();
-        for s in series {
-            let have = left.iter().find(|(name, _)| name == s).map_or(0, |(_, n)| *n);
-            if have < REFILL_BELOW {
-                let floor = balai_store::leases::local_floor(c, s)?;
-                wants.push(LeaseWant { series: s.clone(), size: RESERVE, floor });
-            }
-        }
-        Ok::<_, StoreError>(wants)
+        Ok::<_, StoreError>(
+            series
+                .iter()
+                .filter(|s| current(s))
+                .filter(|s| {
+                    left.iter().find(|(name, _)| name == *s).map_or(0, |(_, n)| *n) < REFILL_BELOW
+                })
+                .cloned()
+                .collect(),
+        )
     })?;
-    if wants.is_empty() {
+    if low.is_empty() {
         return Ok(0);
     }
+    let asks = store.write(&x.ctx, |tx| {
+        let mut asks = number_asks(tx)?;
+        let ids: Vec<(Uuid, Ask)> =
+            low.iter().map(|s| ask_for(&mut asks, s, RESERVE)).collect();
+        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&asks))]).map_err(sql)?;
+        Ok::<_, SyncError>(ids)
+    })?;
+    ask_numbers(store, e, x.link, x.app_version, x.server_now, &x.ctx, &asks, false)
+}
+
+/// How long issuing a letter waits for the city's next number before it takes one from the
+/// reserve (sync-notes §3.5: a clerk and a resident are waiting at the counter).
+pub const NEXT_NUMBER_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The sync state key of the leases asked for and not yet stored: a JSON map of the lease id
+/// this PC chose → [`Ask`].
+const NUMBER_ASKS: &str = "number_asks";
+
+/// A lease asked for: `size` numbers of `series` (1: the number of the letter about to be
+/// issued; [`RESERVE`]: a reserve).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Ask {
+    series: String,
+    size: u32,
+}
+
+/// The id of the ask for `size` numbers of `series`: the one still unanswered, else a new one
+/// added to `asks`.
+fn ask_for(asks: &mut BTreeMap<Uuid, Ask>, series: &str, size: u32) -> (Uuid, Ask) {
+    let ask = Ask { series: series.to_string(), size };
+    let id = match asks.iter().find(|(_, a)| **a == ask) {
+        Some((id, _)) => *id,
+        None => {
+            let id = Uuid::now_v7();
+            asks.insert(id, ask.clone());
+            id
+        }
+    };
+    (id, ask)
+}
+
+/// The online fast path (sync-notes §3.5): just before a letter of `series` is issued, the
+/// city's next number is leased to this PC singly and stored, and the issuing transaction takes
+/// it before any reserve number (`balai_store::leases::take`), so the letters an office issues
+/// while the city is reachable are numbered densely and in the order they were issued across
+/// its PCs. Nothing is asked when such a number is already held (an issue that failed after its
+/// lease). Every lease (this one and the reserve's) is asked under an id chosen here and kept
+/// before it is sent, and the same id is asked again until its answer is stored (at the next
+/// letter or sync round): a lost answer costs no number. An error means: issue from the
+/// reserve.
+pub fn lease_next_number(
+    store: &Store,
+    link: &dyn Link,
+    app_version: &str,
+    now_ms: u64,
+    series: &str,
+) -> Result<(), SyncError> {
+    let r = next_number(store, link, app_version, now_ms, series);
+    noting_fence(store, now_ms, r)
+}
+
+fn next_number(
+    store: &Store,
+    link: &dyn Link,
+    app_version: &str,
+    now_ms: u64,
+    series: &str,
+) -> Result<(), SyncError> {
+    let e = enrolment(store)?;
+    let (fenced, held, offset) = store.read(|c| {
+        Ok::<_, StoreError>((
+            store_sync::state(c, "fenced")?.is_some(),
+            balai_store::leases::single_left(c, series, e.epoch)?,
+            store_sync::state(c, "clock_offset_ms")?.and_then(|o| o.parse::<i64>().ok()),
+        ))
+    })?;
+    if fenced || held {
+        return Ok(());
+    }
+    let ctx = WriteCtx { now_ms, user_id: "sync".into() };
+    let ask = store.write(&ctx, |tx| {
+        let mut asks = number_asks(tx)?;
+        let ask = ask_for(&mut asks, series, 1);
+        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&asks))]).map_err(sql)?;
+        Ok::<_, SyncError>(ask)
+    })?;
+    // Signed on the city's time as last learned: the fast path is one round trip.
+    let server_now = (now_ms as i64 + offset.unwrap_or(0)).max(0) as u64;
+    ask_numbers(store, &e, link, app_version, server_now, &ctx, &[ask], true).map(|_| ())
+}
+
+fn number_asks(c: &balai_store::ReadConn) -> Result<BTreeMap<Uuid, Ask>, SyncError> {
+    let raw = store_sync::state(c, NUMBER_ASKS).map_err(sql)?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+}
+
+fn asks_json(asks: &BTreeMap<Uuid, Ask>) -> String {
+    serde_json::to_string(asks).unwrap_or_default()
+}
+
+/// Sends `asks` and stores what is granted, with the asks answered taken off the list, in one
+/// transaction. Answers how many numbers were leased.
+#[allow(clippy::too_many_arguments)]
+fn ask_numbers(
+    store: &Store,
+    e: &Enrolment,
+    link: &dyn Link,
+    app_version: &str,
+    server_now: u64,
+    ctx: &WriteCtx,
+    asks: &[(Uuid, Ask)],
+    waiting: bool,
+) -> Result<u64, SyncError> {
+    let floors = store.read(|c| {
+        asks.iter()
+            .map(|(_, a)| balai_store::leases::local_floor(c, &a.series))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     let req = LeaseRequest {
         versions: versions(app_version),
         device_id: e.device_id,
         epoch: e.epoch,
-        wants,
+        wants: asks
+            .iter()
+            .zip(floors)
+            .map(|((id, a), floor)| LeaseWant {
+                series: a.series.clone(),
+                size: a.size,
+                floor,
+                lease_id: Some(*id),
+            })
+            .collect(),
     };
-    let res: LeaseResponse = answer(e.post(link, "/v1/lease", &req, server_now)?)?;
+    let answer_of = if waiting {
+        e.post_within(link, "/v1/lease", &req, server_now, NEXT_NUMBER_WITHIN)?
+    } else {
+        e.post(link, "/v1/lease", &req, server_now)?
+    };
+    let res: LeaseResponse = answer(answer_of)?;
     let granted: Vec<Granted> = res
         .leases
         .into_iter()
         .map(|l| Granted { lease_id: l.lease_id, series: l.series, first: l.first, last: l.last })
         .collect();
-    let numbers = granted.iter().map(|g| u64::from(g.last + 1 - g.first)).sum();
-    store.write(ctx, |tx| balai_store::leases::add(tx, e.epoch, &granted, ctx.now_ms))?;
-    Ok(numbers)
+    store.write(ctx, |tx| {
+        balai_store::leases::add(tx, e.epoch, &granted, ctx.now_ms)?;
+        let mut left = number_asks(tx)?;
+        left.retain(|id, _| !granted.iter().any(|g| g.lease_id == *id));
+        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&left))]).map_err(sql)?;
+        Ok::<_, SyncError>(())
+    })?;
+    Ok(granted.iter().map(|g| u64::from(g.last + 1 - g.first)).sum())
+}
+
+/// In a round: asks whose answer was lost are asked again (the city answers with the lease it
+/// granted), so every number the city granted is held here: issued or, at the year's end,
+/// given back.
+fn settle_number_asks(x: &Exchange) -> Result<(), SyncError> {
+    let asks: Vec<(Uuid, Ask)> = x.store.read(number_asks)?.into_iter().collect();
+    if asks.is_empty() {
+        return Ok(());
+    }
+    ask_numbers(x.store, &x.e, x.link, x.app_version, x.server_now, &x.ctx, &asks, false)
+        .map(|_| ())
+}
+
+/// In a round: the numbers left in leases of a year that has ended (by the city's clock: no
+/// office issues a letter of that year any more) are given back with `return_numbers`
+/// commands, the leases emptied in the same transaction; the city records them as unused.
+fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
+    let year = chrono::DateTime::from_timestamp_millis(x.server_now as i64)
+        .map_or(0, |t| chrono::Datelike::year(&t.date_naive()));
+    let epoch = x.e.epoch;
+    let ended = x.store.read(|c| balai_store::leases::left_before(c, epoch, year))?;
+    if ended.is_empty() {
+        return Ok(0);
+    }
+    x.store.write(&x.ctx, |tx| {
+        for u in &ended {
+            let args = ReturnNumbers {
+                lease_id: u.lease_id,
+                series: u.series.clone(),
+                first: u.first,
+                last: u.last,
+            };
+            store_sync::append_command(tx, RETURN_NUMBERS, u.lease_id, &args)?;
+            balai_store::leases::give_back(tx, u.lease_id)?;
+        }
+        Ok::<_, SyncError>(())
+    })?;
+    Ok(ended.iter().map(|u| u64::from(u.last + 1 - u.first)).sum())
 }
 
 fn pushed_through(store: &Store) -> Result<i64, SyncError> {

@@ -16,6 +16,9 @@ pub struct Request {
     /// The city's own CA certificate (PEM) this PC was enrolled to trust for HTTPS, and then
     /// only it; `None`: the operating system's trusted roots.
     pub trust: Option<String>,
+    /// How long this request may take in all, when it must be shorter than the link's own
+    /// limits (a clerk waiting at the counter).
+    pub within: Option<Duration>,
 }
 
 /// The city's answer, its body decompressed.
@@ -74,6 +77,9 @@ impl Link for Http {
         let client = self.client(&r.trust)?;
         let method = if r.method == "GET" { reqwest::Method::GET } else { reqwest::Method::POST };
         let mut req = client.request(method, &r.url).body(r.body);
+        if let Some(within) = r.within {
+            req = req.timeout(within);
+        }
         for (name, value) in r.headers {
             req = req.header(name, value);
         }

@@ -107,7 +107,7 @@ pub const MAX_CLOCK_SKEW_MS: i64 = 15 * 60 * 1000;
 /// An enrolled PC issues no letter while its clock is known to be wrong: more than
 /// [`MAX_CLOCK_SKEW_MS`] from the city's at the last contact, or set back since then. Fixing
 /// the clock and syncing again lifts it. (A PC never enrolled has no reference to check.)
-fn check_clock(app: &App, tx: &WriteTx) -> Result<(), ApiError> {
+fn check_clock(app: &App, tx: &balai_store::ReadConn) -> Result<(), ApiError> {
     let state = |k: &str| -> Result<Option<i64>, ApiError> {
         let v = balai_store::sync::state(tx, k).map_err(balai_store::StoreError::from)?;
         Ok(v.and_then(|v| v.parse().ok()))
@@ -160,6 +160,19 @@ fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
     }
     let epoch = state("epoch")?.and_then(|e| e.parse().ok()).unwrap_or(1);
     Ok(Box::new(CityLeases { epoch }))
+}
+
+/// The online fast path before a letter of type `code` is issued: on an enrolled PC with the
+/// city reachable, the letter's number is the city's next one (sync-notes §3.5), else it comes
+/// from the reserve as offline.
+fn number_from_city(app: &App, code: &str) -> Result<(), ApiError> {
+    // A PC whose clock is wrong issues nothing (the issuing transaction checks again): no
+    // number is asked for a letter that will not be issued.
+    app.store.read(|c| check_clock(app, c))?;
+    let settings = app.store.read(|c| read_settings(c))?;
+    let series = settings.series.series(code, residents::today(app).year());
+    crate::areas::sync::lease_next_number(app, &series);
+    Ok(())
 }
 
 /// The title of letter type `code` (e.g. `Surat Keterangan Domisili`), if this build has it.
@@ -996,6 +1009,10 @@ pub struct ApproveArgs {
 pub fn approve(app: &App, ctx: &Ctx, a: ApproveArgs) -> Result<IssuedLetter, ApiError> {
     let actor = ctx.actor()?;
     let id = parse_letter_id(&a.id)?;
+    let letter = app.store.read(|c| Ok::<_, ApiError>(store_letters::get(c, id)?))?;
+    if let Some(l) = letter.filter(|l| ["diminta", "diverifikasi"].contains(&l.status.as_str())) {
+        number_from_city(app, &l.letter_type)?;
+    }
     app.write(actor, |tx| issue_in(app, tx, actor, id, a.paper))?;
     issued(app, id)
 }
@@ -1047,6 +1064,7 @@ pub fn issue(app: &App, ctx: &Ctx, a: IssueArgs) -> Result<IssuedLetter, ApiErro
     let req = RequestArgs { letter_type, nik, people, fields, replaces };
     let (people, fields) = check_request(app, t, &req)?;
     let replaces = replaces_id(app, req.replaces.as_deref())?;
+    number_from_city(app, &t.code)?;
     let id = app.write(actor, |tx| {
         let id = insert_request(app, tx, actor, t, &people, &fields, replaces)?;
         issue_in(app, tx, actor, id, paper)?;

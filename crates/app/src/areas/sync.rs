@@ -138,6 +138,33 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
     })
 }
 
+/// After the city did not answer the fast path, how long letters take their numbers from the
+/// reserve without asking.
+const CITY_QUIET_MS: u64 = 60_000;
+
+/// Before a letter of `series` is issued on an enrolled PC: the city's next number, leased
+/// singly (`balai_sync::lease_next_number`), so it is the number the letter gets. Whatever goes
+/// wrong, the letter is still issued, from the reserve: this only tries.
+pub(crate) fn lease_next_number(app: &App, series: &str) {
+    use std::sync::atomic::Ordering;
+    let now = now_ms(app);
+    if now < app.city_quiet_until_ms.load(Ordering::Relaxed) {
+        return;
+    }
+    let enrolled = app
+        .store
+        .read(|c| balai_store::sync::state(c, "server_device_id"))
+        .is_ok_and(|id| id.is_some());
+    if !enrolled {
+        return;
+    }
+    if let Err(SyncError::Network(_)) =
+        balai_sync::lease_next_number(&app.store, &*app.link, APP_VERSION, now, series)
+    {
+        app.city_quiet_until_ms.store(now + CITY_QUIET_MS, Ordering::Relaxed);
+    }
+}
+
 pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiError> {
     ctx.actor()?;
     let series = letters::series_in_use(app)?;

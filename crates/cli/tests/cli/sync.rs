@@ -304,18 +304,65 @@ fn letters_issued_offline_on_two_pcs_of_one_office_never_share_a_number() {
         let r = sync_now(db);
         assert_eq!((r["rejected"].as_u64(), r["pending"].as_u64()), (Some(0), Some(0)), "{r}");
     }
+    let at_city = city_domisili_serials(&kota);
+    assert_eq!(at_city, all, "the city's register holds each issued number once");
+    let next = issued_serials(&b, 1)[0];
+    assert!(!all.contains(&next) && next > 1, "a fresh lease: {next}");
+}
+
+/// The domisili serials the city's register holds, in order.
+fn city_domisili_serials(kota: &Kota) -> Vec<u32> {
     let c = rusqlite::Connection::open(&kota.db).unwrap();
-    let mut at_city: Vec<u32> = c
+    let mut serials: Vec<u32> = c
         .prepare("SELECT serial FROM issued_numbers WHERE series LIKE '%/domisili'")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    at_city.sort_unstable();
-    assert_eq!(at_city, all, "the city's register holds each issued number once");
-    let next = issued_serials(&b, 1)[0];
-    assert!(!all.contains(&next) && next > 1, "a fresh lease: {next}");
+    serials.sort_unstable();
+    serials
+}
+
+/// What is left of `db`'s domisili reserve, by its sync status.
+fn domisili_reserve(db: &Path) -> Option<u64> {
+    let status = run(db, &["--json", "sync", "status"]).json();
+    let reserve = status["reserve"].as_array().cloned().unwrap_or_default();
+    let domisili = reserve.iter().find(|r| r["series"].as_str().unwrap().ends_with("/domisili"));
+    domisili.and_then(|r| r["left"].as_u64())
+}
+
+#[test]
+fn letters_issued_online_take_the_city_s_next_number_in_turn_and_offline_the_reserve() {
+    let mut kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    for db in [&a, &b] {
+        kota.enrol(db);
+    }
+    // B gets the register A pushed.
+    sync_now(&a);
+    sync_now(&b);
+    // Online, each letter takes the city's next number at the counter: the office's letters
+    // are numbered in the order they were issued, whichever PC issued them, and the reserves
+    // are kept for when the city is out of reach.
+    let online: Vec<u32> = [&a, &b, &a, &b].iter().map(|db| issued_serials(db, 1)[0]).collect();
+    assert!(online.windows(2).all(|w| w[1] == w[0] + 1), "in turn: {online:?}");
+    assert_eq!((domisili_reserve(&a), domisili_reserve(&b)), (Some(20), Some(20)));
+    // The city stopped: the letter comes from A's reserve, below the city's next number.
+    kota.stop();
+    let offline = issued_serials(&a, 1)[0];
+    assert!(offline < online[0], "from the reserve: {offline} (online {online:?})");
+    assert_eq!(domisili_reserve(&a), Some(19));
+    kota.restart();
+    for db in [&a, &b] {
+        let r = sync_now(db);
+        assert_eq!((r["rejected"].as_u64(), r["pending"].as_u64()), (Some(0), Some(0)), "{r}");
+    }
+    let at_city = city_domisili_serials(&kota);
+    let mut issued = [online, vec![offline]].concat();
+    issued.sort_unstable();
+    assert_eq!(at_city, issued, "the city's register holds every number once");
 }
 
 /// Copies an office database file (closed: no CLI process holds it) to `to`.
@@ -331,20 +378,26 @@ fn copy_db(from: &Path, to: &Path) {
 
 #[test]
 fn a_pc_restored_from_an_old_backup_is_fenced_enrols_again_and_loses_nothing_it_did_since() {
-    let kota = Kota::start();
+    let mut kota = Kota::start();
     let (dir, a) = office_with_one_resident();
     kota.enrol(&a);
     sync_now(&a);
     let backup = dir.path().join("backup.sqlite");
     copy_db(&a, &backup);
-    // After the backup: a letter, synced. Then the disk fails and the backup is restored.
+    // After the backup: a letter issued offline (from the reserve), synced. Then the disk
+    // fails and the backup is restored.
+    kota.stop();
     let original = issued_serials(&a, 1)[0];
+    kota.restart();
     sync_now(&a);
     copy_db(&backup, &a);
 
-    // The restored PC, not yet knowing, issues a letter: its lease was rewound with the
-    // backup, so the letter gets the number the lost one had. Its next sync is refused.
+    // The restored PC, not yet knowing, issues a letter while the city is out of reach: its
+    // lease was rewound with the backup, so the letter gets the number the lost one had. Its
+    // next sync is refused.
+    kota.stop();
     assert_eq!(issued_serials(&a, 1), [original], "the rewound lease repeats the number");
+    kota.restart();
     let fenced = run(&a, &["--json", "sync", "now"]);
     assert_eq!(fenced.error_json()["error"]["code"], "forbidden", "{}", fenced.stderr);
     assert!(fenced.stderr.contains("daftarkan ulang"), "{}", fenced.stderr);

@@ -57,6 +57,14 @@ impl<'a> Pc<'a> {
         self.send("POST", "/v1/lease", &body)
     }
 
+    /// The counter's single number of `series`, asked for under lease id `id`.
+    pub(crate) fn lease_one(&self, series: &str, id: &str) -> (u16, Value) {
+        let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                          "device_id": self.id, "epoch": 1,
+                          "wants": [{"series": series, "size": 1, "floor": 0, "lease_id": id}]});
+        self.send("POST", "/v1/lease", &body)
+    }
+
     pub(crate) fn push(&self, ops: &[Value]) -> (u16, Value) {
         let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
                           "device_id": self.id, "epoch": 1, "ops": ops});
@@ -323,6 +331,68 @@ fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_o
     assert_eq!((status, res["results"][0]["outcome"].as_str()), (200, Some("ok")), "{res}");
     let issued = kota.db.rows("SELECT series, serial FROM issued_numbers ORDER BY serial", "");
     assert_eq!(issued, [[json!("2026/domisili"), json!(8)], [json!("2026/domisili"), json!(28)]]);
+}
+
+const ASK_A: &str = "019f0000-0000-7000-8000-0000000a5c01";
+const ASK_B: &str = "019f0000-0000-7000-8000-0000000b5c01";
+
+fn give_back(pc: &mut Pc, lease: &Value, first: u64, last: u64) -> Value {
+    let args = json!({"lease_id": lease["lease_id"], "series": lease["series"], "first": first,
+                      "last": last});
+    pc.command("return_numbers", args)
+}
+
+#[test]
+fn a_counter_number_asked_twice_is_leased_once_and_numbers_given_back_or_left_void_are_unused() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 1);
+    let b = Pc::enrol(&kota, 2);
+    let (_, reserve) = a.lease(&[("2025/domisili", 5, 0)]);
+    let reserve = &reserve["leases"][0];
+    assert_eq!(range(reserve), (1, 5));
+    // The number for the letter at A's counter, asked again after its answer was lost: the same
+    // lease, not a second number.
+    let (status, one) = a.lease_one("2025/domisili", ASK_A);
+    assert_eq!(status, 200, "{one}");
+    let (_, again) = a.lease_one("2025/domisili", ASK_A);
+    assert_eq!((one["leases"][0]["lease_id"].as_str(), range(&one["leases"][0])), (Some(ASK_A), (6, 6)));
+    assert_eq!(again["leases"], one["leases"], "asked twice, leased once");
+    let (_, at_b) = b.lease_one("2025/domisili", ASK_B);
+    assert_eq!(range(&at_b["leases"][0]), (7, 7), "the next counter number is the next serial");
+    let (status, stolen) = b.lease_one("2025/domisili", ASK_A);
+    assert_eq!((status, stolen["code"].as_str()), (400, Some("bad_request")), "{stolen}");
+
+    // A issues 1 and 2 from its reserve and its counter number, then gives back 3–5 (the
+    // year ended). A repeat is answered ok; a range holding an issued number is refused; a
+    // number given back cannot be issued any more.
+    let ops = [
+        issue(&mut a, reserve, 1, LETTER_A),
+        issue(&mut a, reserve, 2, LETTER_B),
+        issue(&mut a, &one["leases"][0], 6, "019f0000-0000-7000-8000-00000000a006"),
+        give_back(&mut a, reserve, 3, 5),
+        give_back(&mut a, reserve, 3, 5),
+        give_back(&mut a, reserve, 2, 5),
+        give_back(&mut a, reserve, 5, 6),
+        issue(&mut a, reserve, 4, "019f0000-0000-7000-8000-00000000a004"),
+    ];
+    let (status, res) = a.push(&ops);
+    assert_eq!(status, 200, "{res}");
+    let outcomes: Vec<&str> =
+        res["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "ok", "ok", "ok", "ok", "rejected", "rejected", "conflict"], "{res}");
+    assert!(res["results"][5]["message"].as_str().unwrap().contains("sudah terbit"), "{res}");
+    assert!(res["results"][6]["message"].as_str().unwrap().contains("di luar rentang"), "{res}");
+    assert!(res["results"][7]["message"].as_str().unwrap().contains("tidak terpakai"), "{res}");
+
+    // B is revoked holding its counter number: it is recorded unused, as void.
+    let (ok, _, err) = cli(&kota.db, &["devices", "revoke", &b.id]);
+    assert!(ok, "{err}");
+    let unused = kota.db.rows("SELECT serial, why FROM unused_numbers ORDER BY serial", "");
+    assert_eq!(
+        unused,
+        [[json!(3), json!("returned")], [json!(4), json!("returned")], [json!(5), json!("returned")],
+         [json!(7), json!("void")]]
+    );
 }
 
 #[test]

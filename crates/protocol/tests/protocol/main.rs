@@ -206,14 +206,20 @@ fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
         versions: versions(),
         device_id: DEVICE,
         epoch: 2,
-        wants: vec![LeaseWant { series: "2026/domisili".into(), size: 20, floor: 7 }],
+        wants: vec![
+            LeaseWant { series: "2026/domisili".into(), size: 20, floor: 7, lease_id: None },
+            LeaseWant { series: "2026/sktm".into(), size: 1, floor: 0, lease_id: Some(CHANGE) },
+        ],
     };
     check(
         &req,
         json!({
             "protocol": 1, "schema_version": 4, "app_version": "0.1.0",
             "device_id": DEVICE.to_string(), "epoch": 2,
-            "wants": [{"series": "2026/domisili", "size": 20, "floor": 7}],
+            "wants": [
+                {"series": "2026/domisili", "size": 20, "floor": 7},
+                {"series": "2026/sktm", "size": 1, "floor": 0, "lease_id": CHANGE.to_string()},
+            ],
         }),
     );
     let res = LeaseResponse {
@@ -243,6 +249,11 @@ fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
             "serial": 9, "number": "470/009/YSR/XII/2026", "issued_on": "2026-12-03",
         }),
     );
+    check(
+        &ReturnNumbers { lease_id: CHANGE, series: "2025/*".into(), first: 12, last: 20 },
+        json!({"lease_id": CHANGE.to_string(), "series": "2025/*", "first": 12, "last": 20}),
+    );
+    assert_eq!(RETURN_NUMBERS, "return_numbers");
 }
 
 #[test]

@@ -15,6 +15,7 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     let first = env("BALAI_SIM_FIRST_SEED", 0) as u64;
     let mut total: BTreeMap<String, u64> = BTreeMap::new();
     let (mut letters, mut groups, mut rounds) = (0, 0, 0);
+    let (mut leases, mut singles, mut unused, mut held) = (0, 0, 0, 0);
     for seed in first..first + seeds {
         let report = run(seed, &cfg).unwrap_or_else(|e| panic!("{e}"));
         // A run that did nothing proves nothing.
@@ -26,11 +27,21 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
         letters += report.letters;
         groups += report.groups_compared;
         rounds = rounds.max(report.rounds_to_quiet);
+        leases += report.leases_checked;
+        singles += report.single_leases;
+        unused += report.numbers_unused;
+        held += report.numbers_held;
     }
+    // The letters issued online took the city's next number, and the numbers of the year that
+    // ended during the runs were given back: both paths ran.
+    assert!(singles > 0 && unused > 0, "single leases {singles}, numbers unused {unused}");
     eprintln!(
         "simulation: {seeds} seeds × {} steps, {} PCs each: {letters} letters, {groups} field groups compared, quiet within {rounds} rounds",
         cfg.steps,
         cfg.kelurahan * cfg.pcs_per_kelurahan
+    );
+    eprintln!(
+        "  letter numbers: {leases} leases accounted for ({singles} of one number, leased at the counter); {unused} numbers recorded unused, {held} still held unissued by their PCs, 0 unaccounted"
     );
     for (k, v) in &total {
         eprintln!("  {v:>7}  {k}");

@@ -114,6 +114,17 @@ pub fn held(conn: &Connection) -> Result<Vec<Held>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// How many letters of the kind of `series` (`YYYY/kind`: any year's) the office issued on or
+/// after `since` (`YYYY-MM-DD`): what sizes that series' reserve.
+pub fn issued_since(conn: &Connection, series: &str, since: &str) -> Result<u32> {
+    let kind = series.get(5..).unwrap_or_default();
+    Ok(conn.query_row(
+        "SELECT count(*) FROM letters WHERE issued_on >= ?2 AND substr(series, 6) = ?1",
+        params![kind, since],
+        |r| r.get(0),
+    )?)
+}
+
 /// Numbers left per series for enrolment `epoch`: `(series, left)`, by series.
 pub fn left(conn: &Connection, epoch: u32) -> Result<Vec<(String, u32)>> {
     let mut st = conn.prepare_cached(

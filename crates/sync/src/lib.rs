@@ -15,8 +15,8 @@
 //! arrive (a download cut off resumes at the next round), applied together in one transaction
 //! (as a bulk write when large), and the feed is followed from where the snapshot began; the
 //! merge makes taking anything twice harmless. Then the letter-number reserve: each series the
-//! office issues in keeps a lease of [`RESERVE`] numbers from the city, refilled when fewer
-//! than [`REFILL_BELOW`] are left, so letters are numbered offline without a duplicate; each number issued goes back as an
+//! office issues in keeps a reserve leased from the city, sized to the office's volume of that
+//! kind ([`reserve_size`]: 5 to 20 numbers) and refilled when less than 30 % is left, so letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
 //! Before each push, the office's public signing keys, its voided letters and its letter types
 //! not yet told to the city are appended as commands (for the verification page and the online
@@ -1037,10 +1037,18 @@ fn publish_letters(store: &Store, ctx: &WriteCtx, types: &[LetterType]) -> Resul
     })
 }
 
-/// Each series' reserve: this many numbers per lease…
+/// Each series' reserve is about two working days of the office's letters of that kind (those
+/// of the last 30 days ÷ 10), at least [`RESERVE_MIN`] and at most [`RESERVE`] numbers
+/// (sync-notes §3.5: sized to the volume, so a kind issued a few times a year does not leave
+/// twenty numbers unused at the year's end now that letters issued online do not draw on it)…
 pub const RESERVE: u32 = 20;
-/// …asked for when fewer than this many are left (30 %).
-pub const REFILL_BELOW: u32 = 6;
+/// Never 1: a lease of one is the number of the letter at the counter, taken first.
+pub const RESERVE_MIN: u32 = 5;
+/// …refilled when less than 30 % of it is left.
+pub fn reserve_size(issued_last_30_days: u32) -> (u32, u32) {
+    let size = issued_last_30_days.div_ceil(10).clamp(RESERVE_MIN, RESERVE);
+    (size, (size * 3).div_ceil(10))
+}
 
 /// Only the reserve part of a round (right after enrolment, so the first letter does not wait
 /// for a whole sync): answers how many numbers were leased.
@@ -1140,18 +1148,19 @@ fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
         let y: Option<i32> = s.get(..4).and_then(|y| y.parse().ok());
         y == Some(year) || (next_too && y == Some(year + 1))
     };
-    let low: Vec<String> = store.read(|c| {
+    let since = (today - chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    let low: Vec<(String, u32)> = store.read(|c| {
         let left = balai_store::leases::left(c, e.epoch)?;
-        Ok::<_, StoreError>(
-            series
-                .iter()
-                .filter(|s| current(s))
-                .filter(|s| {
-                    left.iter().find(|(name, _)| name == *s).map_or(0, |(_, n)| *n) < REFILL_BELOW
-                })
-                .cloned()
-                .collect(),
-        )
+        let mut low = Vec::new();
+        for s in series.iter().filter(|s| current(s)) {
+            let have = left.iter().find(|(name, _)| name == s).map_or(0, |(_, n)| *n);
+            let (size, refill_below) =
+                reserve_size(balai_store::leases::issued_since(c, s, &since)?);
+            if have < refill_below {
+                low.push((s.clone(), size));
+            }
+        }
+        Ok::<_, StoreError>(low)
     })?;
     if low.is_empty() {
         return Ok(0);
@@ -1159,7 +1168,7 @@ fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
     let asks = store.write(&x.ctx, |tx| {
         let mut asks = number_asks(tx)?;
         let ids: Vec<(Uuid, Ask)> =
-            low.iter().map(|s| ask_for(&mut asks, s, RESERVE)).collect();
+            low.iter().map(|(s, size)| ask_for(&mut asks, s, *size)).collect();
         store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&asks))]).map_err(sql)?;
         Ok::<_, SyncError>(ids)
     })?;
@@ -1175,7 +1184,7 @@ pub const NEXT_NUMBER_WITHIN: std::time::Duration = std::time::Duration::from_se
 const NUMBER_ASKS: &str = "number_asks";
 
 /// A lease asked for: `size` numbers of `series` (1: the number of the letter about to be
-/// issued; [`RESERVE`]: a reserve).
+/// issued; more: a reserve).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Ask {
     series: String,

@@ -14,7 +14,8 @@
 //! differed) the kelurahan's state comes as a snapshot instead: its pages are kept as they
 //! arrive (a download cut off resumes at the next round), applied together in one transaction
 //! (as a bulk write when large), and the feed is followed from where the snapshot began; the
-//! merge makes taking anything twice harmless. Then the letter-number reserve: each series the
+//! merge makes taking anything twice harmless. A city older than the snapshot (its route
+//! unknown there) gives its whole feed instead. Then the letter-number reserve: each series the
 //! office issues in keeps a reserve leased from the city, sized to the office's volume of that
 //! kind ([`reserve_size`]: 5 to 20 numbers) and refilled when less than 30 % is left, so letters are numbered offline without a duplicate; each number issued goes back as an
 //! `issue_letter` command in the outbox (a refused one is listed with the rejected changes).
@@ -682,8 +683,10 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
     let (mut received, mut total) = (0u64, balai_store::pull::Applied::default());
     if cursor == 0 {
         // A first sync (or a restored city's): its state in one go, then the feed after it.
-        let (as_of, rows, applied) = snapshot(x)?;
-        (cursor, received, total) = (as_of, rows, applied);
+        // A city older than the snapshot has none: then its whole feed, page by page.
+        if let Some((as_of, rows, applied)) = snapshot(x)? {
+            (cursor, received, total) = (as_of, rows, applied);
+        }
     }
     // The newest outbox number this PC holds: the server fences a copy holding fewer than it
     // already applied (restored from an older backup).
@@ -766,7 +769,10 @@ struct PageHead {
 /// position, so a download cut off resumes where it stopped, in a later round if need be),
 /// then applies all of it in one local transaction and sets the feed cursor to where the
 /// snapshot began. Answers (that cursor, rows and commands received, what applying did).
-fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), SyncError> {
+/// The kelurahan's state from its snapshot, staged page by page and applied at once: `(feed
+/// position it is as of, rows received, what applying did)`, or `None` from a city older than
+/// the snapshot (it answers the route as unknown: a 404 that is not a Balai error).
+fn snapshot(x: &Exchange) -> Result<Option<(u64, u64, balai_store::pull::Applied)>, SyncError> {
     let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
     let server_epoch = x.server_epoch.as_str();
     let [mut after, mut as_of, epoch, rows] = store.read(|c| {
@@ -782,6 +788,7 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
     }
     // `after` is kept as "" once the last page is in (a round cut off before applying).
     // A second thread compresses and keeps each page, in order, while the next is fetched.
+    let mut no_route = false;
     std::thread::scope(|scope| -> Result<(), SyncError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, [String; 4])>(1);
         let keeper = scope.spawn(move || -> Result<(), SyncError> {
@@ -801,6 +808,13 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
                     path.push_str(&format!("&after={a}"));
                 }
                 let res = e.get(link, &path, x.server_now)?;
+                if res.status == 404
+                    && after.is_none()
+                    && serde_json::from_slice::<ErrorBody>(&res.body).is_err()
+                {
+                    no_route = true;
+                    break;
+                }
                 if !(200..300).contains(&res.status) {
                     return Err(answer::<PageHead>(res).err().unwrap_or(SyncError::BadAnswer(
                         "halaman snapshot tanpa isi".into(),
@@ -828,6 +842,9 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
         let kept = keeper.join().unwrap_or_else(|_| Err(SyncError::BadAnswer("snapshot".into())));
         kept.and(fetched)
     })?;
+    if no_route {
+        return Ok(None);
+    }
     let cursor: u64 = as_of.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
     let received = std::sync::atomic::AtomicU64::new(0);
     let decode = |body: &[u8]| -> Result<Vec<Pulled>, SyncError> {
@@ -846,7 +863,7 @@ fn snapshot(x: &Exchange) -> Result<(u64, u64, balai_store::pull::Applied), Sync
         &[("pulled_through", &next), ("pull_epoch", server_epoch), ("last_pull_ms", &now)],
         &SNAPSHOT_KEYS,
     )?;
-    Ok((cursor, received.into_inner(), applied))
+    Ok(Some((cursor, received.into_inner(), applied)))
 }
 
 /// A snapshot page as balai-store applies it: each row as an insert of all its groups at the

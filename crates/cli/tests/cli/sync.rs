@@ -166,6 +166,90 @@ fn sync_now(db: &Path) -> Value {
 
 const RESIDENT: &str = "1872040101800002";
 
+/// A city from before the first-sync snapshot, as a PC sees it: a relay to today's city that
+/// answers `GET /v1/snapshot` as an unknown route (404, no body, as axum does) and passes every
+/// other request on, one request per connection (closed after its answer).
+struct CityWithoutSnapshot {
+    url: String,
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CityWithoutSnapshot {
+    fn start(upstream: &str) -> CityWithoutSnapshot {
+        use std::io::{Read, Write};
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = refused.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let (upstream, counter) = (upstream.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let mut lines: Vec<&str> = head.trim_end().split("\r\n").collect();
+                    let length: usize = lines
+                        .iter()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; length];
+                    if client.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    if lines[0].starts_with("GET /v1/snapshot") {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let _ = client.write_all(
+                            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        );
+                        return;
+                    }
+                    lines.retain(|l| !l.to_ascii_lowercase().starts_with("connection:"));
+                    lines.insert(1, "connection: close");
+                    let Ok(mut server) = std::net::TcpStream::connect(&upstream) else { return };
+                    let request = format!("{}\r\n\r\n", lines.join("\r\n"));
+                    if server.write_all(request.as_bytes()).and_then(|_| server.write_all(&body)).is_ok() {
+                        let _ = std::io::copy(&mut server, &mut client);
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        CityWithoutSnapshot { url, refused }
+    }
+}
+
+#[test]
+fn a_new_pc_of_a_city_older_than_the_snapshot_takes_its_first_sync_from_the_whole_feed() {
+    let kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    kota.enrol(&a);
+    sync_now(&a);
+    let old = CityWithoutSnapshot::start(&kota.url);
+    let r = run(&b, &["--json", "sync", "enrol", "--server", &old.url, "--code", &kota.code()]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let first = sync_now(&b);
+    assert!(old.refused.load(std::sync::atomic::Ordering::SeqCst) > 0, "B asked for a snapshot");
+    assert!(first["pulled"].as_u64().unwrap() >= 2, "the family and the resident: {first}");
+    assert_eq!(register_dump(&a), register_dump(&b), "B has A's register");
+    let status = run(&b, &["--json", "sync", "status"]).json();
+    assert_eq!(status["first_sync_rows"], Value::Null, "{status}");
+    let again = sync_now(&b);
+    assert_eq!(again["pulled"], 0, "the feed is followed from where it stopped: {again}");
+}
+
 #[test]
 fn two_pcs_of_one_office_converge_through_the_city_and_the_later_edit_wins_on_both() {
     let kota = Kota::start();

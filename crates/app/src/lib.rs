@@ -40,6 +40,9 @@ pub struct App {
     /// Until when (app clock, ms) issuing a letter does not ask the city for its number: the
     /// city did not answer the last time, and an office offline should wait at most once.
     pub(crate) city_quiet_until_ms: std::sync::atomic::AtomicU64,
+    /// The office's offset from UTC in seconds (WIB, WITA or WIT, by its kelurahan code), for
+    /// "today": read at open and when the profile is saved.
+    pub(crate) utc_offset_s: std::sync::atomic::AtomicI32,
 }
 
 impl std::fmt::Debug for App {
@@ -61,6 +64,8 @@ impl App {
         link: Arc<dyn balai_sync::Link>,
     ) -> Result<App, ApiError> {
         let store = Store::open(db)?;
+        let profile = store.read(|c| balai_store::profile::get(c))?;
+        let utc_offset_s = office_utc_offset(profile.as_ref());
         Ok(App {
             store,
             clock,
@@ -68,7 +73,14 @@ impl App {
             progress: Default::default(),
             link,
             city_quiet_until_ms: Default::default(),
+            utc_offset_s: utc_offset_s.into(),
         })
+    }
+
+    /// The office's date now: its own time zone's, not UTC's.
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        let offset = self.utc_offset_s.load(std::sync::atomic::Ordering::Relaxed);
+        (self.now() + chrono::Duration::seconds(offset.into())).date_naive()
     }
 
     pub fn db_path(&self) -> &Path {
@@ -132,4 +144,9 @@ impl Ctx {
     pub fn actor(&self) -> Result<&Actor, ApiError> {
         self.actor.as_ref().ok_or_else(ApiError::unauthenticated)
     }
+}
+
+/// The offset from UTC of the office with `profile` (WIB until it has one).
+pub(crate) fn office_utc_offset(profile: Option<&balai_domain::office::OfficeProfile>) -> i32 {
+    balai_domain::dates::utc_offset_seconds(profile.map_or("", |p| p.kelurahan_code.as_str()))
 }

@@ -286,10 +286,10 @@ fn kelurahan_code(k: usize) -> String {
 pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut rng = StdRng::seed_from_u64(seed);
-    // An hour and a half before the year ends: letters are numbered in December's and then
-    // January's series, leases for the new year are taken ahead and the old year's unissued
-    // numbers given back.
-    let start = chrono::DateTime::parse_from_rfc3339("2026-12-31T22:30:00Z")
+    // An hour and a half before the year ends in the offices' time zone (WIB, UTC+7): letters
+    // are numbered in December's and then January's series, leases for the new year are taken
+    // ahead and the old year's unissued numbers given back.
+    let start = chrono::DateTime::parse_from_rfc3339("2026-12-31T15:30:00Z")
         .map_err(|e| e.to_string())?
         .to_utc();
     let now = Arc::new(AtomicU64::new(start.timestamp_millis() as u64));
@@ -970,8 +970,10 @@ fn check(
     }
     // 5. Every number the city leased is accounted for: issued, recorded unused, or still
     //    unissued in the lease at the PC it was leased to; a void lease (its PC put back and
-    //    enrolled again) and a year that ended (by the city's clock) hold none unissued.
-    let year = chrono::DateTime::from_timestamp_millis(server.clock.as_ref()() as i64)
+    //    enrolled again) and a year that ended (by the city's clock in the offices' time zone)
+    //    hold none unissued.
+    let offset_ms = i64::from(balai_domain::dates::utc_offset_seconds(&kelurahan_code(0))) * 1000;
+    let year = chrono::DateTime::from_timestamp_millis(server.clock.as_ref()() as i64 + offset_ms)
         .map_or(0, |t| chrono::Datelike::year(&t.date_naive()));
     let mut held: BTreeMap<uuid::Uuid, (String, (u32, u32))> = BTreeMap::new();
     for pc in pcs {

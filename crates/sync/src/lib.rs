@@ -33,7 +33,8 @@
 //! Letter numbers online ([`lease_next_number`]): just before a letter is issued the city's
 //! next number is leased singly (answered within [`NEXT_NUMBER_WITHIN`], else the reserve), so
 //! letters issued while the city answers are numbered in order across the office's PCs. At the
-//! first round of a new year the numbers left in the ended year's leases are given back
+//! first round of a new year (the city's clock in the office's time zone: WIB, WITA or WIT by
+//! its kelurahan code) the numbers left in the ended year's leases are given back
 //! (`return_numbers`) and the city records them unused.
 //!
 //! What it does not do yet: the OS keystore for the device key, background scheduling (the
@@ -1154,11 +1155,10 @@ fn contact<'a>(
 /// one local transaction. Answers how many numbers were leased.
 fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
     let (store, e) = (x.store, &x.e);
-    // Only the city's year, and in December the next: a PC whose clock is years off asks for
-    // no numbers of a year no letter is issued in (it issues none until its clock is right).
-    let today = chrono::DateTime::from_timestamp_millis(x.server_now as i64)
-        .map(|t| t.date_naive())
-        .unwrap_or_default();
+    // Only this year, and in December the next, by the city's clock in the office's time zone:
+    // a PC whose clock is years off asks for no numbers of a year no letter is issued in (it
+    // issues none until its clock is right).
+    let today = office_today(x)?;
     let year = chrono::Datelike::year(&today);
     let next_too = chrono::Datelike::month(&today) == 12;
     let current = |s: &str| {
@@ -1348,12 +1348,11 @@ fn settle_number_asks(x: &Exchange) -> Result<(), SyncError> {
         .map(|_| ())
 }
 
-/// In a round: the numbers left in leases of a year that has ended (by the city's clock: no
-/// office issues a letter of that year any more) are given back with `return_numbers`
+/// In a round: the numbers left in leases of a year that has ended (by the city's clock in the
+/// office's time zone: no letter of that year is issued any more) are given back with `return_numbers`
 /// commands, the leases emptied in the same transaction; the city records them as unused.
 fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
-    let year = chrono::DateTime::from_timestamp_millis(x.server_now as i64)
-        .map_or(0, |t| chrono::Datelike::year(&t.date_naive()));
+    let year = chrono::Datelike::year(&office_today(x)?);
     let epoch = x.e.epoch;
     let ended = x.store.read(|c| balai_store::leases::left_before(c, epoch, year))?;
     if ended.is_empty() {
@@ -1373,6 +1372,18 @@ fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
         Ok::<_, SyncError>(())
     })?;
     Ok(ended.iter().map(|u| u64::from(u.last + 1 - u.first)).sum())
+}
+
+/// The office's date by the city's clock, in the office's time zone (its letters are dated
+/// and their series' year taken by it).
+fn office_today(x: &Exchange) -> Result<chrono::NaiveDate, SyncError> {
+    let profile = x.store.read(|c| balai_store::profile::get(c))?;
+    let offset = balai_domain::dates::utc_offset_seconds(
+        profile.as_ref().map_or("", |p| p.kelurahan_code.as_str()),
+    );
+    Ok(chrono::DateTime::from_timestamp_millis(x.server_now as i64 + i64::from(offset) * 1000)
+        .map(|t| t.date_naive())
+        .unwrap_or_default())
 }
 
 fn pushed_through(store: &Store) -> Result<i64, SyncError> {

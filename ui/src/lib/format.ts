@@ -7,6 +7,13 @@ export function dmy(iso: string | null | undefined): string {
   return `${d}-${m}-${y}`;
 }
 
+/** The date on this computer's calendar, `YYYY-MM-DD` (not UTC's, which at 06:00 WIB is still
+ * yesterday's). */
+export function localIsoDate(d: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 /** Only digits, at most 16: what a NIK or No. KK field may hold while typing. */
 export function sixteenDigitsProblem(value: string): 'nik_format' | null {
   const v = value.replace(/\s/g, '');

@@ -338,7 +338,7 @@ pub fn monthly_xlsx(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut,
 pub fn monthly_pdf(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut, ApiError> {
     let r = monthly(app, ctx, MonthArgs { month: a.month })?;
     let office = crate::areas::letters::report_office(app)?;
-    let today = app.now().date_naive();
+    let today = app.today();
     let row = |label: &str, v: &BySex| {
         vec![label.to_string(), v.l.to_string(), v.p.to_string(), v.total().to_string()]
     };

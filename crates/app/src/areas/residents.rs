@@ -20,7 +20,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub(crate) fn today(app: &App) -> NaiveDate {
-    app.now().date_naive()
+    app.today()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -506,3 +506,25 @@ fn an_svg_emblem_prints_in_the_letterhead_and_one_that_cannot_be_drawn_is_refuse
     assert_eq!(red_top_left(&before), 0);
     assert!(red_top_left(&after) > 300, "{}", red_top_left(&after));
 }
+
+#[test]
+fn a_letter_is_dated_by_the_office_s_own_time_zone_not_by_utc() {
+    let (t, niks) = office();
+    // 16:30 UTC on 1 July: 23:30 on 1 July in Lampung (WIB), 01:30 on 2 July in Jayapura (WIT).
+    t.clock.advance(chrono::Duration::minutes(8 * 60 + 30));
+    let in_wib = check(&t, Some("lurah"), "letters.issue", domisili(&niks[0]), "ok");
+    assert_eq!(in_wib["letter"]["issued_on"], "2026-07-01", "{}", in_wib["letter"]);
+    let mut profile = t.operator("profile.get", json!({})).unwrap()["profile"].clone();
+    for (field, code) in [
+        ("province_code", "91"),
+        ("city_code", "91.71"),
+        ("kecamatan_code", "91.71.01"),
+        ("kelurahan_code", "91.71.01.1001"),
+    ] {
+        profile[field] = json!(code);
+    }
+    t.operator("profile.set", profile).unwrap();
+    let in_wit = check(&t, Some("lurah"), "letters.issue", domisili(&niks[1]), "ok");
+    assert_eq!(in_wit["letter"]["issued_on"], "2026-07-02", "{}", in_wit["letter"]);
+    assert!(pdftotext(&pdf_of(&in_wit)).contains("2 Juli 2026"), "the date printed on it");
+}

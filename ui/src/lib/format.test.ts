@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dmy, localIsoDate, sixteenDigitsProblem } from './format';
 
 describe('format', () => {
@@ -16,8 +16,7 @@ describe('format', () => {
 
 describe('localIsoDate', () => {
   it('reads the calendar of this computer, not UTC', () => {
-    const zone = process.env.TZ;
-    process.env.TZ = 'Asia/Jayapura'; // WIT, UTC+9
+    vi.stubEnv('TZ', 'Asia/Jayapura'); // WIT, UTC+9
     try {
       // 07:30 on 1 January in Jayapura: UTC is still on 31 December.
       const morning = new Date(2027, 0, 1, 7, 30);
@@ -25,8 +24,7 @@ describe('localIsoDate', () => {
       expect(localIsoDate(morning)).toBe('2027-01-01');
       expect(localIsoDate(new Date(2026, 11, 31, 23, 59))).toBe('2026-12-31');
     } finally {
-      if (zone === undefined) delete process.env.TZ;
-      else process.env.TZ = zone;
+      vi.unstubAllEnvs();
     }
   });
 });

@@ -194,6 +194,7 @@ fn main() {
                 hostname: format!("loket-{i}"),
                 first_seq: 1,
                 office_kelurahan: None,
+                replaces: None,
             };
             let res: Enrolled = city
                 .http

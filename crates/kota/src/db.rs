@@ -142,6 +142,17 @@ pub struct Device {
     pub last_seen_ms: Option<u64>,
 }
 
+/// A device being enrolled: its key, name, app, where its outbox goes on (1 for a new PC), and
+/// the device it was before it was locked out, if it was enrolled before.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDevice<'a> {
+    pub public_key_hex: &'a str,
+    pub hostname: &'a str,
+    pub app_version: &'a str,
+    pub first_seq: u64,
+    pub replaces: Option<Uuid>,
+}
+
 /// A code a city admin hands to an office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnrolCode {
@@ -326,16 +337,17 @@ impl Db {
     }
 
     /// Redeems a code for a new device: single use, before it expires, in one transaction (two
-    /// PCs racing with one code: one wins, the other gets `CodeInvalid`).
+    /// PCs racing with one code: one wins, the other gets `CodeInvalid`). A PC enrolling again
+    /// after it was locked out names the device it was (`replaces`): the online requests that
+    /// device held pass to the new one, in the same transaction (see
+    /// [`crate::requests::hand_over`]).
     pub fn enrol(
         &self,
         code: &str,
-        public_key_hex: &str,
-        hostname: &str,
-        app_version: &str,
-        first_seq: u64,
+        new: &NewDevice,
         now_ms: u64,
     ) -> Result<(Device, Kelurahan), KotaError> {
+        let NewDevice { public_key_hex, hostname, app_version, first_seq, replaces } = *new;
         let key = hex::decode(public_key_hex.trim())
             .ok()
             .filter(|k| k.len() == 32)
@@ -388,6 +400,9 @@ impl Db {
                 "UPDATE enrol_codes SET used_at_ms = ?1, used_by = ?2 WHERE code_hash = ?3",
                 params![now_ms as i64, id.to_string(), hash],
             )?;
+            if let Some(old) = replaces {
+                crate::requests::hand_over(&tx, old, id, &kelurahan_code, now_ms)?;
+            }
             let name: String = tx.query_row(
                 "SELECT name FROM kelurahan WHERE code = ?1",
                 [&kelurahan_code],
@@ -581,12 +596,16 @@ mod tests {
 
     const KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
+    fn pc<'a>(public_key_hex: &'a str, hostname: &'a str, app_version: &'a str) -> NewDevice<'a> {
+        NewDevice { public_key_hex, hostname, app_version, first_seq: 1, replaces: None }
+    }
+
     #[test]
     fn a_code_enrols_one_device_once_and_not_after_a_day() {
         let (_d, db) = db();
         let code = db.new_enrol_code("18.72.04.1004", 1_000).unwrap();
         assert_eq!(code.expires_at_ms, 1_000 + CODE_VALID_MS);
-        let (device, k) = db.enrol(&code.code, KEY, "loket-1", "0.1.0", 1, 2_000).unwrap();
+        let (device, k) = db.enrol(&code.code, &pc(KEY, "loket-1", "0.1.0"), 2_000).unwrap();
         assert_eq!(
             (device.epoch, k.code.as_str(), k.name.as_str()),
             (1, "18.72.04.1004", "Yosorejo")
@@ -595,17 +614,17 @@ mod tests {
         // Used once: refused again, with another key too.
         let other = KEY.replace('d', "e");
         assert!(matches!(
-            db.enrol(&code.code, &other, "loket-2", "0.1.0", 1, 3_000),
+            db.enrol(&code.code, &pc(&other, "loket-2", "0.1.0"), 3_000),
             Err(KotaError::CodeInvalid)
         ));
         // A fresh code, one millisecond too late.
         let late = db.new_enrol_code("18.72.04.1004", 10_000).unwrap();
         let at = 10_000 + CODE_VALID_MS;
         assert!(matches!(
-            db.enrol(&late.code, &other, "loket-2", "0.1.0", 1, at),
+            db.enrol(&late.code, &pc(&other, "loket-2", "0.1.0"), at),
             Err(KotaError::CodeInvalid)
         ));
-        assert!(db.enrol(&late.code, &other, "loket-2", "0.1.0", 1, at - 1).is_ok());
+        assert!(db.enrol(&late.code, &pc(&other, "loket-2", "0.1.0"), at - 1).is_ok());
         let refused = db.security_events().unwrap();
         assert_eq!(refused.iter().filter(|(k, _)| k == "enrol_refused").count(), 2);
     }
@@ -618,7 +637,7 @@ mod tests {
         assert!(matches!(db.add_kelurahan("18.72.04.1005", " ", 0), Err(KotaError::BadRequest(_))));
         let code = db.new_enrol_code("18.72.04.1004", 0).unwrap();
         assert!(matches!(
-            db.enrol(&code.code, "abcd", "h", "v", 1, 1),
+            db.enrol(&code.code, &pc("abcd", "h", "v"), 1),
             Err(KotaError::BadRequest(_))
         ));
     }

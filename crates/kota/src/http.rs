@@ -179,14 +179,14 @@ async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolle
             _ => {}
         }
     }
-    let (device, k) = s.db.enrol(
-        &req.code,
-        &req.public_key_hex,
-        &req.hostname,
-        &req.versions.app_version,
-        req.first_seq,
-        now,
-    )?;
+    let new = crate::db::NewDevice {
+        public_key_hex: &req.public_key_hex,
+        hostname: &req.hostname,
+        app_version: &req.versions.app_version,
+        first_seq: req.first_seq,
+        replaces: req.replaces,
+    };
+    let (device, k) = s.db.enrol(&req.code, &new, now)?;
     Ok(Json(Enrolled {
         device_id: device.id,
         epoch: device.epoch,

@@ -4,7 +4,9 @@
 //! claims it (`claim_request`; the others are answered `conflict`); the claiming PC reports
 //! where it stands (`request_status`), which the city passes on to the other PCs and shows
 //! the resident on the status page. The letter types offered are those the kelurahan's PCs
-//! published (`publish_letter_types`).
+//! published (`publish_letter_types`). A PC the city locked out (revoked, or its database
+//! restored or copied) that enrols again naming the device it was takes over the requests it
+//! held ([`hand_over`]), so they are finished, not stranded.
 //!
 //! Schema v7:
 //! - `letter_types(kelurahan_code, code, title)`: replaced on each publish.
@@ -105,21 +107,69 @@ fn request_of(
 /// Sets a request's status and passes the change on to the kelurahan's other PCs.
 fn set_status(
     tx: &Tx,
-    device: &Device,
+    kelurahan: &str,
+    device: Uuid,
     s: &RequestStatus,
     now_ms: u64,
 ) -> Result<(), KotaError> {
     tx.execute(
         "UPDATE online_requests SET status = ?1, claimed_by = ?2, note = ?3, updated_at_ms = ?4
          WHERE id = ?5",
-        params![s.status, device.id.to_string(), s.note, now_ms as i64, s.request_id.to_string()],
+        params![s.status, device.to_string(), s.note, now_ms as i64, s.request_id.to_string()],
     )?;
     let body = OpBody::Command {
         name: REQUEST_STATUS.into(),
-        args: serde_json::to_value(RequestStatus { device: Some(device.id), ..s.clone() })
+        args: serde_json::to_value(RequestStatus { device: Some(device), ..s.clone() })
             .map_err(|e| KotaError::BadRequest(e.to_string()))?,
     };
-    crate::feed::append_feed(tx, &device.kelurahan_code, device.id, Uuid::now_v7(), &body)
+    crate::feed::append_feed(tx, kelurahan, device, Uuid::now_v7(), &body)
+}
+
+/// A PC enrolling again as `new` after the city locked it out as `old` (its database restored
+/// or copied, or revoked) takes over the requests `old` held and had not finished, so its
+/// clerk can finish them; the kelurahan's other PCs learn the new holder down the feed. Only
+/// from a locked-out device of the same kelurahan: an active PC's requests stay its own
+/// (naming it is recorded as a security event).
+pub(crate) fn hand_over(
+    tx: &Tx,
+    old: Uuid,
+    new: Uuid,
+    kelurahan: &str,
+    now_ms: u64,
+) -> Result<(), KotaError> {
+    let was: Option<(String, Option<i64>)> = tx
+        .query_row(
+            "SELECT kelurahan_code, revoked_at_ms FROM devices WHERE id = ?1",
+            [old.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match was {
+        Some((k, Some(_))) if k == kelurahan => {}
+        None => return Ok(()),
+        Some(_) => {
+            tx.execute(
+                "INSERT INTO security_events (at_ms, device_id, kind, detail)
+                 VALUES (?1, ?2, 'hand_over_refused', ?3)",
+                params![now_ms as i64, new.to_string(), format!("replaces {old}")],
+            )?;
+            return Ok(());
+        }
+    }
+    let held: Vec<(String, String, String)> = {
+        let mut st = tx.prepare(
+            "SELECT id, status, note FROM online_requests
+             WHERE claimed_by = ?1 AND status = 'diproses' ORDER BY id",
+        )?;
+        let rows = st.query_map([old.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, status, note) in held {
+        let Ok(request_id) = Uuid::parse_str(&id) else { continue };
+        let s = RequestStatus { request_id, status, note, device: None };
+        set_status(tx, kelurahan, new, &s, now_ms)?;
+    }
+    Ok(())
 }
 
 /// The `claim_request` command inside a push transaction: the first PC wins.
@@ -150,7 +200,7 @@ pub(crate) fn claim(
                 note: String::new(),
                 device: None,
             };
-            set_status(tx, device, &s, now_ms)?;
+            set_status(tx, &device.kelurahan_code, device.id, &s, now_ms)?;
             Ok(ok())
         }
     }
@@ -179,7 +229,7 @@ pub(crate) fn status(
             message: "Permohonan ini dipegang komputer lain di kantor.".into(),
         });
     }
-    set_status(tx, device, &a, now_ms)?;
+    set_status(tx, &device.kelurahan_code, device.id, &a, now_ms)?;
     Ok(ok())
 }
 

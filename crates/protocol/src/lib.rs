@@ -58,6 +58,11 @@ pub struct EnrolRequest {
     /// (and stays unused) instead of tying this office's register to the wrong one.
     #[serde(default)]
     pub office_kelurahan: Option<String>,
+    /// The device id this PC had before the city locked it out (its database restored or
+    /// copied, or revoked): the residents' online requests that device held pass to the new
+    /// one, if it was of the same kelurahan and is locked out (an active PC keeps its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Uuid>,
 }
 
 fn first_op() -> u64 {

@@ -236,10 +236,19 @@ impl Store {
                 "UPDATE _sync_outbox SET device_id = ?1 WHERE device_id = ?2 AND seq >= ?3",
                 rusqlite::params![device_id, &old, sent_from as i64],
             )?;
-            // A new enrolment holds no lease of an earlier one (the city voided them) and is
-            // no longer locked out.
+            // The online requests held under the old id are held under the new one (the city
+            // hands them over when the PC names the device it was).
+            tx.execute(
+                "UPDATE online_requests SET claimed_by = ?1 WHERE claimed_by = ?2",
+                [device_id, &old],
+            )?;
+            // A new enrolment holds no lease of an earlier one (the city voided them, with any
+            // it granted that the PC was still asking for) and is no longer locked out.
             tx.execute("DELETE FROM number_leases", [])?;
-            tx.execute("DELETE FROM _sync_state WHERE key = 'fenced'", [])?;
+            tx.execute(
+                "DELETE FROM _sync_state WHERE key IN ('fenced', 'number_asks')",
+                [],
+            )?;
             Ok::<_, StoreError>(())
         })?;
         let mut st = sync::lock(&self.capture);

@@ -143,10 +143,11 @@ pub fn enrol(
     now_ms: u64,
 ) -> Result<Enrolled, SyncError> {
     let Joining { server_url, trust, code, hostname, office_kelurahan } = joining;
-    let (url, fenced) = store.read(|c| {
+    let (url, fenced, was) = store.read(|c| {
         Ok::<_, SyncError>((
             store_sync::state(c, "server_url").map_err(sql)?,
             store_sync::state(c, "fenced").map_err(sql)?,
+            store_sync::state(c, "server_device_id").map_err(sql)?,
         ))
     })?;
     if let (Some(url), None) = (url, &fenced) {
@@ -170,6 +171,8 @@ pub fn enrol(
         hostname: hostname.to_string(),
         first_seq,
         office_kelurahan: office_kelurahan.map(str::to_string),
+        // Locked out and enrolling again: the requests this PC held under its old id.
+        replaces: fenced.as_ref().and(was.as_deref()).and_then(|d| Uuid::parse_str(d).ok()),
     };
     let res = link
         .send(Request {

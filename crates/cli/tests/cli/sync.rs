@@ -699,6 +699,50 @@ fn a_residents_online_request_reaches_the_office_one_pc_takes_it_and_the_residen
     assert_eq!(as_clerk(&b, &["requests", "list"]).json()[0]["status"], "selesai");
 }
 
+#[test]
+fn a_pc_locked_out_and_enrolled_again_finishes_the_online_request_it_had_taken() {
+    let kota = Kota::start();
+    let (_a_dir, a) = office_with_one_resident();
+    let (_b_dir, b) = crate::demo_db();
+    for db in [&a, &b] {
+        kota.enrol(db);
+        sync_now(db);
+    }
+    let fields = format!(
+        "nik={RESIDENT}&kelurahan=18.72.04.1004&no_kk=1872041203159991&jenis=domisili&keperluan=kerja"
+    );
+    let (status, sent) = city_http(&kota, "POST", "/permohonan", &fields);
+    assert_eq!(status, 200, "{sent}");
+    let code = text_after(&sent, "data-testid=\"tracking-code\">").to_string();
+    sync_now(&a);
+    let id = as_clerk(&a, &["requests", "list"]).json()[0]["id"].as_str().unwrap().to_string();
+    let r = as_clerk(&a, &["requests", "claim", &id]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    sync_now(&a);
+
+    // The city revokes A (say it was taken away for repair); its admin enrols it again.
+    let old_id = run(&a, &["--json", "sync", "status"]).json()["device_id"].as_str().unwrap().to_string();
+    let out = kota.cli(&["devices", "revoke", &old_id], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let locked = run(&a, &["--json", "sync", "now"]);
+    assert_eq!(locked.error_json()["error"]["code"], "forbidden", "{}", locked.stderr);
+    kota.enrol(&a);
+
+    // The request it had taken is still its own, and it finishes it.
+    let queue = as_clerk(&a, &["requests", "list"]).json();
+    assert_eq!((queue[0]["status"].as_str(), queue[0]["held_by"].as_str()), (Some("diproses"), Some("here")), "{queue}");
+    let done = as_clerk(&a, &["requests", "resolve", &id, "--status", "selesai", "--note", "Siap"]);
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    let round = sync_now(&a);
+    assert_eq!(round["rejected"], 0, "the city takes the new id's answer: {round}");
+    let (_, page) = city_http(&kota, "GET", &format!("/permohonan/status?kode={code}"), "");
+    assert!(page.contains("data-status=\"selesai\""), "{page}");
+    // B learned the new holder, then the outcome.
+    sync_now(&b);
+    let at_b = as_clerk(&b, &["requests", "list"]).json();
+    assert_eq!((at_b[0]["status"].as_str(), at_b[0]["held_by"].as_str()), (Some("selesai"), Some("other")), "{at_b}");
+}
+
 /// A throwaway CA and a certificate it signed for 127.0.0.1, made with `openssl`:
 /// (ca.pem, cert.pem, key.pem).
 fn test_certificates(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {

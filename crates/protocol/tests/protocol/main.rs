@@ -152,16 +152,17 @@ fn pull_pages_errors_enrolment_and_digests_have_their_shapes() {
             hostname: "loket-1".into(),
             first_seq: 41,
             office_kelurahan: Some("18.72.04.1004".into()),
+            replaces: Some(DEVICE),
         },
         json!({"protocol": 1, "schema_version": 4, "app_version": "0.1.0", "code": "K7Q2-MX9P",
                "public_key_hex": "ab".repeat(32), "hostname": "loket-1", "first_seq": 41,
-               "office_kelurahan": "18.72.04.1004"}),
+               "office_kelurahan": "18.72.04.1004", "replaces": DEVICE.to_string()}),
     );
     // An older client says nothing of them: its outbox starts at 1, its kelurahan unchecked.
     let old: EnrolRequest = serde_json::from_value(json!({"protocol": 1, "schema_version": 4,
         "app_version": "0.1.0", "code": "K", "public_key_hex": "ab", "hostname": "h"}))
     .unwrap();
-    assert_eq!((old.first_seq, old.office_kelurahan), (1, None));
+    assert_eq!((old.first_seq, old.office_kelurahan, old.replaces), (1, None, None));
     check(
         &TableDigest { table: "residents".into(), rows: 2, hash_hex: "00ff".into() },
         json!({"table": "residents", "rows": 2, "hash_hex": "00ff"}),

@@ -955,23 +955,16 @@ pub fn digest(
         let mut tables = Vec::new();
         for t in known {
             let mut sum = DigestSum::default();
-            let rows = st.query_map(params![device.kelurahan_code, t.table], |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<i64>(2)?,
-                    r.get::<String>(3)?,
-                ))
-            })?;
-            for row in rows {
-                let (row_id, group, hlc, dev) = row?;
-                if !t.groups.contains(&group) {
-                    continue;
+            // Read row by row, the text borrowed: a kelurahan holds most of a million groups.
+            st.for_each(params![device.kelurahan_code, t.table], |r| {
+                let group = r.text(1)?;
+                if t.groups.iter().any(|g| g == group) {
+                    let row_id = Uuid::parse_str(r.text(0)?).unwrap_or_default();
+                    let dev = Uuid::parse_str(r.text(3)?).unwrap_or_default();
+                    sum.add(&t.table, row_id, group, r.get::<i64>(2)? as u64, dev);
                 }
-                let row_id = Uuid::parse_str(&row_id).unwrap_or_default();
-                let dev = Uuid::parse_str(&dev).unwrap_or_default();
-                sum.add(&t.table, row_id, &group, hlc as u64, dev);
-            }
+                Ok(())
+            })?;
             tables.push(sum.finish(&t.table));
         }
         Ok(DigestResponse { as_of: as_of as u64, tables })

@@ -339,6 +339,14 @@ pub enum Row<'r> {
 }
 
 impl Row<'_> {
+    /// Column `i` as text borrowed from the row (no copy): for reads of many rows.
+    pub fn text(&self, i: usize) -> Result<&str> {
+        match self {
+            Row::Lite(r) => r.get_ref(i)?.as_str().map_err(|_| SqlError::Value(i, "text".into())),
+            Row::Pg(r) => Ok(r.try_get::<_, &str>(i)?),
+        }
+    }
+
     pub fn get<T: FromCell>(&self, i: usize) -> Result<T> {
         match self {
             Row::Lite(r) => T::from_lite(r.get_ref(i)?, i),
@@ -563,6 +571,30 @@ impl Stmt<'_> {
                 }
             }
         }
+    }
+
+    /// Runs `f` on every row as it is read (SQLite streams; PostgreSQL's client reads the rows
+    /// at once): for reads too large to collect first, such as a kelurahan's digest.
+    pub fn for_each(
+        &mut self,
+        params: impl Params,
+        mut f: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        let cells = params.cells();
+        match self {
+            Stmt::Lite(st) => {
+                let mut rows = st.query(rusqlite::params_from_iter(cells.iter()))?;
+                while let Some(r) = rows.next()? {
+                    f(&Row::Lite(r))?;
+                }
+            }
+            Stmt::Pg(run, st) => {
+                for r in run.borrow_mut().run(st, &pg_params(&cells))? {
+                    f(&Row::Pg(&r))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every row, mapped (read at once: the callers' results are bounded pages).

@@ -451,18 +451,46 @@ pub struct TableDigest {
 #[derive(Debug, Default, Clone)]
 pub struct DigestSum {
     rows: std::collections::BTreeSet<Uuid>,
+    /// The row added last: entries mostly come grouped by row, and the set is then not touched.
+    last: Option<Uuid>,
     sum: u128,
 }
 
 impl DigestSum {
+    /// Adds the entry `{table}|{row_id}|{group}|{hlc}|{device}` (UUIDs hyphenated, lower case),
+    /// hashed piece by piece: a digest of a whole kelurahan adds hundreds of thousands.
     pub fn add(&mut self, table: &str, row_id: Uuid, group: &str, hlc: u64, device: Uuid) {
         use sha2::Digest;
-        let entry = format!("{table}|{row_id}|{group}|{hlc}|{device}");
-        let hash = sha2::Sha256::digest(entry.as_bytes());
+        let (mut row_text, mut device_text) = ([0u8; 36], [0u8; 36]);
+        let mut hlc_text = [0u8; 20];
+        let mut at = hlc_text.len();
+        let mut n = hlc;
+        loop {
+            at -= 1;
+            hlc_text[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let hash = sha2::Sha256::new()
+            .chain_update(table)
+            .chain_update(b"|")
+            .chain_update(row_id.hyphenated().encode_lower(&mut row_text).as_bytes())
+            .chain_update(b"|")
+            .chain_update(group)
+            .chain_update(b"|")
+            .chain_update(&hlc_text[at..])
+            .chain_update(b"|")
+            .chain_update(device.hyphenated().encode_lower(&mut device_text).as_bytes())
+            .finalize();
         let mut first = [0u8; 16];
         first.copy_from_slice(&hash[..16]);
         self.sum = self.sum.wrapping_add(u128::from_be_bytes(first));
-        self.rows.insert(row_id);
+        if self.last != Some(row_id) {
+            self.rows.insert(row_id);
+            self.last = Some(row_id);
+        }
     }
 
     pub fn finish(self, table: &str) -> TableDigest {

@@ -159,6 +159,9 @@ pub struct KelurahanSummary {
     /// Letters issued this year, January first.
     pub letters_by_month: [u32; 12],
     pub voided: u64,
+    /// Letter numbers of this year's series recorded unused (given back at a year's end, or
+    /// left in the leases of a PC that was locked out): the register's explained gaps.
+    pub numbers_unused: u64,
     /// Residents' online requests no PC has taken yet.
     pub requests_waiting: u64,
     /// Refused requests of its PCs in the last 7 days (bad signatures, revoked or fenced PCs,
@@ -186,11 +189,13 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
                 (SELECT count(*) FROM security_events e JOIN devices d ON d.id = e.device_id
                   WHERE d.kelurahan_code = k.code AND e.at_ms > ?1),
                 (SELECT count(*) FROM online_requests o
-                  WHERE o.kelurahan_code = k.code AND o.status = 'diajukan')
+                  WHERE o.kelurahan_code = k.code AND o.status = 'diajukan'),
+                (SELECT count(*) FROM unused_numbers u
+                  WHERE u.kelurahan_code = k.code AND substr(u.series, 1, 4) = ?2)
              FROM kelurahan k ORDER BY k.code"
         ))?;
         let week_ago = now_ms.saturating_sub(7 * 24 * 3_600_000) as i64;
-        let rows = st.query_map([week_ago], |r| {
+        let rows = st.query_map(params![week_ago, year.to_string()], |r| {
             Ok(KelurahanSummary {
                 code: r.get(0)?,
                 name: r.get(1)?,
@@ -200,6 +205,7 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
                 living: r.get::<i64>(5)? as u64,
                 letters_by_month: [0; 12],
                 voided: r.get::<i64>(6)? as u64,
+                numbers_unused: r.get::<i64>(9)? as u64,
                 requests_waiting: r.get::<i64>(8)? as u64,
                 security_events_7d: r.get::<i64>(7)? as u64,
             })
@@ -267,7 +273,8 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
             "<tr data-kelurahan=\"{code}\"><td>{code}</td><td>{name}</td><td class=\"n\">{devices}</td>\
              <td>{last}</td><td class=\"n\" data-col=\"residents\">{residents}</td>\
              <td class=\"n\" data-col=\"living\">{living}</td><td class=\"n\" data-col=\"letters\">{letters}</td>\
-             <td>{bars}</td><td class=\"n\">{voided}</td><td class=\"n\" data-col=\"waiting\">{waiting}</td>\
+             <td>{bars}</td><td class=\"n\">{voided}</td>\
+             <td class=\"n\" data-col=\"unused\">{unused}</td><td class=\"n\" data-col=\"waiting\">{waiting}</td>\
              <td class=\"n\"{warn}>{events}</td></tr>",
             code = escape(&k.code),
             name = escape(&k.name),
@@ -277,12 +284,13 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
             living = k.living,
             bars = bars(&k.letters_by_month),
             voided = k.voided,
+            unused = k.numbers_unused,
             waiting = k.requests_waiting,
             events = k.security_events_7d,
         ));
     }
     if all.is_empty() {
-        rows.push_str("<tr><td colspan=\"11\">Belum ada kelurahan terdaftar.</td></tr>");
+        rows.push_str("<tr><td colspan=\"12\">Belum ada kelurahan terdaftar.</td></tr>");
     }
     let (residents, living): (u64, u64) =
         all.iter().fold((0, 0), |(r, l), k| (r + k.residents, l + k.living));
@@ -296,6 +304,7 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
 <div><b>{residents}</b> penduduk ({living} hidup)</div><div><b>{letters}</b> surat terbit {year}</div></section>\
 <table><thead><tr><th>Kode</th><th>Kelurahan</th><th>PC</th><th>Sinkron terakhir (WIB)</th>\
 <th>Penduduk</th><th>Hidup</th><th>Surat {year}</th><th>Per bulan</th><th>Dibatalkan</th>\
+<th title=\"Nomor surat seri {year} yang dicatat tidak terpakai (dikembalikan akhir tahun, atau sewa PC yang dikunci)\">Nomor tidak terpakai</th>\
 <th title=\"Permohonan daring yang belum diambil kantor\">Permohonan menunggu</th>\
 <th title=\"Permintaan ditolak 7 hari terakhir\">Penolakan 7 hari</th></tr></thead><tbody>{rows}</tbody></table>\
 <p class=\"muted\">Hanya baca: dasbor ini tidak mengubah data kelurahan. Nilai lomba tampil di \

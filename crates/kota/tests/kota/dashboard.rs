@@ -68,6 +68,10 @@ fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_doe
     }
     ops.push(pc.command("issue_letter", json!({"letter_id": uuid::Uuid::now_v7(), "lease_id": lease["lease_id"],
         "series": "2026/domisili", "serial": lease["first"], "number": "470/001/YSR/III/2026", "issued_on": "2026-03-02"})));
+    // The rest of the lease given back: four numbers the register shows as unused.
+    let (first, last) = (lease["first"].as_u64().unwrap(), lease["last"].as_u64().unwrap());
+    ops.push(pc.command("return_numbers", json!({"lease_id": lease["lease_id"],
+        "series": "2026/domisili", "first": first + 1, "last": last})));
     let (status, res) = pc.push(&ops);
     assert_eq!(status, 200, "{res}");
 
@@ -117,6 +121,7 @@ fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_doe
         "{yosorejo}"
     );
     assert!(yosorejo.contains("<title>Maret: 1</title>"), "the March bar: {yosorejo}");
+    assert_eq!(cell(&yosorejo, "unused"), "4", "{yosorejo}");
     let tejosari = row("18.72.04.1005");
     assert_eq!(cell(&tejosari, "residents"), "0");
     assert!(tejosari.contains("belum pernah"), "never synced: {tejosari}");

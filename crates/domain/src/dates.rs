@@ -46,6 +46,15 @@ pub fn utc_offset_seconds(region_code: &str) -> i32 {
     }
 }
 
+/// `WIB`, `WITA` or `WIT` for an offset [`utc_offset_seconds`] gives.
+pub fn zone_name(offset_seconds: i32) -> &'static str {
+    match offset_seconds / 3600 {
+        8 => "WITA",
+        9 => "WIT",
+        _ => "WIB",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +74,7 @@ mod tests {
             .map(|c| zone(c) / 3600)
             .collect();
         assert_eq!(hours, [7, 7, 8, 8, 8, 9, 9, 7, 7, 7]);
+        let names: Vec<&str> = ["18", "73", "91"].into_iter().map(|c| super::zone_name(zone(c))).collect();
+        assert_eq!(names, ["WIB", "WITA", "WIT"]);
     }
 }

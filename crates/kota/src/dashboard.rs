@@ -11,7 +11,7 @@
 //! What it does not show yet: contest scores (they do not exist yet).
 
 use crate::db::Db;
-use crate::html::{escape, wib};
+use crate::html::{escape, local_time};
 use crate::KotaError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -230,9 +230,11 @@ pub fn summaries(db: &Db, year: i32, now_ms: u64) -> Result<Vec<KelurahanSummary
     })
 }
 
-/// `03-12-2026 14:05` in WIB, or `belum pernah`.
-fn when(ms: Option<u64>) -> String {
-    ms.map_or("belum pernah".into(), |ms| wib(ms).format("%d-%m-%Y %H:%M").to_string())
+/// `03-12-2026 14:05` in the city's zone, or `belum pernah`.
+fn when(ms: Option<u64>, offset_s: i32) -> String {
+    ms.map_or("belum pernah".into(), |ms| {
+        local_time(ms, offset_s).format("%d-%m-%Y %H:%M").to_string()
+    })
 }
 
 /// Twelve bars, one per month: the letters a kelurahan issued this year, at a glance.
@@ -263,8 +265,8 @@ fn bars(months: &[u32; 12]) -> String {
     svg
 }
 
-/// The dashboard page for `admin`.
-pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
+/// The dashboard page for `admin`, times in the zone `offset_s` seconds ahead of UTC.
+pub fn page(admin: &str, year: i32, offset_s: i32, all: &[KelurahanSummary]) -> String {
     let mut rows = String::new();
     for k in all {
         let letters: u32 = k.letters_by_month.iter().sum();
@@ -279,7 +281,7 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
             code = escape(&k.code),
             name = escape(&k.name),
             devices = k.devices,
-            last = when(k.last_sync_ms),
+            last = when(k.last_sync_ms, offset_s),
             residents = k.residents,
             living = k.living,
             bars = bars(&k.letters_by_month),
@@ -302,7 +304,7 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
 <form method=\"post\" action=\"/admin/logout\"><span>{admin}</span> <button type=\"submit\">Keluar</button></form>\
 </header><main><section class=\"totals\"><div><b>{count}</b> kelurahan</div>\
 <div><b>{residents}</b> penduduk ({living} hidup)</div><div><b>{letters}</b> surat terbit {year}</div></section>\
-<table><thead><tr><th>Kode</th><th>Kelurahan</th><th>PC</th><th>Sinkron terakhir (WIB)</th>\
+<table><thead><tr><th>Kode</th><th>Kelurahan</th><th>PC</th><th>Sinkron terakhir ({zone})</th>\
 <th>Penduduk</th><th>Hidup</th><th>Surat {year}</th><th>Per bulan</th><th>Dibatalkan</th>\
 <th title=\"Nomor surat seri {year} yang dicatat tidak terpakai (dikembalikan akhir tahun, atau sewa PC yang dikunci)\">Nomor tidak terpakai</th>\
 <th title=\"Permohonan daring yang belum diambil kantor\">Permohonan menunggu</th>\
@@ -311,6 +313,7 @@ pub fn page(admin: &str, year: i32, all: &[KelurahanSummary]) -> String {
 sini setelah fiturnya tersedia.</p></main></body></html>",
         admin = escape(admin),
         count = all.len(),
+        zone = balai_domain::dates::zone_name(offset_s),
     )
 }
 

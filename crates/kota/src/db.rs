@@ -425,6 +425,14 @@ impl Db {
         })
     }
 
+    /// The offset from UTC of the city's time zone, in seconds: its kelurahan's (one city is in
+    /// one province), WIB before any is registered.
+    pub fn city_offset(&self) -> Result<i32, KotaError> {
+        let code: Option<String> =
+            self.with(|c| Ok(c.query_row("SELECT min(code) FROM kelurahan", [], |r| r.get(0))?))?;
+        Ok(crate::html::offset_of(code.as_deref().unwrap_or("")))
+    }
+
     pub fn device(&self, id: Uuid) -> Result<Option<Device>, KotaError> {
         self.with(|c| {
             Ok(c.query_row(

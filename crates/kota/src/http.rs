@@ -371,8 +371,8 @@ async fn verify(
     q: Query<VerifyQuery>,
 ) -> Result<axum::response::Html<String>, KotaError> {
     let text = q.p.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    // The city's date in WIB (UTC+7), for "expired".
-    let today = crate::html::wib((s.clock)()).date_naive();
+    // The city's date in its own zone, for "expired".
+    let today = crate::html::local_time((s.clock)(), s.db.city_offset()?).date_naive();
     let verdict = match text {
         Some(t) => Some(crate::verify::check(&s.db, t, today)?),
         None => None,
@@ -407,9 +407,10 @@ async fn dashboard(
     };
     let Some(admin) = admin else { return Ok(see_other("/admin/login")) };
     use chrono::Datelike;
-    let year = crate::html::wib(now).year();
+    let offset = s.db.city_offset()?;
+    let year = crate::html::local_time(now, offset).year();
     let all = crate::dashboard::summaries(&s.db, year, now)?;
-    Ok(axum::response::Html(crate::dashboard::page(&admin, year, &all)).into_response())
+    Ok(axum::response::Html(crate::dashboard::page(&admin, year, offset, &all)).into_response())
 }
 
 async fn login_form() -> axum::response::Html<String> {

@@ -19,7 +19,7 @@
 
 use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
-use crate::html::{escape, wib};
+use crate::html::{escape, local_time, offset_of};
 use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::nik::{Nik, NoKk};
@@ -387,15 +387,18 @@ fn serving(db: &Db) -> Result<Vec<(String, String)>, KotaError> {
 pub fn track(
     db: &Db,
     code: &str,
-) -> Result<Option<(String, u64, String, String, String)>, KotaError> {
+) -> Result<Option<(String, u64, String, String, String, String)>, KotaError> {
     db.with(|c| {
         Ok(c.query_row(
-            "SELECT coalesce(t.title, r.letter_type), r.submitted_at_ms, r.status, r.note, k.name
+            "SELECT coalesce(t.title, r.letter_type), r.submitted_at_ms, r.status, r.note, k.name,
+                 k.code
              FROM online_requests r JOIN kelurahan k ON k.code = r.kelurahan_code
              LEFT JOIN letter_types t ON t.kelurahan_code = r.kelurahan_code AND t.code = r.letter_type
              WHERE r.tracking_code = ?1",
             [canonical(code)],
-            |r| Ok((r.get(0)?, r.get::<i64>(1)? as u64, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok((r.get(0)?, r.get::<i64>(1)? as u64, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            },
         )
         .optional()?)
     })
@@ -511,14 +514,14 @@ pub fn status_page(db: &Db, code: Option<&str>) -> Result<String, KotaError> {
         None => String::new(),
         Some(c) => match track(db, c)? {
             None => "<p class=\"error\" role=\"alert\">Kode pelacakan tidak ditemukan.</p>".into(),
-            Some((title, sent, status, note, kelurahan)) => {
+            Some((title, sent, status, note, kelurahan, kelurahan_code)) => {
                 let label = match status.as_str() {
                     "diajukan" => "Diajukan: menunggu diproses kantor kelurahan",
                     "diproses" => "Sedang diproses kantor kelurahan",
                     "selesai" => "Selesai: surat dapat diambil di kantor kelurahan",
                     _ => "Ditolak",
                 };
-                let day = long_date(wib(sent).date_naive());
+                let day = long_date(local_time(sent, offset_of(&kelurahan_code)).date_naive());
                 let note = if note.is_empty() {
                     String::new()
                 } else {

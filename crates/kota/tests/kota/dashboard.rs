@@ -132,3 +132,25 @@ fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_doe
     let (status, _, _) = exchange(&kota, "GET", "/admin", &[("Cookie", &cookie)], "");
     assert_eq!(status, 303, "the session ended");
 }
+
+#[test]
+fn a_city_in_wita_reads_its_kelurahans_last_sync_in_wita() {
+    let k = balai_kota::dashboard::KelurahanSummary {
+        code: "73.71.01.1001".into(),
+        name: "Sawerigading".into(),
+        devices: 1,
+        // 2026-12-03 23:30 UTC: 07:30 on 4 December in Makassar.
+        last_sync_ms: Some(1_796_340_600_000),
+        residents: 0,
+        living: 0,
+        letters_by_month: [0; 12],
+        voided: 0,
+        numbers_unused: 0,
+        requests_waiting: 0,
+        security_events_7d: 0,
+    };
+    let offset = balai_kota::html::offset_of(&k.code);
+    let html = balai_kota::dashboard::page("admin", 2026, offset, &[k]);
+    assert!(html.contains("Sinkron terakhir (WITA)"), "{html}");
+    assert!(html.contains("04-12-2026 07:30"), "{html}");
+}

@@ -273,7 +273,7 @@ pub fn page(admin: &str, year: i32, offset_s: i32, all: &[KelurahanSummary]) -> 
         let warn = if k.security_events_7d > 0 { " class=\"warn\"" } else { "" };
         rows.push_str(&format!(
             "<tr data-kelurahan=\"{code}\"><td>{code}</td><td>{name}</td><td class=\"n\">{devices}</td>\
-             <td>{last}</td><td class=\"n\" data-col=\"residents\">{residents}</td>\
+             <td class=\"when\">{last}</td><td class=\"n\" data-col=\"residents\">{residents}</td>\
              <td class=\"n\" data-col=\"living\">{living}</td><td class=\"n\" data-col=\"letters\">{letters}</td>\
              <td>{bars}</td><td class=\"n\">{voided}</td>\
              <td class=\"n\" data-col=\"unused\">{unused}</td><td class=\"n\" data-col=\"waiting\">{waiting}</td>\
@@ -343,6 +343,6 @@ input{width:100%;box-sizing:border-box;padding:.45rem;font-size:1rem}\
 main>form>button,.narrow button{margin-top:1rem;padding:.5rem 1.2rem;background:#0b6e4f;color:#fff;border:0;border-radius:6px;font-size:1rem}\
 .error{color:#b42318;font-weight:600}.totals{display:flex;gap:2.5rem;margin-bottom:1rem}.totals b{font-size:1.6rem}\
 table{border-collapse:collapse;width:100%}th,td{padding:.35rem .5rem;border-bottom:1px solid #e5e7eb;text-align:left}\
-th{font-size:.85rem;color:#57606a}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+th{font-size:.85rem;color:#57606a}td.n{text-align:right;font-variant-numeric:tabular-nums}td.when{white-space:nowrap}\
 .bars rect{fill:#0b6e4f}.bars text{font-size:6px;fill:#57606a;text-anchor:middle}.bars line{stroke:#8c959f;stroke-width:.5}.warn{color:#b42318;font-weight:700}\
 .muted{color:#57606a;font-size:.85rem;margin-top:1rem}";

@@ -382,12 +382,19 @@ fn serving(db: &Db) -> Result<Vec<(String, String)>, KotaError> {
     })
 }
 
-/// Where a request stands, for its tracking code: (letter type title, sent, status, note,
-/// kelurahan name).
-pub fn track(
-    db: &Db,
-    code: &str,
-) -> Result<Option<(String, u64, String, String, String, String)>, KotaError> {
+/// A request as its status page shows it.
+pub struct Tracked {
+    /// The letter type's title (its code if the office never published it).
+    pub title: String,
+    pub sent_ms: u64,
+    pub status: String,
+    pub note: String,
+    pub kelurahan_name: String,
+    pub kelurahan_code: String,
+}
+
+/// Where a request stands, for its tracking code.
+pub fn track(db: &Db, code: &str) -> Result<Option<Tracked>, KotaError> {
     db.with(|c| {
         Ok(c.query_row(
             "SELECT coalesce(t.title, r.letter_type), r.submitted_at_ms, r.status, r.note, k.name,
@@ -397,7 +404,14 @@ pub fn track(
              WHERE r.tracking_code = ?1",
             [canonical(code)],
             |r| {
-                Ok((r.get(0)?, r.get::<i64>(1)? as u64, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok(Tracked {
+                    title: r.get(0)?,
+                    sent_ms: r.get::<i64>(1)? as u64,
+                    status: r.get(2)?,
+                    note: r.get(3)?,
+                    kelurahan_name: r.get(4)?,
+                    kelurahan_code: r.get(5)?,
+                })
             },
         )
         .optional()?)
@@ -514,7 +528,14 @@ pub fn status_page(db: &Db, code: Option<&str>) -> Result<String, KotaError> {
         None => String::new(),
         Some(c) => match track(db, c)? {
             None => "<p class=\"error\" role=\"alert\">Kode pelacakan tidak ditemukan.</p>".into(),
-            Some((title, sent, status, note, kelurahan, kelurahan_code)) => {
+            Some(Tracked {
+                title,
+                sent_ms: sent,
+                status,
+                note,
+                kelurahan_name: kelurahan,
+                kelurahan_code,
+            }) => {
                 let label = match status.as_str() {
                     "diajukan" => "Diajukan: menunggu diproses kantor kelurahan",
                     "diproses" => "Sedang diproses kantor kelurahan",

@@ -1380,7 +1380,7 @@ fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
 /// The office's date by the city's clock, in the office's time zone (its letters are dated
 /// and their series' year taken by it).
 fn office_today(x: &Exchange) -> Result<chrono::NaiveDate, SyncError> {
-    let profile = x.store.read(|c| balai_store::profile::get(c))?;
+    let profile = x.store.read(balai_store::profile::get)?;
     let offset = balai_domain::dates::utc_offset_seconds(
         profile.as_ref().map_or("", |p| p.kelurahan_code.as_str()),
     );

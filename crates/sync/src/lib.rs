@@ -1354,12 +1354,12 @@ fn settle_number_asks(x: &Exchange) -> Result<(), SyncError> {
 /// In a round: the numbers left in leases of a year that has ended (by the city's clock in the
 /// office's time zone: no letter of that year is issued any more) are given back with `return_numbers`
 /// commands, the leases emptied in the same transaction; the city records them as unused.
-fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
+fn give_back_ended_years(x: &Exchange) -> Result<(), SyncError> {
     let year = chrono::Datelike::year(&office_today(x)?);
     let epoch = x.e.epoch;
     let ended = x.store.read(|c| balai_store::leases::left_before(c, epoch, year))?;
     if ended.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     x.store.write(&x.ctx, |tx| {
         for u in &ended {
@@ -1372,9 +1372,8 @@ fn give_back_ended_years(x: &Exchange) -> Result<u64, SyncError> {
             store_sync::append_command(tx, RETURN_NUMBERS, u.lease_id, &args)?;
             balai_store::leases::give_back(tx, u.lease_id)?;
         }
-        Ok::<_, SyncError>(())
-    })?;
-    Ok(ended.iter().map(|u| u64::from(u.last + 1 - u.first)).sum())
+        Ok(())
+    })
 }
 
 /// The office's date by the city's clock, in the office's time zone (its letters are dated

@@ -168,8 +168,10 @@ fn allocator(tx: &WriteTx) -> Result<Box<dyn NumberAllocator>, ApiError> {
 fn number_from_city(app: &App, code: &str) -> Result<(), ApiError> {
     // A PC whose clock is wrong issues nothing (the issuing transaction checks again): no
     // number is asked for a letter that will not be issued.
-    app.store.read(|c| check_clock(app, c))?;
-    let settings = app.store.read(|c| read_settings(c))?;
+    let settings = app.store.read(|c| {
+        check_clock(app, c)?;
+        read_settings(c)
+    })?;
     let series = settings.series.series(code, residents::today(app).year());
     crate::areas::sync::lease_next_number(app, &series);
     Ok(())

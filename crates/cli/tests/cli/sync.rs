@@ -166,6 +166,21 @@ fn sync_now(db: &Path) -> Value {
 
 const RESIDENT: &str = "1872040101800002";
 
+/// PC A (one resident) and an empty PC B of the same office, both enrolled with `kota` and
+/// synced once (A first: B has A's register only if A syncs again before it; the tests that
+/// need it sync on).
+fn two_offices_synced(
+    kota: &Kota,
+) -> ((tempfile::TempDir, std::path::PathBuf), (tempfile::TempDir, std::path::PathBuf)) {
+    let a = office_with_one_resident();
+    let b = crate::demo_db();
+    for db in [&a.1, &b.1] {
+        kota.enrol(db);
+        sync_now(db);
+    }
+    (a, b)
+}
+
 /// A city from before the first-sync snapshot, as a PC sees it: a relay to today's city that
 /// answers `GET /v1/snapshot` as an unknown route (404, no body, as axum does) and passes every
 /// other request on, one request per connection (closed after its answer).
@@ -624,12 +639,7 @@ fn as_clerk(db: &Path, args: &[&str]) -> crate::Run {
 #[test]
 fn a_residents_online_request_reaches_the_office_one_pc_takes_it_and_the_resident_sees_it_done() {
     let kota = Kota::start();
-    let (_a_dir, a) = office_with_one_resident();
-    let (_b_dir, b) = crate::demo_db();
-    for db in [&a, &b] {
-        kota.enrol(db);
-        sync_now(db);
-    }
+    let ((_a_dir, a), (_b_dir, b)) = two_offices_synced(&kota);
     // The resident fills the city's form: a wrong NIK is sent back with the field named.
     let (status, form) = city_http(&kota, "GET", "/permohonan?kelurahan=18.72.04.1004", "");
     assert_eq!(status, 200);
@@ -702,12 +712,7 @@ fn a_residents_online_request_reaches_the_office_one_pc_takes_it_and_the_residen
 #[test]
 fn a_pc_locked_out_and_enrolled_again_finishes_the_online_request_it_had_taken() {
     let kota = Kota::start();
-    let (_a_dir, a) = office_with_one_resident();
-    let (_b_dir, b) = crate::demo_db();
-    for db in [&a, &b] {
-        kota.enrol(db);
-        sync_now(db);
-    }
+    let ((_a_dir, a), (_b_dir, b)) = two_offices_synced(&kota);
     let fields = format!(
         "nik={RESIDENT}&kelurahan=18.72.04.1004&no_kk=1872041203159991&jenis=domisili&keperluan=kerja"
     );

@@ -4,7 +4,7 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, demo, import, info, letters, print, profile, reports, requests, residents,
+    audit, auth, conflicts, demo, import, info, letters, print, profile, reports, requests, residents,
     settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
@@ -114,6 +114,8 @@ pub static COMMANDS: &[Command] = &[
     command!("sync.enrol", ADMIN, true, sync::enrol),
     command!("sync.now", Access::AnyUser, true, sync::now),
     command!("sync.status", Access::AnyUser, false, sync::status),
+    command!("sync.conflicts", SUPERVISOR, false, conflicts::list),
+    command!("sync.review_conflict", SUPERVISOR, true, conflicts::review),
     command!("requests.list", LETTER_DESK, false, requests::list),
     command!("requests.claim", LETTER_DESK, true, requests::claim),
     command!("requests.resolve", LETTER_DESK, true, requests::resolve),

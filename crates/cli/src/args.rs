@@ -236,6 +236,16 @@ pub enum SyncCmd {
     Now,
     /// Pending changes, last push, rejected items.
     Status,
+    /// Identity conflicts the city found (two PCs wrote a different NIK, name or No. KK into
+    /// one record), open ones first (admin, sekretaris, lurah).
+    Conflicts,
+    /// Marks an identity conflict reviewed on every PC of the office, with what was decided.
+    Review {
+        #[arg(long)]
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -587,6 +597,10 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Sync(SyncCmd::Now) => ("sync.now", json!({})),
         Command::Sync(SyncCmd::Status) => ("sync.status", json!({})),
+        Command::Sync(SyncCmd::Conflicts) => ("sync.conflicts", json!({})),
+        Command::Sync(SyncCmd::Review { id, note }) => {
+            ("sync.review_conflict", json!({"id": id, "note": note}))
+        }
         Command::Requests(RequestsCmd::List) => ("requests.list", json!({})),
         Command::Requests(RequestsCmd::Claim { id }) => ("requests.claim", json!({"id": id})),
         Command::Requests(RequestsCmd::Resolve { id, status, note }) => {

@@ -178,6 +178,25 @@ fn print_text(command: &str, out: &Value) {
             s(&out["path"]),
             if out["masked"] == true { " (NIK dan No. KK disamarkan)" } else { "" }
         ),
+        "sync.conflicts" => {
+            for c in out.as_array().into_iter().flatten() {
+                let state = if c["reviewed_at_ms"].is_null() { "TERBUKA" } else { "ditinjau" };
+                let fields: Vec<&str> = c["fields"].as_array().into_iter().flatten().map(s).collect();
+                println!("{}  {:<8} {} {}  [{}]", s(&c["id"]), state, s(&c["table"]), s(&c["subject"]), fields.join(", "));
+                for (label, side) in [("disimpan", &c["kept"]), ("kalah", &c["lost"])] {
+                    let values: Vec<String> = side["values"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| format!("{k}={}", s(v)))
+                        .collect();
+                    println!("    {label:<9} {}", values.join("  "));
+                }
+                if !s(&c["review_note"]).is_empty() {
+                    println!("    catatan   {}", s(&c["review_note"]));
+                }
+            }
+        }
         "demo.seed" => {
             println!(
                 "Kantor demo Kelurahan {} dibuat dengan {} penduduk sintetis. Pengguna demo:",

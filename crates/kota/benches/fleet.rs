@@ -105,7 +105,13 @@ impl City {
                     hlc: time.server_time_ms << 16 | pc.next_seq,
                 },
             };
-            let body = PushRequest { versions: versions(), device_id: pc.id, epoch: 1, ops: vec![op] };
+            let body = PushRequest {
+                versions: versions(),
+                device_id: pc.id,
+                epoch: 1,
+                ops: vec![op],
+                seen_through: None,
+            };
             let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
             let res: PushResponse = self
                 .signed(pc, reqwest::Method::POST, "/v1/push", body)?

@@ -81,6 +81,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::requests::SCHEMA_V7,
     crate::backup::SCHEMA_V8,
     crate::leases::SCHEMA_V9,
+    crate::conflicts::SCHEMA_V10,
 ];
 
 /// The schema version this build writes.

@@ -134,7 +134,7 @@ pub fn push(
         let mut results = Vec::with_capacity(req.ops.len());
         let mut applied_ops: Vec<(i64, String)> = Vec::with_capacity(req.ops.len());
         let mut cross_tenant = 0;
-        let mut pending = Pending::default();
+        let mut pending = Pending { seen_through: req.seen_through, ..Pending::default() };
         let new_ops = req.ops.iter().filter(|op| op.device_seq > last);
         pending.owners = owners_of(&tx, new_ops)?;
         for op in &req.ops {
@@ -246,6 +246,7 @@ fn command(
         balai_protocol::PUBLISH_LETTER_TYPES => crate::requests::publish_types(tx, device, args),
         balai_protocol::CLAIM_REQUEST => crate::requests::claim(tx, device, args, now_ms),
         balai_protocol::REQUEST_STATUS => crate::requests::status(tx, device, args, now_ms),
+        balai_protocol::REVIEW_CONFLICT => crate::conflicts::review(tx, device, args, now_ms),
         balai_protocol::TOO_LARGE => {
             let kb = args.get("bytes").and_then(|b| b.as_u64()).unwrap_or(0) / 1024;
             Ok(rejected(
@@ -321,11 +322,17 @@ fn apply_row(
     // The groups of an inserted row travel on as one feed entry (those that won), so an office
     // receives a new row whole, as it was pushed.
     let mut won = serde_json::Map::new();
+    // The feed entry this op's winning groups travel in (one entry per op).
+    let entry = pending.feed.len();
     for (change, body) in changes {
-        if let Merged::Won { .. } = row.apply(change.clone()) {
+        let merged = row.apply(change.clone());
+        if let Change::Set { group, version } = &change {
+            identity_check(tx, device, (table, row_id, group), version, (&merged, &row), now_ms, pending)?;
+        }
+        if let Merged::Won { .. } = merged {
             match change {
                 Change::Set { group, version } => {
-                    pending.groups.insert((table.clone(), row_id, group), version);
+                    pending.groups.insert((table.clone(), row_id, group), (version, entry));
                 }
                 Change::Delete(stamp) => {
                     pending.deletes.insert(key.clone(), stamp);
@@ -353,6 +360,62 @@ fn apply_row(
     }
     pending.rows.insert(key, row);
     Ok(Outcome::Ok { clamped_hlc })
+}
+
+/// Records an identity conflict (see `crate::conflicts`) when this version of an identity
+/// group and another device's version hold different identity values, and the merge shows
+/// they were written without sight of each other.
+fn identity_check(
+    tx: &Tx,
+    device: &Device,
+    (table, row_id, group): (&str, Uuid, &str),
+    version: &Version<String>,
+    (merged, row): (&Merged<String>, &RowState<String>),
+    now_ms: u64,
+    pending: &Pending,
+) -> Result<(), KotaError> {
+    if !balai_protocol::IDENTITY_FIELDS.iter().any(|(t, g, _)| *t == table && *g == group) {
+        return Ok(());
+    }
+    let (kept, lost) = match merged {
+        // This edit won over a version it may not have seen.
+        Merged::Won { replaced: Some(old) } if old.stamp.device != version.stamp.device => {
+            let Some(seen) = pending.seen_through else { return Ok(()) };
+            let at = crate::conflicts::position_of(tx, &device.kelurahan_code, table, row_id, group)?;
+            if !at.is_some_and(|at| at > seen) {
+                return Ok(());
+            }
+            (version, old)
+        }
+        // This edit lost: its PC had not seen the newer version (its clock would be ahead).
+        Merged::Lost => match row.group(group) {
+            Some(held) if held.stamp.device != version.stamp.device => (held, version),
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    let parse = |v: &Version<String>| serde_json::from_str::<Value>(&v.value).unwrap_or_default();
+    let (kept_value, lost_value) = (parse(kept), parse(lost));
+    let fields = balai_protocol::identity_differences(table, group, &kept_value, &lost_value);
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let side = |v: &Version<String>, value: Value| balai_protocol::ConflictSide {
+        value,
+        hlc: v.stamp.hlc,
+        device: Uuid::from_bytes(v.stamp.device),
+    };
+    let conflict = balai_protocol::IdentityConflict {
+        conflict_id: Uuid::now_v7(),
+        table: table.to_string(),
+        row_id,
+        field_group: group.to_string(),
+        fields: fields.into_iter().map(str::to_string).collect(),
+        kept: side(kept, kept_value),
+        lost: side(lost, lost_value),
+        at_ms: now_ms,
+    };
+    crate::conflicts::record(tx, &device.kelurahan_code, &conflict)
 }
 
 fn set_change(
@@ -429,12 +492,15 @@ struct Pending {
     owners: HashMap<(String, Uuid), String>,
     new_owners: Vec<(String, Uuid)>,
     rows: HashMap<(String, Uuid), RowState<String>>,
-    groups: BTreeMap<(String, Uuid, String), Version<String>>,
+    /// Each winning version with the index in `feed` of the entry that carries it.
+    groups: BTreeMap<(String, Uuid, String), (Version<String>, usize)>,
     deletes: BTreeMap<(String, Uuid), Stamp>,
     /// (change id, body) in the order the ops made them.
     feed: Vec<(Uuid, String)>,
     /// Clocks from the future capped so far in this push.
     capped: u64,
+    /// `PushRequest.seen_through`.
+    seen_through: Option<u64>,
 }
 
 impl Pending {
@@ -455,25 +521,29 @@ impl Pending {
         insert_many(tx, "INSERT INTO row_owner (kelurahan_code, tbl, row_id)", "", &[&k], &cells)?;
         self.new_owners.clear();
 
-        let groups: Vec<(&str, String, &str, i64, String, &str)> = self
+        // The feed first: each group's version is stored with its entry's position.
+        let first_seq = write_feed(tx, k, device.id, &std::mem::take(&mut self.feed))?;
+        let groups: Vec<(&str, String, &str, i64, String, &str, i64)> = self
             .groups
             .iter()
-            .map(|((t, id, g), v)| {
+            .map(|((t, id, g), (v, entry))| {
                 let stamp = (v.stamp.hlc as i64, hex::encode(v.stamp.device));
-                (t.as_str(), id.to_string(), g.as_str(), stamp.0, stamp.1, v.value.as_str())
+                let seq = first_seq + *entry as i64;
+                (t.as_str(), id.to_string(), g.as_str(), stamp.0, stamp.1, v.value.as_str(), seq)
             })
             .collect();
         let cells: Vec<&dyn ToCell> = groups
             .iter()
-            .flat_map(|(t, id, g, hlc, dev, value)| {
-                [t as &dyn ToCell, id, g, hlc, dev, value]
+            .flat_map(|(t, id, g, hlc, dev, value, seq)| {
+                [t as &dyn ToCell, id, g, hlc, dev, value, seq]
             })
             .collect();
         insert_many(
             tx,
-            "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value)",
+            "INSERT INTO row_groups (kelurahan_code, tbl, row_id, field_group, hlc, device, value, server_seq)",
             "ON CONFLICT (kelurahan_code, tbl, row_id, field_group) DO UPDATE SET
-                 hlc = excluded.hlc, device = excluded.device, value = excluded.value",
+                 hlc = excluded.hlc, device = excluded.device, value = excluded.value,
+                 server_seq = excluded.server_seq",
             &[&k],
             &cells,
         )?;
@@ -486,8 +556,6 @@ impl Pending {
             )?
             .execute(params![k, table, row_id.to_string(), stamp.hlc as i64, hex::encode(stamp.device)])?;
         }
-
-        write_feed(tx, k, device.id, &std::mem::take(&mut self.feed))?;
         Ok(())
     }
 }
@@ -589,20 +657,21 @@ pub(crate) fn append_feed(
     body: &OpBody,
 ) -> Result<(), KotaError> {
     let body = serde_json::to_string(body).map_err(|e| KotaError::BadRequest(e.to_string()))?;
-    write_feed(tx, k, origin, &[(change_id, body)])
+    write_feed(tx, k, origin, &[(change_id, body)]).map(|_| ())
 }
 
 /// Appends `entries` (change id, body) to the kelurahan's feed with its next server sequence
 /// numbers, taken at once from the counter row inside this transaction (commit order is
-/// sequence order).
+/// sequence order). Answers the first entry's number (with no entries, the one the next would
+/// have had: nothing refers to it).
 fn write_feed(
     tx: &Tx,
     k: &str,
     origin: Uuid,
     entries: &[(Uuid, String)],
-) -> Result<(), KotaError> {
+) -> Result<i64, KotaError> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let n = entries.len() as i64;
     let last: i64 = tx
@@ -627,7 +696,8 @@ fn write_feed(
         "",
         &[&k, &origin],
         &cells,
-    )
+    )?;
+    Ok(last - n + 1)
 }
 
 /// The device's kelurahan feed after `cursor`, without the device's own changes; answers
@@ -849,7 +919,8 @@ pub fn snapshot_commands(
                 deleted: Some(stamp),
             });
         }
-        let commands = crate::requests::as_commands(c, &device.kelurahan_code, device.id)?;
+        let mut commands = crate::requests::as_commands(c, &device.kelurahan_code, device.id)?;
+        commands.extend(crate::conflicts::as_commands(c, &device.kelurahan_code)?);
         Ok((rows, commands))
     })
 }

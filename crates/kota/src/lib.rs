@@ -33,6 +33,7 @@
 pub mod auth;
 pub mod backup;
 pub mod codes;
+pub mod conflicts;
 pub mod dashboard;
 pub mod db;
 pub mod feed;

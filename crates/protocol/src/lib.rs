@@ -124,6 +124,12 @@ pub struct PushRequest {
     pub epoch: u32,
     /// In `device_seq` order.
     pub ops: Vec<Op>,
+    /// The feed position this PC had pulled through when the oldest of its unpushed edits was
+    /// made: a winning identity edit replacing a version written after it was made without
+    /// sight of that version (an [`IdentityConflict`]). Absent from older clients: then only
+    /// the identity edits that lose are recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_through: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -392,6 +398,68 @@ pub struct RequestStatus {
 }
 
 pub const REQUEST_STATUS: &str = "request_status";
+
+/// The fields whose silent overwrite would corrupt who a person or a family is (sync-notes
+/// §3.6): (table, field group, the identity fields in it). A concurrent edit that replaces one
+/// of them with a different value is merged as any other (last writer wins) and also recorded
+/// for a supervisor's review.
+pub const IDENTITY_FIELDS: &[(&str, &str, &[&str])] =
+    &[("residents", "identity", &["nik", "full_name"]), ("families", "family", &["no_kk"])];
+
+/// The identity fields of `table`'s `group` whose values differ between two versions of the
+/// group (as JSON objects); empty when the group holds none or they agree.
+pub fn identity_differences(table: &str, group: &str, a: &Value, b: &Value) -> Vec<&'static str> {
+    IDENTITY_FIELDS
+        .iter()
+        .filter(|(t, g, _)| *t == table && *g == group)
+        .flat_map(|(_, _, fields)| fields.iter().copied())
+        .filter(|f| a.get(*f) != b.get(*f))
+        .collect()
+}
+
+/// Feed command `identity_conflict` (city → every PC of the kelurahan): two PCs wrote
+/// different identity values into one row without either seeing the other's. The merge kept
+/// `kept`; `lost` is what the other PC's clerk typed. Listed on the sync page until a
+/// supervisor reviews it ([`ReviewConflict`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityConflict {
+    pub conflict_id: Uuid,
+    pub table: String,
+    pub row_id: Uuid,
+    pub field_group: String,
+    /// The identity fields that differ (e.g. `["nik"]`).
+    pub fields: Vec<String>,
+    pub kept: ConflictSide,
+    pub lost: ConflictSide,
+    /// When the city saw it.
+    pub at_ms: u64,
+}
+
+/// One of the two versions of an [`IdentityConflict`]: the group's value and who made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictSide {
+    pub value: Value,
+    pub hlc: u64,
+    pub device: Uuid,
+}
+
+pub const IDENTITY_CONFLICT: &str = "identity_conflict";
+
+/// The `review_conflict` command (a PC → the city, and on down the feed to the other PCs): a
+/// supervisor looked at an [`IdentityConflict`] and settled it (correcting the row, if needed,
+/// is an ordinary edit). The first review stands; a repeat is answered ok.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewConflict {
+    pub conflict_id: Uuid,
+    /// What the supervisor decided, for the other supervisors.
+    #[serde(default)]
+    pub note: String,
+    /// Set by the city on the feed entry: when it took the review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at_ms: Option<u64>,
+}
+
+pub const REVIEW_CONFLICT: &str = "review_conflict";
 
 /// Sent by a client in place of one change too large to travel (more than
 /// [`BATCH_MAX_BYTES`] compressed): the server answers it `rejected` with `too_large`, so the

@@ -9,6 +9,7 @@
 //! reaches here), no roles or sessions (balai-app), no clock (callers pass times in).
 
 pub mod audit;
+pub mod conflicts;
 mod bulk;
 pub mod leases;
 pub mod letters;
@@ -342,6 +343,7 @@ impl Store {
         let applied = self.transaction(ctx, sync::Capture::Off, true, |tx| {
             let applied = pull::apply(tx, changes, &at)?;
             sync::set_state(tx, state)?;
+            sync::follow_cursor(tx)?;
             Ok::<_, StoreError>(applied)
         })?;
         if let Some(high) = changes.iter().map(|c| c.hlc).max() {
@@ -436,6 +438,7 @@ impl Store {
             tx.execute("DELETE FROM _sync_snapshot", []).map_err(sql)?;
             sync::set_state(tx, state).map_err(sql)?;
             sync::clear_state(tx, clear).map_err(sql)?;
+            sync::follow_cursor(tx).map_err(sql)?;
             Ok::<_, E>(total)
         })?;
         sync::lock(&self.capture).hlc.observe(high);

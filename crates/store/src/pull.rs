@@ -88,7 +88,8 @@ pub(crate) fn apply(tx: &Transaction, changes: &[Pulled], at: &str) -> Result<Ap
 }
 
 /// A command the city passes down: a resident's online request, or where another PC of the
-/// office took one. Anything else is held (a newer Balai may know it).
+/// office took one; an identity conflict the city found, or a supervisor's review of one.
+/// Anything else is held (a newer Balai may know it).
 fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<Applied> {
     let held = |reason: &str| -> Result<Applied> {
         hold(tx, c, name, &c.value, reason)?;
@@ -138,8 +139,46 @@ fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<A
                 held("row_incomplete")
             }
         }
+        "identity_conflict" => {
+            let Some(row) = conflict_of(&c.value) else { return held("invalid") };
+            crate::conflicts::insert(tx, &row)?;
+            Ok(applied)
+        }
+        "review_conflict" => {
+            let Some(id) = text("conflict_id").and_then(|s| Uuid::parse_str(&s).ok()) else {
+                return held("invalid");
+            };
+            let at = c.value.get("reviewed_at_ms").and_then(Value::as_u64).unwrap_or(now_ms);
+            // Reviewed here already, or a conflict this PC never had (closed before its first
+            // sync): nothing to do.
+            crate::conflicts::review(tx, id, &text("note").unwrap_or_default(), at)?;
+            Ok(applied)
+        }
         _ => held("unknown_table"),
     }
+}
+
+/// An `identity_conflict` feed entry as the office keeps it.
+fn conflict_of(v: &Value) -> Option<crate::conflicts::ConflictRow> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let uuid = |k: &str| text(k).and_then(|s| Uuid::parse_str(&s).ok());
+    let side = |k: &str| {
+        let s = v.get(k)?;
+        let device = s.get("device").and_then(Value::as_str)?.to_string();
+        Some((s.get("value")?.to_string(), s.get("hlc").and_then(Value::as_u64)?, device))
+    };
+    Some(crate::conflicts::ConflictRow {
+        id: uuid("conflict_id")?,
+        table: text("table")?,
+        row_id: uuid("row_id")?,
+        field_group: text("field_group")?,
+        fields: v.get("fields").filter(|f| f.is_array())?.to_string(),
+        kept: side("kept")?,
+        lost: side("lost")?,
+        found_at_ms: v.get("at_ms").and_then(Value::as_u64)?,
+        reviewed_at_ms: None,
+        review_note: String::new(),
+    })
 }
 
 fn is_refusal(e: &rusqlite::Error) -> bool {

@@ -468,6 +468,24 @@ pub fn set_state(tx: &rusqlite::Transaction, pairs: &[(&str, &str)]) -> rusqlite
     Ok(())
 }
 
+/// Keeps `edits_seen_through`, the feed position this PC had pulled through when its oldest
+/// unpushed edit was made (sent with each push: the city tells a concurrent overwrite of an
+/// identity field from a knowing one by it). While nothing waits to be pushed it follows the
+/// pull cursor; once an edit waits, it stays where it was until the outbox is pushed. Called
+/// in the transactions that move either cursor.
+pub fn follow_cursor(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO _sync_state (key, value)
+         SELECT 'edits_seen_through', value FROM _sync_state
+         WHERE key = 'pulled_through'
+           AND (SELECT coalesce(max(seq), 0) FROM _sync_outbox)
+               <= coalesce((SELECT CAST(value AS INTEGER) FROM _sync_state WHERE key = 'pushed_through'), 0)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
 /// Removes values of the device's sync state in the caller's transaction.
 pub fn clear_state(tx: &rusqlite::Transaction, keys: &[&str]) -> rusqlite::Result<()> {
     let mut st = tx.prepare_cached("DELETE FROM _sync_state WHERE key = ?1")?;
@@ -512,7 +530,8 @@ pub fn record_push(
     set_state(
         tx,
         &[("pushed_through", &acked_through.to_string()), ("last_push_ms", &now_ms.to_string())],
-    )
+    )?;
+    follow_cursor(tx)
 }
 
 /// An outbox entry the server refused for good.

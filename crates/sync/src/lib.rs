@@ -531,6 +531,11 @@ fn push(x: &Exchange) -> Result<Pushed, SyncError> {
     // Read ahead, each op with its JSON size; cut into batches from the front.
     let mut ahead: std::collections::VecDeque<(Op, usize)> = Default::default();
     let mut slow_tries = 0;
+    // Read once: it stays put while edits wait (balai-store's `follow_cursor`).
+    let seen_through = store
+        .read(|c| store_sync::state(c, "edits_seen_through"))
+        .map_err(sql)?
+        .and_then(|v| v.parse::<u64>().ok());
     loop {
         let mark = pushed_through(store)?;
         while ahead.front().is_some_and(|(op, _)| op.device_seq as i64 <= mark) {
@@ -562,6 +567,7 @@ fn push(x: &Exchange) -> Result<Pushed, SyncError> {
                 device_id: e.device_id,
                 epoch: e.epoch,
                 ops,
+                seen_through,
             };
             let raw = serde_json::to_vec(&req).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
             let body = compress(&raw)?;
@@ -1435,6 +1441,8 @@ pub struct Status {
     /// A first sync's snapshot that is still downloading: the rows received so far (they are
     /// applied together when the last page is in; the next round goes on from them).
     pub first_sync_rows: Option<u64>,
+    /// Identity conflicts the city found that no supervisor has reviewed yet.
+    pub identity_conflicts: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -1503,6 +1511,7 @@ pub fn status(store: &Store) -> Result<Status, SyncError> {
                 .map(|(series, left)| Reserve { series, left })
                 .collect(),
             first_sync_rows: get(SNAPSHOT_KEYS[3])?.and_then(|v| v.parse().ok()),
+            identity_conflicts: balai_store::conflicts::open_count(c)?,
         })
     })
 }

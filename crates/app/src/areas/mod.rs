@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod conflicts;
 pub mod demo;
 pub mod import;
 pub mod info;

@@ -38,7 +38,8 @@ pub struct RequestView {
     pub note: String,
 }
 
-fn this_device(app: &App) -> Result<Option<String>, ApiError> {
+/// This PC's device id at the city (`None` before enrolment).
+pub(crate) fn this_device(app: &App) -> Result<Option<String>, ApiError> {
     app.store.read(|c| {
         balai_store::sync::state(c, "server_device_id").map_err(|e| StoreError::from(e).into())
     })

@@ -967,3 +967,61 @@ fn a_code_for_another_kelurahan_is_refused_and_stays_unused() {
     assert_eq!(ok.status, 0, "{}", ok.stderr);
     assert_eq!(ok.json()["kelurahan_code"], "18.72.04.1005");
 }
+
+/// Renames the one resident of `office_with_one_resident` on the office database `db`.
+fn rename(db: &Path, name: &str) {
+    let dir = db.parent().unwrap();
+    let file = dir.join(format!("{}.json", name.replace(' ', "_")));
+    let input = serde_json::json!({
+        "nik": RESIDENT, "no_kk": "1872041203159991", "full_name": name, "sex": "L",
+        "birth_place": "Metro", "birth_date": "01-01-1980", "religion": "Islam",
+        "marital_status": "Kawin", "shdk": "Kepala Keluarga", "rt": "3", "rw": "2",
+    });
+    std::fs::write(&file, input.to_string()).unwrap();
+    let shown = run(db, &["--json", "residents", "show", RESIDENT]).json();
+    let id = shown["id"].as_str().unwrap();
+    let r = run(db, &["--json", "residents", "edit", id, "--from-json", file.to_str().unwrap()]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+}
+
+#[test]
+fn two_clerks_renaming_one_resident_unseen_leave_a_conflict_a_supervisor_reviews_for_every_pc() {
+    let kota = Kota::start();
+    let ((_a_dir, a), (_b_dir, b)) = two_offices_synced(&kota);
+    assert_eq!(run(&b, &["--json", "residents", "show", RESIDENT]).status, 0, "B has A's register");
+    // Both clerks fix the name before either hears of the other's fix; B's is the later one.
+    rename(&a, "Wiryo Percobaan Satu");
+    rename(&b, "Wirjo Percobaan");
+    for db in [&a, &b, &a] {
+        sync_now(db);
+    }
+    for db in [&a, &b] {
+        let status = run(db, &["--json", "sync", "status"]).json();
+        assert_eq!(status["identity_conflicts"], 1, "{status}");
+    }
+    let listed = run(&a, &["--json", "sync", "conflicts"]).json();
+    let c = &listed[0];
+    assert_eq!((c["table"].as_str(), c["fields"].clone()), (Some("residents"), serde_json::json!(["full_name"])), "{c}");
+    let (kept, lost) = (&c["kept"], &c["lost"]);
+    assert_eq!(kept["values"]["full_name"], c["subject"], "the register holds the winner: {c}");
+    assert_ne!(kept["values"]["full_name"], lost["values"]["full_name"]);
+    assert_eq!(kept["values"]["nik"], RESIDENT);
+    assert_eq!((kept["this_pc"].as_bool(), lost["this_pc"].as_bool()), (Some(false), Some(true)), "A's lost: {c}");
+
+    // A supervisor on A settles it; the city closes it on B too. Once only.
+    let id = c["id"].as_str().unwrap();
+    let done = run(&a, &["--json", "sync", "review", "--id", id, "--note", "Nama sesuai KK"]);
+    assert_eq!(done.status, 0, "{}", done.stderr);
+    assert!(done.json()["reviewed_at_ms"].as_u64().is_some());
+    let again = run(&a, &["--json", "sync", "review", "--id", id]);
+    assert_ne!(again.status, 0);
+    assert!(again.stdout.contains("conflict") || again.stderr.contains("conflict"), "{}{}", again.stdout, again.stderr);
+    sync_now(&a);
+    sync_now(&b);
+    let on_b = run(&b, &["--json", "sync", "conflicts"]).json();
+    assert_eq!(on_b[0]["review_note"], "Nama sesuai KK", "{on_b}");
+    assert!(on_b[0]["reviewed_at_ms"].as_u64().is_some());
+    assert_eq!(run(&b, &["--json", "sync", "status"]).json()["identity_conflicts"], 0);
+    let text = run(&b, &["sync", "conflicts"]).stdout;
+    assert!(text.contains("ditinjau") && text.contains("Nama sesuai KK"), "{text}");
+}

@@ -71,6 +71,14 @@ impl<'a> Pc<'a> {
         self.send("POST", "/v1/push", &body)
     }
 
+    /// A push saying which feed position this PC's edits were made after.
+    pub(crate) fn push_seen(&self, ops: &[Value], seen_through: u64) -> (u16, Value) {
+        let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                          "device_id": self.id, "epoch": 1, "ops": ops,
+                          "seen_through": seen_through});
+        self.send("POST", "/v1/push", &body)
+    }
+
     /// Everything new in the feed, page by page, as one list.
     pub(crate) fn pull_all(&mut self, page: u32) -> Vec<Value> {
         let mut all = Vec::new();
@@ -529,4 +537,111 @@ fn a_first_sync_reads_the_rows_by_key_in_pages_each_group_with_its_stamp_and_not
     assert_eq!(status, 401);
     let (status, err) = c.send("GET", "/v1/snapshot?after=residents", &Value::Null);
     assert_eq!((status, err["code"].as_str()), (400, Some("bad_request")), "{err}");
+}
+
+/// The `identity_conflict` entries among pulled feed entries, as (fields, kept, lost) values.
+fn conflicts_in(seen: &[Value]) -> Vec<(Value, Value, Value)> {
+    seen.iter()
+        .filter(|c| c["kind"] == "command" && c["name"] == "identity_conflict")
+        .map(|c| {
+            let a = &c["args"];
+            (a["fields"].clone(), a["kept"]["value"].clone(), a["lost"]["value"].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review_and_others_are_not() {
+    let kota = Kota::start();
+    let (mut a, mut b, mut c) = (Pc::enrol(&kota, 1), Pc::enrol(&kota, 2), Pc::enrol(&kota, 3));
+    let mut city = Pc::enrol(&kota, 4);
+    let now = kota.server_time() << 16;
+    let who = |nik: &str, name: &str| json!({"nik": nik, "full_name": name, "sex": "P"});
+    let make = a.set("*", json!({"identity": who("1872045508900001", "SITI AMINAH"), "address": {"rt": "001"}}), now);
+    let (status, v) = a.push_seen(&[make], 0);
+    assert_eq!(status, 200, "{v}");
+    for pc in [&mut a, &mut b, &mut c] {
+        pc.pull_all(100);
+    }
+    let (a_seen, b_seen) = (a.cursor, b.cursor);
+
+    // B corrects the NIK; A, not having pulled it, types another NIK later: A's wins (later),
+    // and B's value is recorded as lost.
+    let b_fix = b.set("identity", who("1872045508900002", "SITI AMINAH"), now + 10);
+    let (status, v) = b.push_seen(&[b_fix], b_seen);
+    assert_eq!((status, v["results"][0]["outcome"].as_str()), (200, Some("ok")), "{v}");
+    let a_fix = a.set("identity", who("1872045508900003", "SITI AMINAH"), now + 20);
+    let (status, v) = a.push_seen(&[a_fix], a_seen);
+    assert_eq!((status, v["results"][0]["outcome"].as_str()), (200, Some("ok")), "{v}");
+    let seen = city.pull_all(100);
+    assert_eq!(
+        conflicts_in(&seen),
+        [(json!(["nik"]), who("1872045508900003", "SITI AMINAH"), who("1872045508900002", "SITI AMINAH"))],
+        "{seen:?}"
+    );
+
+    // C pulled everything first: its rename replaces A's NIK edit knowingly (no conflict); its
+    // address edit is no identity.
+    c.pull_all(100);
+    let rename = c.set("identity", who("1872045508900003", "SITI AMINAH BINTI UMAR"), now + 30);
+    let moved = c.set("address", json!({"rt": "002"}), now + 31);
+    let (status, v) = c.push_seen(&[rename, moved], c.cursor);
+    assert_eq!(status, 200, "{v}");
+    // B, still offline, renames earlier than C did: it loses, and a different name is a conflict
+    // even from an old client that says nothing of what it saw. The same name is none.
+    let b_late = b.set("identity", who("1872045508900003", "SITI AMINA"), now + 25);
+    let b_same = b.set("identity", who("1872045508900003", "SITI AMINAH BINTI UMAR"), now + 26);
+    let (status, v) = b.push(&[b_late, b_same]);
+    assert_eq!(status, 200, "{v}");
+    let seen = city.pull_all(100);
+    let found = conflicts_in(&seen);
+    assert_eq!(
+        found,
+        [(
+            json!(["full_name"]),
+            who("1872045508900003", "SITI AMINAH BINTI UMAR"),
+            who("1872045508900003", "SITI AMINA")
+        )],
+        "{seen:?}"
+    );
+    // Every PC hears of them, the one whose value lost too.
+    assert_eq!(conflicts_in(&b.pull_all(100)).len(), 2);
+
+    // A new PC's first sync brings the open conflicts; a review closes one for every PC, once.
+    let ids: Vec<String> = kota
+        .db
+        .rows("SELECT conflict_id FROM identity_conflicts ORDER BY at_ms, conflict_id", "")
+        .into_iter()
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let review = |pc: &mut Pc, id: &str| {
+        let op = pc.command("review_conflict", json!({"conflict_id": id, "note": "NIK dicek di KK"}));
+        let (status, v) = pc.push(&[op]);
+        assert_eq!(status, 200, "{v}");
+        v["results"][0].clone()
+    };
+    assert_eq!(review(&mut a, &ids[0])["outcome"], "ok");
+    assert_eq!(review(&mut b, &ids[0])["outcome"], "ok", "a second review stands aside");
+    let unknown = review(&mut b, "019f0000-0000-7000-8000-00000000ffff");
+    assert_eq!((unknown["outcome"].as_str(), unknown["code"].as_str()), (Some("rejected"), Some("not_found")));
+    let reviews: Vec<Value> = city
+        .pull_all(100)
+        .into_iter()
+        .filter(|c| c["name"] == "review_conflict")
+        .collect();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0]["args"]["conflict_id"], json!(ids[0]));
+    assert_eq!(reviews[0]["args"]["note"], "NIK dicek di KK");
+    let fresh = Pc::enrol(&kota, 5);
+    let (status, last) = fresh.send("GET", "/v1/snapshot?limit=100", &Value::Null);
+    assert_eq!(status, 200, "{last}");
+    let open: Vec<&Value> = last["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "identity_conflict")
+        .collect();
+    assert_eq!(open.len(), 1, "{last}");
+    assert_eq!(open[0]["args"]["conflict_id"], json!(ids[1]));
 }

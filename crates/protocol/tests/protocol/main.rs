@@ -53,6 +53,7 @@ fn a_push_carries_versions_device_and_ops_tagged_by_kind() {
                 body: OpBody::Command { name: "void_letter".into(), args: json!({"id": "x"}) },
             },
         ],
+        seen_through: Some(31),
     };
     check(
         &push,
@@ -66,8 +67,25 @@ fn a_push_carries_versions_device_and_ops_tagged_by_kind() {
                 {"device_seq": 8, "change_id": CHANGE.to_string(), "user_id": "u1",
                  "kind": "command", "name": "void_letter", "args": {"id": "x"}},
             ],
+            "seen_through": 31,
         }),
     );
+}
+
+#[test]
+fn an_identity_difference_is_only_in_the_identity_fields_of_an_identity_group() {
+    let a = json!({"nik": "1872045508900001", "full_name": "SITI", "sex": "P"});
+    let mut b = a.clone();
+    b["sex"] = json!("L");
+    assert!(identity_differences("residents", "identity", &a, &b).is_empty(), "sex is no identity");
+    b["full_name"] = json!("SITI AMINAH");
+    b["nik"] = json!("1872045508900002");
+    assert_eq!(identity_differences("residents", "identity", &a, &b), ["nik", "full_name"]);
+    assert!(identity_differences("residents", "address", &a, &b).is_empty());
+    let (kk, other_kk) = (json!({"no_kk": "1", "rt": "001"}), json!({"no_kk": "2", "rt": "001"}));
+    assert_eq!(identity_differences("families", "family", &kk, &other_kk), ["no_kk"]);
+    // A field missing on one side (an older version of the group) differs from one that is set.
+    assert_eq!(identity_differences("families", "family", &json!({}), &kk), ["no_kk"]);
 }
 
 #[test]

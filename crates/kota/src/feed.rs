@@ -382,7 +382,7 @@ fn identity_check(
         Merged::Won { replaced: Some(old) } if old.stamp.device != version.stamp.device => {
             let Some(seen) = pending.seen_through else { return Ok(()) };
             let at = crate::conflicts::position_of(tx, &device.kelurahan_code, table, row_id, group)?;
-            if !at.is_some_and(|at| at > seen) {
+            if at.is_none_or(|at| at <= seen) {
                 return Ok(());
             }
             (version, old)

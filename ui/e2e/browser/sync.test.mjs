@@ -186,6 +186,55 @@ describe('sync', () => {
     }
   });
 
+  it('two PCs renaming one resident unseen leave a conflict that a supervisor reviews once for the office', async () => {
+    const [one, two] = [await startServer({ residents: 0 }), await startServer({ residents: 0 })];
+    try {
+      const pcs = [await enrolledPc(one), await enrolledPc(two)];
+      const syncNow = async ({ page }) => {
+        await page.getByRole('link', { name: 'Sinkronisasi' }).click();
+        await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+        await page.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
+      };
+      for (const pc of pcs) await syncNow(pc);
+      const resident = JSON.parse(execFileSync(balaiBin, ['--db', one.db, '--json', 'residents', 'search', '187', '--limit', '1']).toString())[0];
+      // Both clerks correct the name before either PC syncs; the second one's is the later.
+      const names = [`${resident.full_name} Satu`, `${resident.full_name} Dua`];
+      for (const [i, { page }] of pcs.entries()) {
+        await page.getByRole('link', { name: 'Cari penduduk' }).click();
+        await page.getByLabel('Cari penduduk').fill(resident.nik);
+        await page.getByTestId('search-hit').first().click();
+        await page.getByRole('button', { name: 'Ubah data' }).click();
+        await page.locator('input[name="full_name"]').fill(names[i]);
+        await page.getByRole('button', { name: 'Simpan' }).click();
+        await page.getByRole('heading', { name: names[i] }).waitFor();
+      }
+      await syncNow(pcs[0]);
+      await syncNow(pcs[1]);
+      await syncNow(pcs[0]);
+
+      const { page } = pcs[0];
+      await page.getByTestId('sync-conflict-count').filter({ hasText: /^1$/ }).waitFor();
+      const item = page.getByTestId('sync-conflicts').locator('li[data-open="true"]');
+      assert.equal(await item.locator('tr[data-side="kept"] td.differs').textContent(), names[1]);
+      assert.equal(await item.locator('tr[data-side="lost"] td.differs').textContent(), names[0]);
+      assert.ok((await item.locator('tr[data-side="lost"]').textContent()).includes('komputer ini'));
+      await item.getByLabel('Keputusan').fill('Nama sesuai KK');
+      await screenshot(page, 'sync-conflict-1366x768');
+      await item.getByRole('button', { name: 'Tandai sudah ditinjau' }).click();
+      await page.getByTestId('conflict-reviewed').filter({ hasText: 'Nama sesuai KK' }).waitFor();
+      assert.equal(await page.getByTestId('sync-conflict-count').count(), 0);
+      // The review reaches the other PC through the city.
+      await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
+      await page.getByTestId('sync-notice').filter({ hasText: 'Ditolak: 0' }).waitFor();
+      await syncNow(pcs[1]);
+      await pcs[1].page.getByTestId('conflict-reviewed').filter({ hasText: 'Nama sesuai KK' }).waitFor();
+      for (const pc of pcs) await pc.context.close();
+    } finally {
+      one.stop();
+      two.stop();
+    }
+  });
+
   it('a city admin logs in to the dashboard and sees the kelurahan with its residents and letters', async () => {
     kota.addAdmin('diskominfo', 'rahasia-kota-2026');
     const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });

@@ -18,7 +18,8 @@ fn refused() -> KotaError {
     KotaError::Unauthenticated("Permintaan perangkat tidak terautentikasi.".into())
 }
 
-/// The device that signed this request, or why not.
+/// The device that signed this request and the time it signed it at (by its clock), or why
+/// not.
 pub fn device_of(
     db: &Db,
     authorization: Option<&str>,
@@ -26,7 +27,7 @@ pub fn device_of(
     path: &str,
     body: &[u8],
     now_ms: u64,
-) -> Result<Device, KotaError> {
+) -> Result<(Device, u64), KotaError> {
     let value = authorization.ok_or_else(refused)?;
     let rest =
         value.strip_prefix(AUTH_SCHEME).and_then(|r| r.strip_prefix(' ')).ok_or_else(refused)?;
@@ -71,5 +72,5 @@ pub fn device_of(
     if device.last_seen_ms.is_none_or(|t| now_ms.saturating_sub(t) > 60_000) {
         db.seen(id, now_ms)?;
     }
-    Ok(device)
+    Ok((device, time_ms))
 }

@@ -14,6 +14,8 @@
 //!
 //! Schema v10:
 //! - `row_groups.server_seq`: the feed entry that brought the group's winning version.
+//! - `device_seq.applied_signed_ms` (not about conflicts; the same version): when the push that
+//!   applied a device's last op was signed, by its clock (see `feed::check_head`).
 //! - `identity_conflicts(conflict_id, kelurahan_code, body, at_ms, reviewed_at_ms,
 //!   reviewed_by, note)`: `body` is the [`IdentityConflict`] as sent down the feed.
 //!
@@ -32,6 +34,7 @@ use uuid::Uuid;
 
 pub(crate) const SCHEMA_V10: &str = "
 ALTER TABLE row_groups ADD COLUMN server_seq INTEGER;
+ALTER TABLE device_seq ADD COLUMN applied_signed_ms INTEGER;
 CREATE TABLE identity_conflicts (
     conflict_id TEXT PRIMARY KEY,
     kelurahan_code TEXT NOT NULL REFERENCES kelurahan(code),
@@ -154,6 +157,12 @@ pub fn list(c: &impl Query, kelurahan: &str) -> Result<Vec<HeldConflict>, KotaEr
         out.push(HeldConflict { conflict, reviewed_at_ms: reviewed.map(|v| v as u64), note });
     }
     Ok(out)
+}
+
+/// The kelurahan's conflicts, oldest first (the simulation and tests compare them with the
+/// offices').
+pub fn of_kelurahan(db: &crate::db::Db, kelurahan: &str) -> Result<Vec<HeldConflict>, KotaError> {
+    db.with(|c| list(c, kelurahan))
 }
 
 /// The open conflicts as feed commands, for a PC's first sync (a snapshot has no feed).

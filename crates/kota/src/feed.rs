@@ -109,12 +109,13 @@ pub(crate) fn rejected(code: &str, message: &str) -> Outcome {
     Outcome::Rejected { code: code.into(), message: message.into() }
 }
 
-/// Applies a push from `device` in one transaction; answers (acked_through, results).
+/// Applies a push from `device`, signed at `signed_ms` by its clock, in one transaction;
+/// answers (acked_through, results).
 pub fn push(
     db: &Db,
     device: &Device,
     req: &PushRequest,
-    now_ms: u64,
+    (now_ms, signed_ms): (u64, u64),
 ) -> Result<(u64, Vec<OpResult>), KotaError> {
     if req.device_id != device.id || req.epoch != device.epoch {
         db.security_event(Some(device.id), "epoch_or_device_mismatch", "push", now_ms)?;
@@ -180,11 +181,16 @@ pub fn push(
             &[&me],
             &ops,
         )?;
-        tx.prepare_cached(
-            "INSERT INTO device_seq (device_id, last_applied) VALUES (?1, ?2)
-             ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied",
-        )?
-        .execute(params![me, last as i64])?;
+        // With the time the push that applied them was signed at: a pull signed before it is
+        // a stale request, not a copy holding fewer ops (`check_head`).
+        if !applied_ops.is_empty() {
+            tx.prepare_cached(
+                "INSERT INTO device_seq (device_id, last_applied, applied_signed_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id) DO UPDATE SET last_applied = excluded.last_applied,
+                     applied_signed_ms = excluded.applied_signed_ms",
+            )?
+            .execute(params![me, last as i64, signed_ms as i64])?;
+        }
         if cross_tenant > 0 {
             tx.execute(
                 "INSERT INTO security_events (at_ms, device_id, kind, detail) VALUES (?1, ?2, 'cross_tenant', ?3)",
@@ -200,10 +206,28 @@ pub fn push(
     }
 }
 
-/// A PC that holds fewer ops than the server applied from it is a restored or copied database.
-pub fn check_head(db: &Db, device: &Device, head: u64, now_ms: u64) -> Result<(), KotaError> {
-    let last = last_applied(db, device)?;
-    if head < last {
+/// A PC that holds fewer ops than the server applied from it is a restored or copied database
+/// — when it says so in a request signed after the push that applied them. One signed before
+/// it is a stale request delivered late (a retry held up on the way, a replay): it proves
+/// nothing, and the PC is left as it is.
+pub fn check_head(
+    db: &Db,
+    device: &Device,
+    (head, signed_ms): (u64, u64),
+    now_ms: u64,
+) -> Result<(), KotaError> {
+    let (last, applied_signed_ms) = db.with(|c| {
+        let row: Option<(i64, Option<i64>)> = c
+            .query_row(
+                "SELECT last_applied, applied_signed_ms FROM device_seq WHERE device_id = ?1",
+                [device.id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map_or((0, None), |(l, s)| (l as u64, s.map(|s| s as u64))))
+    })?;
+    let stale = applied_signed_ms.is_some_and(|pushed| signed_ms < pushed);
+    if head < last && !stale {
         return Err(db.fence(device.id, &format!("holds {head} of {last} ops"), now_ms)?);
     }
     Ok(())

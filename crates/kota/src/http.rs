@@ -204,6 +204,8 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 /// A request signed by an enrolled, unrevoked device (see `auth`), with its body.
 struct Signed {
     device: Device,
+    /// When the device signed it, by its clock.
+    signed_ms: u64,
     uri: Uri,
     body: Bytes,
 }
@@ -218,7 +220,8 @@ impl FromRequest<Arc<Server>> for Signed {
             .map_err(|_| KotaError::BadRequest("Isi permintaan terlalu besar.".into()))?;
         let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let path = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
-        let device = device_of(&s.db, auth, parts.method.as_str(), path, &body, (s.clock)())?;
+        let (device, signed_ms) =
+            device_of(&s.db, auth, parts.method.as_str(), path, &body, (s.clock)())?;
         let encoding = parts.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
         let body = match encoding {
             None | Some("identity") => body,
@@ -227,7 +230,7 @@ impl FromRequest<Arc<Server>> for Signed {
             Some(e) if e.eq_ignore_ascii_case(ZSTD) => decompress(&body)?,
             Some(e) => return Err(KotaError::BadRequest(format!("Pemampatan {e} tidak dikenal."))),
         };
-        Ok(Signed { device, uri: parts.uri, body })
+        Ok(Signed { device, signed_ms, uri: parts.uri, body })
     }
 }
 
@@ -262,7 +265,7 @@ async fn push(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PushRespon
         return Err(KotaError::UpdateRequired);
     }
     let now = (s.clock)();
-    let (acked_through, results) = crate::feed::push(&s.db, &r.device, &req, now)?;
+    let (acked_through, results) = crate::feed::push(&s.db, &r.device, &req, (now, r.signed_ms))?;
     let server_epoch = s.db.server_epoch();
     Ok(Json(PushResponse { acked_through, results, server_time_ms: now, server_epoch }))
 }
@@ -283,7 +286,7 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
         .map_err(|e| KotaError::BadRequest(format!("cursor/limit tidak sesuai: {e}")))?;
     let limit = q.limit.unwrap_or(crate::feed::MAX_PULL);
     if let Some(head) = q.head {
-        crate::feed::check_head(&s.db, &r.device, head, (s.clock)())?;
+        crate::feed::check_head(&s.db, &r.device, (head, r.signed_ms), (s.clock)())?;
     }
     let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
     let server_epoch = s.db.server_epoch();

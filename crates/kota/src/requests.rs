@@ -104,11 +104,12 @@ fn request_of(
     })
 }
 
-/// Sets a request's status and passes the change on to the kelurahan's other PCs.
+/// Sets a request's status and passes the change on to the kelurahan's PCs: all but `origin`
+/// (the PC that made the change has it already; nil for a change the city made).
 fn set_status(
     tx: &Tx,
     kelurahan: &str,
-    device: Uuid,
+    (device, origin): (Uuid, Uuid),
     s: &RequestStatus,
     now_ms: u64,
 ) -> Result<(), KotaError> {
@@ -122,7 +123,7 @@ fn set_status(
         args: serde_json::to_value(RequestStatus { device: Some(device), ..s.clone() })
             .map_err(|e| KotaError::BadRequest(e.to_string()))?,
     };
-    crate::feed::append_feed(tx, kelurahan, device, Uuid::now_v7(), &body)
+    crate::feed::append_feed(tx, kelurahan, origin, Uuid::now_v7(), &body)
 }
 
 /// A PC enrolling again as `new` after the city locked it out as `old` (its database restored
@@ -167,7 +168,9 @@ pub(crate) fn hand_over(
     for (id, status, note) in held {
         let Ok(request_id) = Uuid::parse_str(&id) else { continue };
         let s = RequestStatus { request_id, status, note, device: None };
-        set_status(tx, kelurahan, new, &s, now_ms)?;
+        // From the city, so the new holder receives it too: a restored copy pulls its old
+        // device's claim again from where its cursor was, and this entry comes after it.
+        set_status(tx, kelurahan, (new, Uuid::nil()), &s, now_ms)?;
     }
     Ok(())
 }
@@ -200,7 +203,7 @@ pub(crate) fn claim(
                 note: String::new(),
                 device: None,
             };
-            set_status(tx, &device.kelurahan_code, device.id, &s, now_ms)?;
+            set_status(tx, &device.kelurahan_code, (device.id, device.id), &s, now_ms)?;
             Ok(ok())
         }
     }
@@ -229,7 +232,7 @@ pub(crate) fn status(
             message: "Permohonan ini dipegang komputer lain di kantor.".into(),
         });
     }
-    set_status(tx, &device.kelurahan_code, device.id, &a, now_ms)?;
+    set_status(tx, &device.kelurahan_code, (device.id, device.id), &a, now_ms)?;
     Ok(ok())
 }
 

@@ -444,6 +444,18 @@ fn a_restored_copy_is_fenced_when_it_reuses_an_op_number_or_holds_fewer_ops_and_
     let (status, fenced) = b.send("GET", "/v1/pull?cursor=0&limit=10&head=1", &Value::Null);
     assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
 
+    // A pull signed before a push and delivered after it (held up on the way, or replayed)
+    // says the PC holds fewer ops than it does: stale, not a copy. Nothing is fenced.
+    let mut c = Pc::enrol(&kota, 4);
+    let path = "/v1/pull?cursor=0&limit=10&head=0";
+    let early = signed(&c.key, &c.id, "GET", path, kota.server_time() - 5_000, b"");
+    let op = c.set("*", json!({"name": {"full_name": "C"}}), now);
+    assert_eq!(c.push(&[op]).0, 200);
+    let (status, late) = kota.http("GET", path, Some(&early), b"");
+    assert_eq!(status, 200, "{late}");
+    let (status, _) = c.send("GET", "/v1/whoami", &Value::Null);
+    assert_eq!(status, 200, "still enrolled");
+
     // Enrolled again (a new key, a new id), the copy goes on numbering where it was.
     let key = SigningKey::from_bytes(&[9; 32]);
     let (status, v) = kota.enrol_from(&kota.code(), &key, 2);

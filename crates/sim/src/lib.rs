@@ -93,6 +93,8 @@ pub struct Report {
     pub single_leases: usize,
     pub numbers_unused: usize,
     pub numbers_held: usize,
+    /// Identity conflicts the city recorded (each found alike on every PC of its kelurahan).
+    pub identity_conflicts: usize,
 }
 
 impl Report {
@@ -481,6 +483,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             }
             103..=105 => claim(&pcs[p], &mut rng),
             106..=108 => resolve(&pcs[p], &mut rng),
+            109 => review_conflict(&pcs[p], &mut rng),
             _ => "idle".to_string(),
         };
         if std::env::var_os("BALAI_SIM_TRACE").is_some() {
@@ -626,9 +629,11 @@ fn edit(pc: &Pc, rng: &mut StdRng) -> String {
     let Some(shown) = hot_resident(pc, rng) else { return "edit: no resident yet".into() };
     let mut input = as_input(&shown);
     let n = rng.gen_range(1..1000);
-    let field = ["address", "mother_name", "birth_cert_no", "occupation"][rng.gen_range(0..4)];
+    let field =
+        ["address", "mother_name", "birth_cert_no", "occupation", "full_name"][rng.gen_range(0..5)];
     let value = match field {
         "address" => format!("Jl. Simulasi No. {n}"),
+        "full_name" => format!("Warga Simulasi Ganti {n}"),
         "mother_name" => format!("Ibu Contoh {n}"),
         "birth_cert_no" => format!("AL.{n:04}/2026"),
         _ => (1 + n % 80).to_string(),
@@ -799,6 +804,21 @@ fn resolve(pc: &Pc, rng: &mut StdRng) -> String {
     outcome("resolve", pc.as_lurah("requests.resolve", args))
 }
 
+/// The lurah marks one open identity conflict reviewed.
+fn review_conflict(pc: &Pc, rng: &mut StdRng) -> String {
+    let open: Vec<Value> = match pc.as_lurah("sync.conflicts", json!({})) {
+        Ok(Value::Array(all)) => all.into_iter().filter(|c| c["reviewed_at_ms"].is_null()).collect(),
+        Ok(_) => return "review conflict: bad answer".into(),
+        Err(why) => return format!("review conflict: {why}"),
+    };
+    if open.is_empty() {
+        return "review conflict: none open".into();
+    }
+    let id = open[rng.gen_range(0..open.len())]["id"].clone();
+    let args = json!({"id": id, "note": "Dicek dengan KK"});
+    outcome("review conflict", pc.as_lurah("sync.review_conflict", args))
+}
+
 /// The checks at the end of a run (each PC's file read beside its open app).
 fn check(
     seed: u64,
@@ -840,6 +860,25 @@ fn check(
                 .into_iter()
                 .map(|r| (r.id, (r.status, r.claimed_by, r.note)))
                 .collect();
+        let held_conflicts = balai_kota::conflicts::of_kelurahan(&server.db, &code)
+            .map_err(|e| e.to_string())?;
+        for c in &held_conflicts {
+            let (kept, lost) = (&c.conflict.kept, &c.conflict.lost);
+            let differ = balai_protocol::identity_differences(
+                &c.conflict.table,
+                &c.conflict.field_group,
+                &kept.value,
+                &lost.value,
+            );
+            if kept.device == lost.device || differ.is_empty() || (kept.hlc, kept.device) < (lost.hlc, lost.device) {
+                return fail(format!("identity conflict {} pairs no concurrent different values", c.conflict.conflict_id));
+            }
+        }
+        report.identity_conflicts += held_conflicts.len();
+        let city_conflicts: BTreeMap<uuid::Uuid, (Option<u64>, String)> = held_conflicts
+            .into_iter()
+            .map(|c| (c.conflict.conflict_id, (c.reviewed_at_ms, c.note)))
+            .collect();
         for (i, pc) in pcs.iter().enumerate().filter(|(_, pc)| pc.kelurahan == k) {
             let store = pc.store()?;
             let (dump, changes, rejected, held) = store
@@ -966,6 +1005,29 @@ fn check(
             }
             report.requests_lost_by_city_restore =
                 report.requests_lost_by_city_restore.max(only_here);
+            // 6. Identity conflicts: this PC lists every one the city recorded for its
+            //    kelurahan, open or reviewed as at the city (with the reviewer's note), so every
+            //    supervisor of the office sees the same queue.
+            let here: BTreeMap<uuid::Uuid, (Option<u64>, String)> = store
+                .read(|c| balai_store::conflicts::list(c))
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|c| (c.id, (c.reviewed_at_ms, c.review_note)))
+                .collect();
+            for (id, (reviewed, note)) in &city_conflicts {
+                match here.get(id) {
+                    Some((r, n)) if r.is_some() == reviewed.is_some() && n == note => {}
+                    other => {
+                        return fail(format!(
+                            "PC {i}: identity conflict {id} is {other:?} here, ({reviewed:?}, {note:?}) at the city"
+                        ))
+                    }
+                }
+            }
+            let only_here = here.keys().filter(|id| !city_conflicts.contains_key(id)).count();
+            if only_here > 0 && !city_restored {
+                return fail(format!("PC {i}: {only_here} identity conflicts the city never had"));
+            }
         }
     }
     // 5. Every number the city leased is accounted for: issued, recorded unused, or still
@@ -1003,11 +1065,12 @@ fn check(
             let still_held = holder_is_it && !l.void && next <= serial && serial <= last;
             if !still_held || ended {
                 return fail(format!(
-                    "number {serial} of {} (lease {} {}..={}, {}, issued {:?}, unused {:?}) is neither issued, unused nor held by its PC{}: held by {holder:?} as {next}..={last}",
+                    "number {serial} of {} (lease {} {}..={} of device {}, {}, issued {:?}, unused {:?}) is neither issued, unused nor held by its PC{}: held by {holder:?} as {next}..={last}",
                     l.series,
                     l.lease_id,
                     l.first,
                     l.last,
+                    l.device_id,
                     if l.void { "void" } else { "active" },
                     l.issued,
                     l.unused,

@@ -16,6 +16,7 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     let mut total: BTreeMap<String, u64> = BTreeMap::new();
     let (mut letters, mut groups, mut rounds) = (0, 0, 0);
     let (mut leases, mut singles, mut unused, mut held) = (0, 0, 0, 0);
+    let mut identity_conflicts = 0;
     for seed in first..first + seeds {
         let report = run(seed, &cfg).unwrap_or_else(|e| panic!("{e}"));
         // A run that did nothing proves nothing.
@@ -31,10 +32,13 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
         singles += report.single_leases;
         unused += report.numbers_unused;
         held += report.numbers_held;
+        identity_conflicts += report.identity_conflicts;
     }
     // The letters issued online took the city's next number, and the numbers of the year that
     // ended during the runs were given back: both paths ran.
     assert!(singles > 0 && unused > 0, "single leases {singles}, numbers unused {unused}");
+    // Clerks at two PCs renamed one resident without seeing each other's: the review queue ran.
+    assert!(identity_conflicts > 0, "no identity conflict in {seeds} seeds");
     eprintln!(
         "simulation: {seeds} seeds × {} steps, {} PCs each: {letters} letters, {groups} field groups compared, quiet within {rounds} rounds",
         cfg.steps,
@@ -43,6 +47,7 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     eprintln!(
         "  letter numbers: {leases} leases accounted for ({singles} of one number, leased at the counter); {unused} numbers recorded unused, {held} still held unissued by their PCs, 0 unaccounted"
     );
+    eprintln!("  identity conflicts: {identity_conflicts} recorded, each alike on every PC of its kelurahan");
     for (k, v) in &total {
         eprintln!("  {v:>7}  {k}");
     }

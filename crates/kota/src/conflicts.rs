@@ -14,8 +14,6 @@
 //!
 //! Schema v10:
 //! - `row_groups.server_seq`: the feed entry that brought the group's winning version.
-//! - `device_seq.applied_signed_ms` (not about conflicts; the same version): when the push that
-//!   applied a device's last op was signed, by its clock (see `feed::check_head`).
 //! - `identity_conflicts(conflict_id, kelurahan_code, body, at_ms, reviewed_at_ms,
 //!   reviewed_by, note)`: `body` is the [`IdentityConflict`] as sent down the feed.
 //!
@@ -34,7 +32,6 @@ use uuid::Uuid;
 
 pub(crate) const SCHEMA_V10: &str = "
 ALTER TABLE row_groups ADD COLUMN server_seq INTEGER;
-ALTER TABLE device_seq ADD COLUMN applied_signed_ms INTEGER;
 CREATE TABLE identity_conflicts (
     conflict_id TEXT PRIMARY KEY,
     kelurahan_code TEXT NOT NULL REFERENCES kelurahan(code),

@@ -82,6 +82,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::backup::SCHEMA_V8,
     crate::leases::SCHEMA_V9,
     crate::conflicts::SCHEMA_V10,
+    crate::feed::SCHEMA_V11,
 ];
 
 /// The schema version this build writes.

@@ -88,6 +88,16 @@ CREATE TABLE device_ops (
 ALTER TABLE devices ADD COLUMN revoke_reason TEXT;
 ";
 
+/// Schema v11: what tells a restored copy of a PC's database from the PC, besides its ops
+/// (`check_head`): `device_seq.applied_signed_ms`, when the push that applied the device's last
+/// op was signed (by its clock); `number_leases.ask_seq` and `asked_signed_ms`, the PC's running
+/// number of the ask a lease answered and when that ask was signed.
+pub(crate) const SCHEMA_V11: &str = "
+ALTER TABLE device_seq ADD COLUMN applied_signed_ms INTEGER;
+ALTER TABLE number_leases ADD COLUMN ask_seq INTEGER;
+ALTER TABLE number_leases ADD COLUMN asked_signed_ms INTEGER;
+";
+
 /// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
 pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
 /// A pushed clock more than this ahead of the server's is capped to the server's time.
@@ -206,16 +216,40 @@ pub fn push(
     }
 }
 
-/// A PC that holds fewer ops than the server applied from it is a restored or copied database
-/// — when it says so in a request signed after the push that applied them. One signed before
-/// it is a stale request delivered late (a retry held up on the way, a replay): it proves
-/// nothing, and the PC is left as it is.
+/// What a PC says it holds in a pull: its newest op number and, from PCs that number their
+/// lease asks, its newest ask number.
+#[derive(Debug, Clone, Copy)]
+pub struct Holds {
+    pub head: u64,
+    pub asks: Option<u64>,
+}
+
+/// A PC that holds fewer ops than the server applied from it, or has asked for fewer leases
+/// than the server granted it, is a restored or copied database — when it says so in a request
+/// signed after the push or ask that proves otherwise. One signed before it is a stale request
+/// delivered late (a retry held up on the way, a replay): it proves nothing, and the PC is left
+/// as it is.
 pub fn check_head(
     db: &Db,
     device: &Device,
-    (head, signed_ms): (u64, u64),
+    (holds, signed_ms): (Holds, u64),
     now_ms: u64,
 ) -> Result<(), KotaError> {
+    let head = holds.head;
+    if let Some(asks) = holds.asks {
+        let later: Option<i64> = db.with(|c| {
+            Ok(c.query_row(
+                "SELECT max(ask_seq) FROM number_leases
+                 WHERE device_id = ?1 AND epoch = ?2 AND ask_seq > ?3 AND asked_signed_ms < ?4",
+                params![device.id.to_string(), device.epoch, asks as i64, signed_ms as i64],
+                |r| r.get(0),
+            )?)
+        })?;
+        if let Some(granted) = later {
+            let detail = format!("asked {asks} times, granted ask {granted}");
+            return Err(db.fence(device.id, &detail, now_ms)?);
+        }
+    }
     let (last, applied_signed_ms) = db.with(|c| {
         let row: Option<(i64, Option<i64>)> = c
             .query_row(

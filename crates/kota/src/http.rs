@@ -279,6 +279,9 @@ struct PullQuery {
     /// The newest op number the PC holds: fewer than the server applied means a restored copy.
     #[serde(default)]
     head: Option<u64>,
+    /// The newest lease ask number the PC holds: fewer than the server granted, the same.
+    #[serde(default)]
+    asks: Option<u64>,
 }
 
 async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullResponse>, KotaError> {
@@ -286,7 +289,8 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
         .map_err(|e| KotaError::BadRequest(format!("cursor/limit tidak sesuai: {e}")))?;
     let limit = q.limit.unwrap_or(crate::feed::MAX_PULL);
     if let Some(head) = q.head {
-        crate::feed::check_head(&s.db, &r.device, (head, r.signed_ms), (s.clock)())?;
+        let holds = crate::feed::Holds { head, asks: q.asks };
+        crate::feed::check_head(&s.db, &r.device, (holds, r.signed_ms), (s.clock)())?;
     }
     let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
     let server_epoch = s.db.server_epoch();
@@ -349,7 +353,7 @@ async fn lease(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<LeaseResp
     let req: LeaseRequest = serde_json::from_slice(&r.body)
         .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
     let now = (s.clock)();
-    let leases = crate::leases::grant(&s.db, &r.device, &req, now)?;
+    let leases = crate::leases::grant(&s.db, &r.device, &req, (now, r.signed_ms))?;
     Ok(Json(LeaseResponse { leases, server_time_ms: now, server_epoch: s.db.server_epoch() }))
 }
 

@@ -89,12 +89,14 @@ fn series_ok(s: &str) -> bool {
         && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'*')
 }
 
-/// Grants one lease per series asked for, in one transaction.
+/// Grants one lease per series asked for, in one transaction (the request signed at
+/// `signed_ms` by the device's clock). A new ask under a running number the device already
+/// used for another lease comes from a restored copy of its database: the device is fenced.
 pub fn grant(
     db: &Db,
     device: &Device,
     req: &LeaseRequest,
-    now_ms: u64,
+    (now_ms, signed_ms): (u64, u64),
 ) -> Result<Vec<Lease>, KotaError> {
     if req.device_id != device.id || req.epoch != device.epoch {
         db.security_event(Some(device.id), "epoch_or_device_mismatch", "lease", now_ms)?;
@@ -105,7 +107,9 @@ pub fn grant(
             "Terlalu banyak seri nomor dalam satu permintaan.".into(),
         ));
     }
-    db.with(|c| {
+    // Inside: `Err(detail)` when the asks show a restored copy (fenced after the lock is
+    // released).
+    let granted = db.with(|c| {
         let tx = c.transaction()?;
         let gap = recovery_gap(&tx)?;
         let mut out = Vec::with_capacity(req.wants.len());
@@ -121,6 +125,20 @@ pub fn grant(
                 if let Some(lease) = asked_before(&tx, device, &want.series, id)? {
                     out.push(lease);
                     continue;
+                }
+            }
+            if let Some(seq) = want.ask_seq {
+                let other: Option<String> = tx
+                    .query_row(
+                        "SELECT lease_id FROM number_leases
+                         WHERE device_id = ?1 AND epoch = ?2 AND ask_seq = ?3",
+                        params![device.id.to_string(), device.epoch, seq as i64],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(other) = other {
+                    drop(tx);
+                    return Ok(Err(format!("ask {seq} reused (was lease {other})")));
                 }
             }
             // The counter row is taken inside this transaction: grants of one kelurahan are
@@ -152,8 +170,8 @@ pub fn grant(
             let lease_id = want.lease_id.unwrap_or_else(Uuid::now_v7);
             tx.execute(
                 "INSERT INTO number_leases (lease_id, kelurahan_code, series, device_id, epoch,
-                     first, last, granted_at_ms, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active')",
+                     first, last, granted_at_ms, state, ask_seq, asked_signed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9, ?10)",
                 params![
                     lease_id.to_string(),
                     device.kelurahan_code,
@@ -162,7 +180,9 @@ pub fn grant(
                     device.epoch,
                     first,
                     last,
-                    now_ms as i64
+                    now_ms as i64,
+                    want.ask_seq.map(|s| s as i64),
+                    signed_ms as i64
                 ],
             )?;
             out.push(Lease {
@@ -173,8 +193,12 @@ pub fn grant(
             });
         }
         tx.commit()?;
-        Ok(out)
-    })
+        Ok(Ok(out))
+    })?;
+    match granted {
+        Ok(out) => Ok(out),
+        Err(detail) => Err(db.fence(device.id, &detail, now_ms)?),
+    }
 }
 
 /// The lease a PC asked for under id `id` before (its answer was lost), or `None` when that id

@@ -264,6 +264,12 @@ pub struct LeaseWant {
     /// instead of a second one, so no number is granted that no PC holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_id: Option<Uuid>,
+    /// The PC's running number of this ask (1, 2, …, never reused by one database): a copy of
+    /// the database restored from before an ask numbers a new one the same, or says in its
+    /// pulls (`asks=N`) that it asked fewer times than the city granted, and is fenced, its
+    /// leases void and their numbers recorded unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask_seq: Option<u64>,
 }
 
 /// The most numbers one lease holds.

@@ -700,9 +700,12 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
     }
     // The newest outbox number this PC holds: the server fences a copy holding fewer than it
     // already applied (restored from an older backup).
+    // And its newest lease ask number: the same for a copy from before an ask.
     let head = store.read(store_sync::head_seq).map_err(sql)?;
+    let asks = store.read(|c| store_sync::state(c, ASK_SEQ)).map_err(sql)?;
+    let asks = asks.map(|n| format!("&asks={n}")).unwrap_or_default();
     loop {
-        let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}");
+        let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}{asks}");
         let res: PullResponse = answer(e.get(link, &path, server_now)?)?;
         let changes: Vec<Pulled> = res.changes.into_iter().map(pulled_of).collect();
         received += changes.len() as u64;
@@ -1192,10 +1195,9 @@ fn refill(x: &Exchange, series: &[String]) -> Result<u64, SyncError> {
         return Ok(0);
     }
     let asks = store.write(&x.ctx, |tx| {
-        let mut asks = number_asks(tx)?;
-        let ids: Vec<(Uuid, Ask)> =
-            low.iter().map(|(s, size)| ask_for(&mut asks, s, *size)).collect();
-        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&asks))]).map_err(sql)?;
+        let mut asks = Asks::read(tx)?;
+        let ids: Vec<(Uuid, Ask)> = low.iter().map(|(s, size)| asks.ask_for(s, *size)).collect();
+        asks.write(tx)?;
         Ok::<_, SyncError>(ids)
     })?;
     ask_numbers(store, e, x.link, x.app_version, x.server_now, &x.ctx, &asks, false)
@@ -1209,27 +1211,51 @@ pub const NEXT_NUMBER_WITHIN: std::time::Duration = std::time::Duration::from_se
 /// this PC chose → [`Ask`].
 const NUMBER_ASKS: &str = "number_asks";
 
+/// The sync state key of the running number of this database's lease asks (the newest given).
+const ASK_SEQ: &str = "ask_seq";
+
 /// A lease asked for: `size` numbers of `series` (1: the number of the letter about to be
-/// issued; more: a reserve).
+/// issued; more: a reserve), the ask's running number (`LeaseWant::ask_seq`; 0 for an ask
+/// kept by an older Balai, sent without one).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Ask {
     series: String,
     size: u32,
+    #[serde(default)]
+    seq: u64,
 }
 
-/// The id of the ask for `size` numbers of `series`: the one still unanswered, else a new one
-/// added to `asks`.
-fn ask_for(asks: &mut BTreeMap<Uuid, Ask>, series: &str, size: u32) -> (Uuid, Ask) {
-    let ask = Ask { series: series.to_string(), size };
-    let id = match asks.iter().find(|(_, a)| **a == ask) {
-        Some((id, _)) => *id,
-        None => {
-            let id = Uuid::now_v7();
-            asks.insert(id, ask.clone());
-            id
+/// The unanswered asks and the running number, read and written in one transaction.
+struct Asks {
+    open: BTreeMap<Uuid, Ask>,
+    last_seq: u64,
+}
+
+impl Asks {
+    fn read(c: &balai_store::ReadConn) -> Result<Asks, SyncError> {
+        let last_seq = store_sync::state(c, ASK_SEQ).map_err(sql)?.and_then(|v| v.parse().ok());
+        Ok(Asks { open: number_asks(c)?, last_seq: last_seq.unwrap_or(0) })
+    }
+
+    /// The id of the ask for `size` numbers of `series`: the one still unanswered, else a new
+    /// one with the next running number.
+    fn ask_for(&mut self, series: &str, size: u32) -> (Uuid, Ask) {
+        let found = self.open.iter().find(|(_, a)| a.series == series && a.size == size);
+        if let Some((id, ask)) = found {
+            return (*id, ask.clone());
         }
-    };
-    (id, ask)
+        self.last_seq += 1;
+        let ask = Ask { series: series.to_string(), size, seq: self.last_seq };
+        let id = Uuid::now_v7();
+        self.open.insert(id, ask.clone());
+        (id, ask)
+    }
+
+    fn write(&self, tx: &balai_store::WriteTx) -> Result<(), SyncError> {
+        let seq = self.last_seq.to_string();
+        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&self.open)), (ASK_SEQ, &seq)])
+            .map_err(sql)
+    }
 }
 
 /// The online fast path (sync-notes §3.5): just before a letter of `series` is issued, the
@@ -1272,9 +1298,9 @@ fn next_number(
     }
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     let ask = store.write(&ctx, |tx| {
-        let mut asks = number_asks(tx)?;
-        let ask = ask_for(&mut asks, series, 1);
-        store_sync::set_state(tx, &[(NUMBER_ASKS, &asks_json(&asks))]).map_err(sql)?;
+        let mut asks = Asks::read(tx)?;
+        let ask = asks.ask_for(series, 1);
+        asks.write(tx)?;
         Ok::<_, SyncError>(ask)
     })?;
     // Signed on the city's time as last learned: the fast path is one round trip.
@@ -1321,6 +1347,7 @@ fn ask_numbers(
                 size: a.size,
                 floor,
                 lease_id: Some(*id),
+                ask_seq: (a.seq > 0).then_some(a.seq),
             })
             .collect(),
     };

@@ -71,6 +71,15 @@ impl<'a> Pc<'a> {
         self.send("POST", "/v1/push", &body)
     }
 
+    /// The counter's single number of `series` under lease id `id`, ask number `seq`.
+    pub(crate) fn lease_numbered(&self, series: &str, id: &str, seq: u64) -> (u16, Value) {
+        let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
+                          "device_id": self.id, "epoch": 1,
+                          "wants": [{"series": series, "size": 1, "floor": 0, "lease_id": id,
+                                     "ask_seq": seq}]});
+        self.send("POST", "/v1/lease", &body)
+    }
+
     /// A push saying which feed position this PC's edits were made after.
     pub(crate) fn push_seen(&self, ops: &[Value], seen_through: u64) -> (u16, Value) {
         let body = json!({"protocol": PROTOCOL, "schema_version": 4, "app_version": "0.1.0",
@@ -656,4 +665,42 @@ fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review
         .collect();
     assert_eq!(open.len(), 1, "{last}");
     assert_eq!(open[0]["args"]["conflict_id"], json!(ids[1]));
+}
+
+#[test]
+fn a_copy_from_before_a_lease_ask_is_fenced_by_its_next_ask_or_pull_and_its_numbers_recorded_unused() {
+    let kota = Kota::start();
+    let ask = |n: u32| format!("019f0000-0000-7000-8000-00000000a{n:03}");
+    // The PC asks twice (asks 1 and 2); a copy of its database from between them asks its
+    // "second" again under a new id: the number was the other lease's, so it is a copy.
+    let a = Pc::enrol(&kota, 1);
+    for n in 1..=2 {
+        let (status, v) = a.lease_numbered("2026/domisili", &ask(n), u64::from(n));
+        assert_eq!(status, 200, "{v}");
+    }
+    let (status, again) = a.lease_numbered("2026/domisili", &ask(2), 2);
+    assert_eq!((status, again["leases"][0]["first"].as_u64()), (200, Some(2)), "a repeat: {again}");
+    let (status, fenced) = a.lease_numbered("2026/domisili", &ask(3), 2);
+    assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
+    let unused = kota.db.rows(
+        "SELECT serial, why FROM unused_numbers WHERE series = '2026/domisili' ORDER BY serial",
+        "",
+    );
+    assert_eq!(unused, [[json!(1), json!("void")], [json!(2), json!("void")]], "both its numbers");
+
+    // Another PC's copy says in its pull that it asked once, while the city granted it two.
+    let b = Pc::enrol(&kota, 2);
+    let early = "/v1/pull?cursor=0&limit=10&head=0&asks=1";
+    let stale = signed(&b.key, &b.id, "GET", early, kota.server_time() - 5_000, b"");
+    for n in 11..=12 {
+        let (status, v) = b.lease_numbered("2026/sktm", &ask(n), u64::from(n - 10));
+        assert_eq!(status, 200, "{v}");
+    }
+    // Signed before the second ask and delivered after it: stale, not a copy.
+    let (status, v) = kota.http("GET", early, Some(&stale), b"");
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = b.send("GET", "/v1/pull?cursor=0&limit=10&head=0&asks=2", &Value::Null);
+    assert_eq!(status, 200, "{v}");
+    let (status, fenced) = b.send("GET", early, &Value::Null);
+    assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
 }

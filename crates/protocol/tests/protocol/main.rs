@@ -242,8 +242,20 @@ fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
         device_id: DEVICE,
         epoch: 2,
         wants: vec![
-            LeaseWant { series: "2026/domisili".into(), size: 20, floor: 7, lease_id: None },
-            LeaseWant { series: "2026/sktm".into(), size: 1, floor: 0, lease_id: Some(CHANGE) },
+            LeaseWant {
+                series: "2026/domisili".into(),
+                size: 20,
+                floor: 7,
+                lease_id: None,
+                ask_seq: None,
+            },
+            LeaseWant {
+                series: "2026/sktm".into(),
+                size: 1,
+                floor: 0,
+                lease_id: Some(CHANGE),
+                ask_seq: Some(12),
+            },
         ],
     };
     check(
@@ -253,7 +265,8 @@ fn a_lease_is_asked_per_series_and_granted_as_a_serial_range() {
             "device_id": DEVICE.to_string(), "epoch": 2,
             "wants": [
                 {"series": "2026/domisili", "size": 20, "floor": 7},
-                {"series": "2026/sktm", "size": 1, "floor": 0, "lease_id": CHANGE.to_string()},
+                {"series": "2026/sktm", "size": 1, "floor": 0, "lease_id": CHANGE.to_string(),
+                 "ask_seq": 12},
             ],
         }),
     );

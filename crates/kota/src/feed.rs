@@ -977,7 +977,7 @@ pub fn snapshot_commands(
                 deleted: Some(stamp),
             });
         }
-        let mut commands = crate::requests::as_commands(c, &device.kelurahan_code, device.id)?;
+        let mut commands = crate::requests::as_commands(c, &device.kelurahan_code)?;
         commands.extend(crate::conflicts::as_commands(c, &device.kelurahan_code)?);
         Ok((rows, commands))
     })

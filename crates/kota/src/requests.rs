@@ -603,14 +603,9 @@ pub fn states(db: &Db, kelurahan: &str) -> Result<Vec<RequestState>, KotaError> 
 }
 
 /// The online requests of `kelurahan` as the feed commands that brought them to its PCs, in
-/// the order they were submitted: each request, then its status once a PC took it (left out
-/// when `device` set it: that PC holds it already, as the feed leaves out a PC's own entries).
-/// For a PC's first sync, which reads state rather than replaying the feed.
-pub(crate) fn as_commands(
-    c: &impl Query,
-    kelurahan: &str,
-    device: Uuid,
-) -> Result<Vec<FeedChange>, KotaError> {
+/// the order they were submitted: each request, then its status once a PC took it. For a PC's
+/// first sync, which reads state rather than replaying the feed.
+pub(crate) fn as_commands(c: &impl Query, kelurahan: &str) -> Result<Vec<FeedChange>, KotaError> {
     let mut st = c.prepare_cached(
         "SELECT id, tracking_code, nik, no_kk, letter_type, purpose, contact, submitted_at_ms,
                 status, claimed_by, note
@@ -646,7 +641,9 @@ pub(crate) fn as_commands(
             body: OpBody::Command { name: ONLINE_REQUEST.into(), args: as_value(&request)? },
         });
         let holder = claimed_by.as_deref().and_then(|d| Uuid::parse_str(d).ok());
-        if status == "diajukan" || holder == Some(device) {
+        // The device's own requests too: a restored copy enrolled again may not know it holds
+        // one (handed over to it); a PC that does keeps any status it has moved past.
+        if status == "diajukan" {
             continue;
         }
         let change = RequestStatus { request_id, status, note, device: holder };

@@ -133,6 +133,18 @@ fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<A
             };
             let note = text("note").unwrap_or_default();
             let device = text("device");
+            // A status of this PC's own request that it has already moved past (finished here,
+            // the city's copy of it not yet pulled back) is older news: kept as it is here.
+            let rank = |s: &str| match s {
+                "diajukan" => 0,
+                "diproses" => 1,
+                _ => 2,
+            };
+            if let Some(here) = crate::requests::get(tx, id)? {
+                if here.claimed_by == device && rank(&here.status) > rank(&status) {
+                    return Ok(Applied { older: 1, ..Applied::default() });
+                }
+            }
             if crate::requests::set_status(tx, id, &status, device.as_deref(), &note, now_ms)? {
                 Ok(applied)
             } else {

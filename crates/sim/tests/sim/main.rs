@@ -39,6 +39,8 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     assert!(singles > 0 && unused > 0, "single leases {singles}, numbers unused {unused}");
     // Clerks at two PCs renamed one resident without seeing each other's: the review queue ran.
     assert!(identity_conflicts > 0, "no identity conflict in {seeds} seeds");
+    let reviewed = total.iter().filter(|(k, _)| k.ends_with("review conflict: ok")).map(|(_, v)| v).sum::<u64>();
+    assert!(reviewed > 0, "no identity conflict reviewed in {seeds} seeds");
     eprintln!(
         "simulation: {seeds} seeds × {} steps, {} PCs each: {letters} letters, {groups} field groups compared, quiet within {rounds} rounds",
         cfg.steps,
@@ -47,7 +49,7 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     eprintln!(
         "  letter numbers: {leases} leases accounted for ({singles} of one number, leased at the counter); {unused} numbers recorded unused, {held} still held unissued by their PCs, 0 unaccounted"
     );
-    eprintln!("  identity conflicts: {identity_conflicts} recorded, each alike on every PC of its kelurahan");
+    eprintln!("  identity conflicts: {identity_conflicts} recorded, {reviewed} reviewed, each alike on every PC of its kelurahan");
     for (k, v) in &total {
         eprintln!("  {v:>7}  {k}");
     }

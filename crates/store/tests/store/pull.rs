@@ -307,3 +307,64 @@ fn unwire(v: Value) -> Pulled {
         delete: false,
     }
 }
+
+/// A command the city passes down, as the sync engine hands it over.
+fn command(name: &str, args: Value) -> Pulled {
+    Pulled {
+        table: format!("command:{name}"),
+        row_id: Uuid::nil(),
+        field_group: String::new(),
+        value: args,
+        hlc: 0,
+        device: Uuid::nil(),
+        delete: false,
+    }
+}
+
+#[test]
+fn a_status_this_pc_moved_past_stays_and_an_identity_conflict_is_listed_until_its_first_review() {
+    let (_a, a) = office(DEVICE_A);
+    let request = "019f0000-0000-7000-8000-0000000000c1";
+    let sent = json!({"request_id": request, "tracking_code": "ABCDE-FGHJK", "nik": "1872045508900001",
+                      "no_kk": "1872041203159991", "letter_type": "domisili", "purpose": "kerja",
+                      "contact": "", "submitted_at_ms": 1});
+    let status = |s: &str, device: &str| {
+        command("request_status", json!({"request_id": request, "status": s, "note": "", "device": device}))
+    };
+    apply(&a, &[command("online_request", sent), status("diproses", DEVICE_A)]);
+    // Finished here; the city's older word on it (a first sync after enrolling again) arrives.
+    let id = Uuid::parse_str(request).unwrap();
+    a.write(&ctx(), |tx| balai_store::requests::set_status(tx, id, "selesai", Some(DEVICE_A), "", 2))
+        .unwrap();
+    let done = apply(&a, &[status("diproses", DEVICE_A)]);
+    assert_eq!(done.older, 1);
+    let here = a.read(|c| balai_store::requests::get(c, id)).unwrap().unwrap();
+    assert_eq!(here.status, "selesai");
+    // Handed over to another device, the request moves on whatever this PC had.
+    apply(&a, &[status("diproses", DEVICE_B)]);
+    let here = a.read(|c| balai_store::requests::get(c, id)).unwrap().unwrap();
+    assert_eq!((here.status.as_str(), here.claimed_by.as_deref()), ("diproses", Some(DEVICE_B)));
+
+    let conflict = "019f0000-0000-7000-8000-0000000000d1";
+    let side = |name: &str, device: &str| {
+        json!({"value": {"nik": "1872045508900001", "full_name": name}, "hlc": 5, "device": device})
+    };
+    let found = json!({"conflict_id": conflict, "table": "residents", "row_id": request,
+                       "field_group": "identity", "fields": ["full_name"],
+                       "kept": side("SITI AMINAH", DEVICE_B), "lost": side("SITI AMINA", DEVICE_A),
+                       "at_ms": 9});
+    let done = apply(&a, &[command("identity_conflict", found.clone()), command("identity_conflict", found)]);
+    assert_eq!(done.held, 0);
+    let open = a.read(balai_store::conflicts::open_count).unwrap();
+    assert_eq!(open, 1, "a repeat is one conflict");
+    let listed = a.read(balai_store::conflicts::list).unwrap();
+    assert!(listed[0].kept.0.contains("SITI AMINAH") && listed[0].lost.2 == DEVICE_A);
+    let review = |note: &str| command("review_conflict", json!({"conflict_id": conflict, "note": note, "reviewed_at_ms": 11}));
+    apply(&a, &[review("Sesuai KK"), review("kedua")]);
+    let listed = a.read(balai_store::conflicts::list).unwrap();
+    assert_eq!((listed[0].reviewed_at_ms, listed[0].review_note.as_str()), (Some(11), "Sesuai KK"));
+    assert_eq!(a.read(balai_store::conflicts::open_count).unwrap(), 0);
+    // A conflict missing its sides is kept aside, not half-listed.
+    let done = apply(&a, &[command("identity_conflict", json!({"conflict_id": conflict}))]);
+    assert_eq!(done.held, 1);
+}

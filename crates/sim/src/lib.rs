@@ -29,8 +29,8 @@
 //! in the same run: that PC's writes made after its copy and sent after the city's backup are
 //! then gone from both, while the other PCs keep what they pulled, so they differ from the
 //! city (re-sending pulled rows after a city restore is not built). Known failure, not fixed:
-//! seed 48 (300 steps), a PC put back to an old copy and enrolled again ends holding field
-//! groups of two residents whose rows it never received (`row_incomplete`). Row ids come from the real clock and randomness (UUIDv7), so
+//! seed 52 (300 steps) ends with PC 2 holding 5 letter numbers the city does not hold for
+//! that letter. Row ids come from the real clock and randomness (UUIDv7), so
 //! a repeated run has the same schedule, not byte-identical ids.
 
 use balai_app::{dispatch, App, Caller};

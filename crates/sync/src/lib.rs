@@ -206,6 +206,13 @@ pub fn enrol(
             ("pushed_through", &(first_seq - 1).to_string()),
         ],
     )?;
+    // Locked out and enrolling again: this database may be a restored copy that lacks what its
+    // old id wrote after the copy was taken, which the city never sends a device as its own.
+    // The first sync under the new id reads the kelurahan whole (the merge keeps what is newer
+    // here).
+    if fenced.is_some() {
+        store.write(&ctx, |tx| store_sync::set_state(tx, &[("pulled_through", "0")]).map_err(sql))?;
+    }
     Ok(enrolled)
 }
 

@@ -83,6 +83,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::leases::SCHEMA_V9,
     crate::conflicts::SCHEMA_V10,
     crate::feed::SCHEMA_V11,
+    crate::feed::SCHEMA_V12,
 ];
 
 /// The schema version this build writes.

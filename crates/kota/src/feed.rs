@@ -98,6 +98,13 @@ ALTER TABLE number_leases ADD COLUMN ask_seq INTEGER;
 ALTER TABLE number_leases ADD COLUMN asked_signed_ms INTEGER;
 ";
 
+/// Schema v12: `device_ops.outcome`, the answer an op got when it was not a plain ok (a
+/// refusal, a conflict, a clamped clock; JSON of `Outcome`), so a retry after a lost answer is
+/// answered the same. NULL: ok (and every op applied before v12, which were answered ok again).
+pub(crate) const SCHEMA_V12: &str = "
+ALTER TABLE device_ops ADD COLUMN outcome TEXT;
+";
+
 /// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
 pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
 /// A pushed clock more than this ahead of the server's is capped to the server's time.
@@ -143,35 +150,46 @@ pub fn push(
             .unwrap_or(0) as u64;
 
         let mut results = Vec::with_capacity(req.ops.len());
-        let mut applied_ops: Vec<(i64, String)> = Vec::with_capacity(req.ops.len());
+        let mut applied_ops: Vec<(i64, String, Option<String>)> = Vec::with_capacity(req.ops.len());
         let mut cross_tenant = 0;
         let mut pending = Pending { seen_through: req.seen_through, ..Pending::default() };
         let new_ops = req.ops.iter().filter(|op| op.device_seq > last);
         pending.owners = owners_of(&tx, new_ops)?;
         for op in &req.ops {
             if op.device_seq <= last {
-                let before: Option<String> = tx
+                let before: Option<(String, Option<String>)> = tx
                     .prepare_cached(
-                        "SELECT change_id FROM device_ops WHERE device_id = ?1 AND device_seq = ?2",
+                        "SELECT change_id, outcome FROM device_ops
+                         WHERE device_id = ?1 AND device_seq = ?2",
                     )?
-                    .query_row(params![me, op.device_seq as i64], |r| r.get(0))
+                    .query_row(params![me, op.device_seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
-                if before.is_some_and(|id| id != op.change_id.to_string()) {
+                if before.as_ref().is_some_and(|(id, _)| *id != op.change_id.to_string()) {
                     // Another change under a number already used: this database is a restored
                     // or copied one. Nothing of this push is applied.
                     drop(tx);
                     return Ok(Err(format!("op {} reused", op.device_seq)));
                 }
-                // Applied before (a retry after a lost answer): answered again, not re-applied.
-                results.push(OpResult { device_seq: op.device_seq, outcome: Outcome::Ok { clamped_hlc: None } });
+                // Applied before (a retry after a lost answer): answered as it was the first
+                // time, not re-applied. A refused letter number answered ok would leave the PC
+                // printing a number the city never recorded.
+                let outcome = before
+                    .and_then(|(_, o)| o)
+                    .and_then(|o| serde_json::from_str(&o).ok())
+                    .unwrap_or(Outcome::Ok { clamped_hlc: None });
+                results.push(OpResult { device_seq: op.device_seq, outcome });
                 continue;
             }
             if op.device_seq != last + 1 {
                 break;
             }
-            // Recorded after the loop, many to a statement (ops of one push have new numbers).
-            applied_ops.push((op.device_seq as i64, op.change_id.to_string()));
             let outcome = apply(&tx, device, op, now_ms, &mut pending)?;
+            // Recorded after the loop, many to a statement (ops of one push have new numbers).
+            let kept = match &outcome {
+                Outcome::Ok { clamped_hlc: None } => None,
+                other => Some(serde_json::to_string(other).map_err(|e| KotaError::BadRequest(e.to_string()))?),
+            };
+            applied_ops.push((op.device_seq as i64, op.change_id.to_string(), kept));
             if matches!(&outcome, Outcome::Rejected { code, .. } if code == "cross_tenant") {
                 cross_tenant += 1;
             }
@@ -182,11 +200,13 @@ pub fn push(
             return Err(KotaError::Gap { expected: last + 1 });
         }
         pending.write(&tx, device)?;
-        let ops: Vec<&dyn ToCell> =
-            applied_ops.iter().flat_map(|(seq, id)| [seq as &dyn ToCell, id]).collect();
+        let ops: Vec<&dyn ToCell> = applied_ops
+            .iter()
+            .flat_map(|(seq, id, outcome)| [seq as &dyn ToCell, id, outcome])
+            .collect();
         insert_many(
             &tx,
-            "INSERT INTO device_ops (device_id, device_seq, change_id)",
+            "INSERT INTO device_ops (device_id, device_seq, change_id, outcome)",
             "",
             &[&me],
             &ops,

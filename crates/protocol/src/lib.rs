@@ -152,7 +152,8 @@ pub struct OpResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    /// Applied (or already applied before: a repeat is answered the same way). `clamped_hlc`
+    /// Applied. A repeat of an op applied before (a retry after a lost answer) gets the answer
+    /// the op got the first time, whichever it was, and is not applied again. `clamped_hlc`
     /// says the op's clock was in the future and the server used its own time instead.
     Ok {
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -239,10 +239,14 @@ fn a_gap_is_refused_with_the_number_expected_and_a_future_clock_is_clamped() {
     let mut b = Pc::enrol(&kota, 5);
     let future = (kota.server_time() + 3 * 365 * 24 * 3600 * 1000) << 16;
     let op = b.set("name", json!({"full_name": "X"}), future);
-    let (status, res) = b.push(&[op]);
+    let (status, res) = b.push(&[op.clone()]);
     assert_eq!(status, 200, "{res}");
     let clamped = res["results"][0]["clamped_hlc"].as_u64().expect("clamped");
     assert!(clamped < future && clamped >> 16 <= res["server_time_ms"].as_u64().unwrap());
+    // Sent again (the answer lost): the PC still learns the clock the city used.
+    let (status, repeat) = b.push(&[op]);
+    assert_eq!(status, 200, "{repeat}");
+    assert_eq!(repeat["results"][0]["clamped_hlc"].as_u64(), Some(clamped), "{repeat}");
 }
 
 #[test]
@@ -333,7 +337,8 @@ fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_o
     let taken = issue(&mut a, a_dom, 8, LETTER_B);
     let outside = issue(&mut a, a_dom, 28, LETTER_B);
     let not_mine = issue(&mut a, b_dom, 29, LETTER_B);
-    let (status, res) = a.push(&[ok, again, taken, outside, not_mine]);
+    let ops = [ok, again, taken, outside, not_mine];
+    let (status, res) = a.push(&ops);
     assert_eq!(status, 200, "{res}");
     let outcomes: Vec<&str> =
         res["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
@@ -341,6 +346,12 @@ fn two_pcs_get_disjoint_number_blocks_and_a_number_is_accepted_once_inside_its_o
     assert!(res["results"][2]["message"].as_str().unwrap().contains("sudah dipakai"), "{res}");
     assert!(res["results"][3]["message"].as_str().unwrap().contains("di luar rentang"), "{res}");
     assert!(res["results"][4]["message"].as_str().unwrap().contains("perangkat"), "{res}");
+    // The answer lost on the way, the PC sends the same push again: each op is answered as it
+    // was the first time (a refused number answered ok would be printed unrecorded), and
+    // nothing is applied twice.
+    let (status, repeat) = a.push(&ops);
+    assert_eq!(status, 200, "{repeat}");
+    assert_eq!(repeat["results"], res["results"]);
 
     // B issues its own first number; the city's register holds each serial once.
     let first_b = issue(&mut b, b_dom, 28, LETTER_B);

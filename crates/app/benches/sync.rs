@@ -126,6 +126,13 @@ fn main() {
     let feed_s = start.elapsed().as_secs_f64();
     let feed_pulled = later["pulled"].as_u64().expect("pulled");
     assert!(feed_pulled >= MORE_RESIDENTS as u64, "{later}");
+    // B's first sync compared digests seconds ago, so that round did not (hourly); the
+    // comparison on its own: both sides sum the clocks of every field group.
+    assert_eq!(later["digest"], "not_compared", "{later}");
+    let start = Instant::now();
+    let checked = b.operator("sync.now", json!({"check": true})).expect("B compares");
+    let check_s = start.elapsed().as_secs_f64();
+    assert_eq!(checked["digest"], "agreed", "{checked}");
 
     // A third PC of the office, caught up, then idle: its rounds go through the counting relay.
     let relay = CountingRelay::start(&kota.url);
@@ -169,6 +176,7 @@ fn main() {
         "feed_pulled": feed_pulled,
         "feed_round_s": feed_s,
         "pull_per_s": feed_pulled as f64 / feed_s,
+        "check_round_s": check_s,
         "idle_round_ms_median": idle[idle.len() / 2],
         "idle_rounds": IDLE_ROUNDS,
         "idle_round_bytes": idle_bytes,

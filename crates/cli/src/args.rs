@@ -232,8 +232,13 @@ pub enum SyncCmd {
         #[arg(long, value_name = "FILE.pem")]
         ca: Option<PathBuf>,
     },
-    /// Push every waiting change now.
-    Now,
+    /// Push every waiting change now, then pull.
+    Now {
+        /// Also compare this PC's copy with the city's now (otherwise hourly, after rounds
+        /// that moved something).
+        #[arg(long)]
+        check: bool,
+    },
     /// Pending changes, last push, rejected items.
     Status,
     /// Identity conflicts the city found (two PCs wrote a different NIK, name or No. KK into
@@ -595,7 +600,7 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             };
             ("sync.enrol", json!({"server": server, "code": code, "ca_pem": ca_pem}))
         }
-        Command::Sync(SyncCmd::Now) => ("sync.now", json!({})),
+        Command::Sync(SyncCmd::Now { check }) => ("sync.now", json!({"check": check})),
         Command::Sync(SyncCmd::Status) => ("sync.status", json!({})),
         Command::Sync(SyncCmd::Conflicts) => ("sync.conflicts", json!({})),
         Command::Sync(SyncCmd::Review { id, note }) => {

@@ -528,7 +528,9 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             }
         }
         for pc in &pcs {
-            let r = pc.call("sync.now", json!({}));
+            // Each heal round compares digests (the hourly check would skip most of them): a
+            // PC whose copy had to be repaired fails the run.
+            let r = pc.call("sync.now", json!({"check": true}));
             if std::env::var_os("BALAI_SIM_TRACE").is_some() {
                 eprintln!("  heal round {round}: {r:?}");
             }

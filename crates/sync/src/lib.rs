@@ -388,8 +388,42 @@ pub fn sync_now(
     now_ms: u64,
     series: &[String],
     types: &[LetterType],
+    check: Check,
 ) -> Result<Report, SyncError> {
-    noting_fence(store, now_ms, round(store, link, app_version, now_ms, series, types))
+    noting_fence(store, now_ms, round(store, link, app_version, now_ms, series, types, check))
+}
+
+/// Whether a round compares this PC's digest with the city's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Check {
+    /// After a round that moved something, when the last comparison is [`SELF_CHECK_EVERY_MS`]
+    /// old (or none was made, or the last one differed).
+    #[default]
+    WhenDue,
+    /// In this round, whether or not anything moved (an admin asked for it).
+    Now,
+}
+
+/// How often a PC compares its digest with the city's in rounds that moved something. Both
+/// sides sum the clock of every field group of the kelurahan (about a second each for 100,000
+/// residents): every round of every PC would make that the city's main work, for a check that
+/// has never found anything outside a test. ADR 0009.
+pub const SELF_CHECK_EVERY_MS: u64 = 3600 * 1000;
+
+fn self_check_due(store: &Store, now_ms: u64) -> Result<bool, SyncError> {
+    let (last, diverged) = store.read(|c| {
+        Ok::<_, SyncError>((
+            store_sync::state(c, "last_check_ms").map_err(sql)?,
+            store_sync::state(c, "diverged").map_err(sql)?,
+        ))
+    })?;
+    if diverged.is_some_and(|d| !d.is_empty()) {
+        return Ok(true);
+    }
+    // A clock set back (now before the last check) counts as due.
+    Ok(last.and_then(|v| v.parse::<u64>().ok()).is_none_or(|at| {
+        now_ms < at || now_ms - at >= SELF_CHECK_EVERY_MS
+    }))
 }
 
 /// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`,
@@ -412,6 +446,7 @@ fn round(
     now_ms: u64,
     series: &[String],
     types: &[LetterType],
+    check: Check,
 ) -> Result<Report, SyncError> {
     let x = contact(store, link, app_version, now_ms)?;
     publish_letters(store, &x.ctx, types)?;
@@ -430,8 +465,12 @@ fn round(
         Err(x) => return Err(x),
     };
     let pulled = pull(&x)?;
-    let digest =
-        if pulled.0 > 0 || pushed.ops > 0 { self_check(&x)? } else { SelfCheck::NotCompared };
+    let moved = pulled.0 > 0 || pushed.ops > 0;
+    let digest = if check == Check::Now || (moved && self_check_due(store, now_ms)?) {
+        self_check(&x)?
+    } else {
+        SelfCheck::NotCompared
+    };
     let leased = refill(&x, series)?;
     let pending = pending(store)?.count;
     Ok(Report {
@@ -1002,15 +1041,21 @@ fn self_check(x: &Exchange) -> Result<SelfCheck, SyncError> {
             return Ok(SelfCheck::NotCompared);
         }
         let mine = mine?;
+        let at = ctx.now_ms.to_string();
         if mine == city.tables {
             if repaired {
-                let at = ctx.now_ms.to_string();
                 store.write(ctx, |tx| {
-                    store_sync::set_state(tx, &[("diverged", ""), ("last_repair_ms", &at)])
-                        .map_err(sql)
+                    store_sync::set_state(
+                        tx,
+                        &[("diverged", ""), ("last_repair_ms", &at), ("last_check_ms", &at)],
+                    )
+                    .map_err(sql)
                 })?;
                 return Ok(SelfCheck::Repaired);
             }
+            store.write(ctx, |tx| {
+                store_sync::set_state(tx, &[("last_check_ms", &at)]).map_err(sql)
+            })?;
             return Ok(SelfCheck::Agreed);
         }
         if repaired {
@@ -1021,7 +1066,8 @@ fn self_check(x: &Exchange) -> Result<SelfCheck, SyncError> {
                 .collect();
             let tables = tables.join(",");
             store.write(ctx, |tx| {
-                store_sync::set_state(tx, &[("diverged", &tables)]).map_err(sql)
+                store_sync::set_state(tx, &[("diverged", &tables), ("last_check_ms", &at)])
+                    .map_err(sql)
             })?;
             return Ok(SelfCheck::Diverged);
         }

@@ -165,11 +165,21 @@ pub(crate) fn lease_next_number(app: &App, series: &str) {
     }
 }
 
-pub fn now(app: &App, ctx: &Ctx, _: NoArgs) -> Result<balai_sync::Report, ApiError> {
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NowArgs {
+    /// Compare this PC's copy with the city's in this round (otherwise hourly, after rounds
+    /// that moved something).
+    #[serde(default)]
+    pub check: bool,
+}
+
+pub fn now(app: &App, ctx: &Ctx, args: NowArgs) -> Result<balai_sync::Report, ApiError> {
     ctx.actor()?;
     let series = letters::series_in_use(app)?;
     let types = letters::published_types()?;
-    balai_sync::sync_now(&app.store, &*app.link, APP_VERSION, now_ms(app), &series, &types)
+    let check = if args.check { balai_sync::Check::Now } else { balai_sync::Check::WhenDue };
+    balai_sync::sync_now(&app.store, &*app.link, APP_VERSION, now_ms(app), &series, &types, check)
         .map_err(api_error)
 }
 

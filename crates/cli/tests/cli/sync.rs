@@ -327,7 +327,14 @@ fn a_pc_whose_copy_drifted_from_the_citys_sees_it_by_digest_and_repairs_itself()
     let r = run(&a, &["residents", "event", RESIDENT, "--type", "mati", "--date", "01-11-2026"]);
     assert_eq!(r.status, 0, "{}", r.stderr);
     sync_now(&a);
+    // The last comparison is minutes old: a round that pulls does not compare again (hourly).
     let round = sync_now(&b);
+    assert!(round["pulled"].as_u64() > Some(0), "{round}");
+    assert_eq!(round["digest"], "not_compared", "{round}");
+    // Asked for, the comparison runs even in a round that moves nothing.
+    let r = run(&b, &["--json", "sync", "now", "--check"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let round = r.json();
     assert_eq!(round["digest"], "repaired", "{round}");
     assert_eq!(register_dump(&a), register_dump(&b), "B holds A's register again");
     let status = run(&b, &["--json", "sync", "status"]).json();

@@ -750,23 +750,32 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
     let head = store.read(store_sync::head_seq).map_err(sql)?;
     let asks = store.read(|c| store_sync::state(c, ASK_SEQ)).map_err(sql)?;
     let asks = asks.map(|n| format!("&asks={n}")).unwrap_or_default();
-    loop {
+    let fetch = |cursor: u64| -> Result<(Vec<Pulled>, u64, bool), SyncError> {
         let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}{asks}");
         let res: PullResponse = answer(e.get(link, &path, server_now)?)?;
-        let changes: Vec<Pulled> = res.changes.into_iter().map(pulled_of).collect();
-        received += changes.len() as u64;
-        let next = res.next_cursor.to_string();
-        let now = ctx.now_ms.to_string();
-        total += store.apply_pulled(
-            ctx,
-            &changes,
-            &[("pulled_through", &next), ("pull_epoch", server_epoch), ("last_pull_ms", &now)],
-        )?;
-        if !res.has_more || res.next_cursor <= cursor {
-            break;
+        let more = res.has_more && res.next_cursor > cursor;
+        Ok((res.changes.into_iter().map(pulled_of).collect(), res.next_cursor, more))
+    };
+    // The next page is fetched and decoded on a second thread while this one is applied; a
+    // page that fails to apply leaves the one fetched ahead unused (the cursor stays put).
+    std::thread::scope(|scope| -> Result<(), SyncError> {
+        let mut page = fetch(cursor)?;
+        loop {
+            let (changes, next_cursor, more) = page;
+            let ahead = more.then(|| scope.spawn(move || fetch(next_cursor)));
+            received += changes.len() as u64;
+            let next = next_cursor.to_string();
+            let now = ctx.now_ms.to_string();
+            total += store.apply_pulled(
+                ctx,
+                &changes,
+                &[("pulled_through", &next), ("pull_epoch", server_epoch), ("last_pull_ms", &now)],
+            )?;
+            let Some(ahead) = ahead else { break };
+            page = ahead.join().unwrap_or_else(|_| Err(SyncError::BadAnswer("pull".into())))?;
         }
-        cursor = res.next_cursor;
-    }
+        Ok(())
+    })?;
     Ok((received, total))
 }
 

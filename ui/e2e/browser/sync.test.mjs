@@ -63,6 +63,9 @@ describe('sync', () => {
     // signing key (made when the office was set up).
     await page.getByTestId('sync-notice').filter({ hasText: `Terkirim: ${waiting + 2} · Ditolak: 0 · Perubahan menunggu: 0` }).waitFor();
     await page.getByTestId('sync-pending').filter({ hasText: /^0$/ }).waitFor();
+    // Asked for, the comparison with the city runs at once (otherwise hourly) and says so.
+    await page.getByRole('button', { name: 'Periksa kecocokan dengan kota' }).click();
+    await page.getByTestId('sync-notice').filter({ hasText: 'Data di komputer ini sama dengan data server kota.' }).waitFor();
     await screenshot(page, 'sync-1366x768');
     await context.close();
   });

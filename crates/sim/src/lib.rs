@@ -42,6 +42,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Whether `BALAI_SIM_TRACE` asks for every step, sync round and finding to be printed.
+fn tracing() -> bool {
+    std::env::var_os("BALAI_SIM_TRACE").is_some()
+}
+
 /// A PC's clock: the simulated time plus the PC's own error.
 #[derive(Debug)]
 struct PcClock(Mutex<chrono::DateTime<chrono::Utc>>);
@@ -469,7 +474,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     }
                     std::fs::copy(&path, &pcs[c].db).map_err(|e| e.to_string())?;
                     pcs[c].open()?;
-                    if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+                    if tracing() {
                         eprintln!("  (the PC put back is PC {c})");
                     }
                     "fault: PC put back to an old copy of its database".to_string()
@@ -491,7 +496,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             109..=111 => review_conflict(&pcs[p], &mut rng),
             _ => "idle".to_string(),
         };
-        if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+        if tracing() {
             eprintln!("step {step} PC {p}: {kind}");
         }
         let map = if kind.starts_with("fault") { &mut report.faults } else { &mut report.ops };
@@ -531,7 +536,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             // Each heal round compares digests (the hourly check would skip most of them): a
             // PC whose copy had to be repaired fails the run.
             let r = pc.call("sync.now", json!({"check": true}));
-            if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+            if tracing() {
                 eprintln!("  heal round {round}: {r:?}");
             }
             last_rounds.push(match &r {
@@ -725,7 +730,7 @@ fn void(pc: &Pc, rng: &mut StdRng) -> String {
 /// again, as the office's admin would once the sync page says so.
 fn sync(pc: &Pc, net: &Arc<Mutex<Net>>) -> Result<String, String> {
     let r = pc.call("sync.now", json!({}));
-    if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+    if tracing() {
         eprintln!("  sync of a PC of kelurahan {}: {r:?}", pc.kelurahan);
     }
     match r {
@@ -736,11 +741,11 @@ fn sync(pc: &Pc, net: &Arc<Mutex<Net>>) -> Result<String, String> {
             Ok(outcome("sync", Err(e)) + ", fenced (enrols again once online)")
         }
         Err(e) if is_fenced(pc) => {
-            if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+            if tracing() {
                 eprintln!("  fenced: {:?}", pc.call("sync.status", json!({})));
             }
             enrol_again(pc, net)?;
-            if std::env::var_os("BALAI_SIM_TRACE").is_some() {
+            if tracing() {
                 eprintln!("  enrolled again: {:?}", pc.call("sync.status", json!({})));
             }
             Ok(outcome("sync", Err(e)) + ", enrolled again")
@@ -998,8 +1003,9 @@ fn check(
                 match city_numbers.get(number) {
                     Some(city_id) if city_id.replace('-', "") == id.replace('-', "") => {}
                     other => {
-                        if std::env::var_os("BALAI_SIM_TRACE").is_some() {
-                            eprintln!("  PC {i}: letter {id} number {number} status {} — city: {other:?}; city holds this letter as {:?}", l["status"], city_numbers.iter().find(|(_, c)| c.replace('-', "") == id.replace('-', "")));
+                        if tracing() {
+                            let status = &l["status"];
+                            eprintln!("  PC {i}: letter {id} {number} ({status}): the city has {other:?}");
                         }
                         unknown += 1
                     }

@@ -43,10 +43,10 @@
 use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
     FeedChange, KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody,
-    Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse, ServerTime,
-    ReturnNumbers, SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI,
-    RETURN_NUMBERS, AUTH_SCHEME, BATCH_MAX_BYTES,
-    BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES, TOO_LARGE, VOID_LETTER, ZSTD,
+    Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse,
+    ReturnNumbers, ServerTime, SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI,
+    AUTH_SCHEME, BATCH_MAX_BYTES, BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES,
+    RETURN_NUMBERS, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -188,31 +188,31 @@ pub fn enrol(
     let ctx = WriteCtx { now_ms, user_id: "sync".into() };
     // One transaction: a crash leaves the PC either not enrolled or enrolled under the new id.
     let device_id = enrolled.device_id.to_string();
-    store.adopt_device_id(
-        &ctx,
-        &device_id,
-        first_seq,
-        &[
-            ("server_url", &server_url),
-            ("server_device_id", &device_id),
-            ("epoch", &enrolled.epoch.to_string()),
-            ("server_epoch", &enrolled.server_epoch.to_string()),
-            ("key_seed", &hex::encode(seed)),
-            ("server_ca_pem", trust.unwrap_or_default()),
-            ("kelurahan_code", &enrolled.kelurahan_code),
-            ("clock_offset_ms", &(enrolled.server_time_ms as i64 - now_ms as i64).to_string()),
-            ("last_contact_ms", &now_ms.to_string()),
-            // What the city has of this PC's outbox under the new id.
-            ("pushed_through", &(first_seq - 1).to_string()),
-        ],
-    )?;
+    let (epoch, server_epoch) = (enrolled.epoch.to_string(), enrolled.server_epoch.to_string());
+    let (key_seed, offset) =
+        (hex::encode(seed), (enrolled.server_time_ms as i64 - now_ms as i64).to_string());
+    let (contact, pushed) = (now_ms.to_string(), (first_seq - 1).to_string());
+    let mut state: Vec<(&str, &str)> = vec![
+        ("server_url", &server_url),
+        ("server_device_id", &device_id),
+        ("epoch", &epoch),
+        ("server_epoch", &server_epoch),
+        ("key_seed", &key_seed),
+        ("server_ca_pem", trust.unwrap_or_default()),
+        ("kelurahan_code", &enrolled.kelurahan_code),
+        ("clock_offset_ms", &offset),
+        ("last_contact_ms", &contact),
+        // What the city has of this PC's outbox under the new id.
+        ("pushed_through", &pushed),
+    ];
     // Locked out and enrolling again: this database may be a restored copy that lacks what its
     // old id wrote after the copy was taken, which the city never sends a device as its own.
     // The first sync under the new id reads the kelurahan whole (the merge keeps what is newer
-    // here).
+    // here). In the same transaction as the new id, so a crash cannot keep the old cursor.
     if fenced.is_some() {
-        store.write(&ctx, |tx| store_sync::set_state(tx, &[("pulled_through", "0")]).map_err(sql))?;
+        state.push(("pulled_through", "0"));
     }
+    store.adopt_device_id(&ctx, &device_id, first_seq, &state)?;
     Ok(enrolled)
 }
 
@@ -421,9 +421,9 @@ fn self_check_due(store: &Store, now_ms: u64) -> Result<bool, SyncError> {
         return Ok(true);
     }
     // A clock set back (now before the last check) counts as due.
-    Ok(last.and_then(|v| v.parse::<u64>().ok()).is_none_or(|at| {
-        now_ms < at || now_ms - at >= SELF_CHECK_EVERY_MS
-    }))
+    Ok(last
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_none_or(|at| now_ms < at || now_ms - at >= SELF_CHECK_EVERY_MS))
 }
 
 /// Keeps a refusal that only enrolling again cures (`revoked`, `epoch_fenced`,
@@ -861,8 +861,8 @@ fn snapshot(x: &Exchange) -> Result<Option<(u64, u64, balai_store::pull::Applied
         let (send, receive) = std::sync::mpsc::sync_channel::<(Vec<u8>, [String; 4])>(1);
         let keeper = scope.spawn(move || -> Result<(), SyncError> {
             for (body, state) in receive {
-                let packed =
-                    zstd::bulk::compress(&body, 1).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+                let packed = zstd::bulk::compress(&body, 1)
+                    .map_err(|x| SyncError::BadAnswer(x.to_string()))?;
                 let pairs: Vec<(&str, &str)> =
                     SNAPSHOT_KEYS.iter().copied().zip(state.iter().map(String::as_str)).collect();
                 store.stage_snapshot_page(ctx, &packed, &pairs)?;
@@ -884,9 +884,9 @@ fn snapshot(x: &Exchange) -> Result<Option<(u64, u64, balai_store::pull::Applied
                     break;
                 }
                 if !(200..300).contains(&res.status) {
-                    return Err(answer::<PageHead>(res).err().unwrap_or(SyncError::BadAnswer(
-                        "halaman snapshot tanpa isi".into(),
-                    )));
+                    return Err(answer::<PageHead>(res)
+                        .err()
+                        .unwrap_or(SyncError::BadAnswer("halaman snapshot tanpa isi".into())));
                 }
                 let head: PageHead = serde_json::from_slice(&res.body)
                     .map_err(|x| SyncError::BadAnswer(x.to_string()))?;
@@ -916,7 +916,8 @@ fn snapshot(x: &Exchange) -> Result<Option<(u64, u64, balai_store::pull::Applied
     let cursor: u64 = as_of.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
     let received = std::sync::atomic::AtomicU64::new(0);
     let decode = |body: &[u8]| -> Result<Vec<Pulled>, SyncError> {
-        let raw = zstd::stream::decode_all(body).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
+        let raw =
+            zstd::stream::decode_all(body).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
         let page: SnapshotPage =
             serde_json::from_slice(&raw).map_err(|x| SyncError::BadAnswer(x.to_string()))?;
         let n = (page.rows.len() + page.commands.len()) as u64;
@@ -1190,7 +1191,12 @@ fn contact<'a>(
     // With the time of this contact by this PC's clock: a clock set back since then is seen.
     // Stamps are taken on the city's time from now on; unsent ones from the future are redone.
     let at = now_ms.to_string();
-    store.correct_clock(&ctx, offset, balai_protocol::MAX_FUTURE_MS, &[("last_contact_ms", &at)])?;
+    store.correct_clock(
+        &ctx,
+        offset,
+        balai_protocol::MAX_FUTURE_MS,
+        &[("last_contact_ms", &at)],
+    )?;
     let epoch = time.server_epoch.to_string();
     let known = store.read(|c| store_sync::state(c, "server_epoch")).map_err(sql)?;
     if known.as_deref() != Some(epoch.as_str()) {

@@ -18,6 +18,13 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("profile_get", "read the office profile through dispatch", "< 1 ms"),
     ("profile_set", "validate + save the profile + audit entry (synchronous=FULL)", "< 20 ms"),
     ("audit_verify_10k", "verify a 10,000-entry audit chain", "< 200 ms"),
+    ("contest_score_spbe", "score an SPBE period (47 indicators: areas, total, band)", "< 1 ms"),
+    (
+        "contest_plan_spbe",
+        "exact cheapest plan to the top SPBE band (47 indicators × 5 levels, efforts 1–5)",
+        "< 100 ms",
+    ),
+    ("contest_plan_spbe_budget", "exact best SPBE total within an effort budget of 60", "< 100 ms"),
 ];
 
 fn machine() -> String {
@@ -121,6 +128,7 @@ fn measure(root: &Path) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for (package, bench) in [
         ("balai-app", "foundation"),
+        ("balai-contest", "contest"),
         ("balai-app", "register"),
         ("balai-app", "letters"),
         ("balai-app", "sync"),

@@ -134,7 +134,9 @@ fn measure(root: &Path) -> Result<()> {
         ("balai-app", "sync"),
         ("balai-kota", "fleet"),
     ] {
-        must(Command::new(&cargo).current_dir(root).args(["bench", "-p", package, "--bench", bench]))?;
+        must(
+            Command::new(&cargo).current_dir(root).args(["bench", "-p", package, "--bench", bench]),
+        )?;
     }
     // The window: release binaries and UI, Chromium and the real Tauri window under Xvfb.
     setup::ensure(root, setup::Purpose::Test)?;
@@ -309,7 +311,12 @@ fn write_report(root: &Path) -> Result<bool> {
             ),
         );
         let _ = writeln!(md, "| sync round at the PC (time, push of one edit in a fifth of rounds, pull), p50 over {} rounds | {:.1} ms | | |", r["rounds"], f("round_ms_p50"));
-        let _ = writeln!(md, "| sync round, p99 | {:.1} ms | < 300 ms | {} |", f("round_ms_p99"), at_most(f("round_ms_p99"), 300.0));
+        let _ = writeln!(
+            md,
+            "| sync round, p99 | {:.1} ms | < 300 ms | {} |",
+            f("round_ms_p99"),
+            at_most(f("round_ms_p99"), 300.0)
+        );
         let _ = writeln!(md, "| sync round, slowest | {:.1} ms | | |", f("round_ms_max"));
         let errors = f("errors");
         let _ = writeln!(md, "| errors | {errors:.0} | 0 | {} |", at_most(errors, 0.0));

@@ -217,10 +217,11 @@ fn test() -> Result<bool> {
         // test binary starts with initdb): the same behaviour on both backends.
         step("rust on PostgreSQL (balai-kota stories)", &mut || {
             let stories = test_binary(&root, "balai-kota", "kota")?;
-            status(Command::new(stories).current_dir(root.join("crates/kota")).env(
-                "BALAI_KOTA_TEST_BACKEND",
-                "postgres",
-            ))
+            status(
+                Command::new(stories)
+                    .current_dir(root.join("crates/kota"))
+                    .env("BALAI_KOTA_TEST_BACKEND", "postgres"),
+            )
         });
     }
     step("ui unit (svelte-check + vitest)", &mut || {

@@ -69,12 +69,14 @@ mod tests {
     #[test]
     fn an_office_keeps_the_time_of_its_province() {
         use super::utc_offset_seconds as zone;
-        let hours: Vec<i32> = ["18.72.04.1004", "3171", "5171011001", "6472", "7371", "8171", "9471", "61", "", "xx"]
-            .into_iter()
-            .map(|c| zone(c) / 3600)
-            .collect();
+        let hours: Vec<i32> =
+            ["18.72.04.1004", "3171", "5171011001", "6472", "7371", "8171", "9471", "61", "", "xx"]
+                .into_iter()
+                .map(|c| zone(c) / 3600)
+                .collect();
         assert_eq!(hours, [7, 7, 8, 8, 8, 9, 9, 7, 7, 7]);
-        let names: Vec<&str> = ["18", "73", "91"].into_iter().map(|c| super::zone_name(zone(c))).collect();
+        let names: Vec<&str> =
+            ["18", "73", "91"].into_iter().map(|c| super::zone_name(zone(c))).collect();
         assert_eq!(names, ["WIB", "WITA", "WIT"]);
     }
 }

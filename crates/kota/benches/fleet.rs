@@ -12,8 +12,8 @@
 
 use balai_kota::db::Db;
 use balai_protocol::{
-    request_message, EnrolRequest, Enrolled, Op, OpBody, PushRequest, PushResponse,
-    PullResponse, ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
+    request_message, EnrolRequest, Enrolled, Op, OpBody, PullResponse, PushRequest, PushResponse,
+    ServerTime, Versions, AUTH_SCHEME, PROTOCOL,
 };
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::json;
@@ -211,7 +211,9 @@ fn main() {
                 .and_then(|r| r.json())
                 .expect("enrol");
             // The PCs of a kelurahan edit the same few residents.
-            let row = Uuid::from_u128(0x019f_0000_0000_7000_8000_0000_0000_0000 | u128::from(i as u32 % 500));
+            let row = Uuid::from_u128(
+                0x019f_0000_0000_7000_8000_0000_0000_0000 | u128::from(i as u32 % 500),
+            );
             Arc::new(Mutex::new(Pc { key, id: res.device_id, next_seq: 1, cursor: 0, row }))
         })
         .collect();

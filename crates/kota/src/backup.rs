@@ -18,8 +18,8 @@
 //! and send everything); revocations after it must be repeated.
 
 use crate::db::Db;
-use crate::KotaError;
 use crate::sql::{params, Query};
+use crate::KotaError;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use uuid::Uuid;

@@ -116,13 +116,16 @@ pub(crate) fn review(
                 note,
                 a.conflict_id.to_string()
             ])?;
-            let done = ReviewConflict {
-                conflict_id: a.conflict_id,
-                note,
-                reviewed_at_ms: Some(now_ms),
-            };
+            let done =
+                ReviewConflict { conflict_id: a.conflict_id, note, reviewed_at_ms: Some(now_ms) };
             let entry = OpBody::Command { name: REVIEW_CONFLICT.into(), args: as_value(&done)? };
-            crate::feed::append_feed(tx, &device.kelurahan_code, device.id, Uuid::now_v7(), &entry)?;
+            crate::feed::append_feed(
+                tx,
+                &device.kelurahan_code,
+                device.id,
+                Uuid::now_v7(),
+                &entry,
+            )?;
             Ok(ok())
         }
     }

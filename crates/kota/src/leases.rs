@@ -28,9 +28,9 @@
 
 use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
+use crate::sql::{params, Optional, Query, Tx};
 use crate::KotaError;
 use balai_protocol::{IssueLetter, Lease, LeaseRequest, Outcome, ReturnNumbers, MAX_LEASE};
-use crate::sql::{params, Optional, Query, Tx};
 use uuid::Uuid;
 
 pub(crate) const SCHEMA_V3: &str = "
@@ -203,7 +203,12 @@ pub fn grant(
 
 /// The lease a PC asked for under id `id` before (its answer was lost), or `None` when that id
 /// is new. An id that is another device's, epoch's or series' lease is refused.
-fn asked_before(tx: &Tx, device: &Device, series: &str, id: Uuid) -> Result<Option<Lease>, KotaError> {
+fn asked_before(
+    tx: &Tx,
+    device: &Device,
+    series: &str,
+    id: Uuid,
+) -> Result<Option<Lease>, KotaError> {
     let row: Option<(String, String, u32, i64, i64)> = tx
         .query_row(
             "SELECT series, device_id, epoch, first, last FROM number_leases WHERE lease_id = ?1",
@@ -325,7 +330,12 @@ pub(crate) fn issue_letter(
 }
 
 /// Why `serial` of `series` is recorded unused (`returned`, `void`), if it is.
-fn unused(tx: &Tx, kelurahan: &str, series: &str, serial: u32) -> Result<Option<String>, KotaError> {
+fn unused(
+    tx: &Tx,
+    kelurahan: &str,
+    series: &str,
+    serial: u32,
+) -> Result<Option<String>, KotaError> {
     Ok(tx
         .query_row(
             "SELECT why FROM unused_numbers
@@ -358,16 +368,24 @@ pub(crate) fn return_numbers(
     let refuse = |why: &str| {
         Ok(rejected(
             "invalid",
-            &format!("Nomor {}–{} seri {} tidak dapat dikembalikan: {why}.", a.first, a.last, a.series),
+            &format!(
+                "Nomor {}–{} seri {} tidak dapat dikembalikan: {why}.",
+                a.first, a.last, a.series
+            ),
         ))
     };
     let Some((kelurahan, series, owner, epoch, first, last)) = lease else {
         return refuse("sewanya tidak dikenal server");
     };
-    if kelurahan != device.kelurahan_code || owner != device.id.to_string() || epoch != device.epoch {
+    if kelurahan != device.kelurahan_code || owner != device.id.to_string() || epoch != device.epoch
+    {
         return refuse("sewanya milik perangkat atau salinan basis data lain");
     }
-    if series != a.series || a.first > a.last || i64::from(a.first) < first || i64::from(a.last) > last {
+    if series != a.series
+        || a.first > a.last
+        || i64::from(a.first) < first
+        || i64::from(a.last) > last
+    {
         return refuse("di luar rentang sewanya");
     }
     let issued: i64 = tx.query_row(
@@ -563,7 +581,11 @@ pub fn ledger(db: &Db) -> Result<Vec<LeaseLedger>, KotaError> {
                 let (lease, serial) = row?;
                 if let Some(&i) = by_id.get(&lease) {
                     let l = &mut leases[i];
-                    if issued { l.issued.insert(serial) } else { l.unused.insert(serial) };
+                    if issued {
+                        l.issued.insert(serial)
+                    } else {
+                        l.unused.insert(serial)
+                    };
                 }
             }
         }

@@ -306,8 +306,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// finish (a push commits or rolls back whole) and the server exits.
 async fn stop_requested() {
     #[cfg(unix)]
-    if let Ok(mut term) =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
     {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}

@@ -20,6 +20,7 @@
 use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
 use crate::html::{escape, local_time, offset_of};
+use crate::sql::{params, Optional, Query, Tx};
 use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::nik::{Nik, NoKk};
@@ -27,7 +28,6 @@ use balai_protocol::{
     ClaimRequest, FeedChange, OnlineRequest, OpBody, Outcome, PublishLetterTypes, RequestStatus,
     ONLINE_REQUEST, REQUEST_STATUS,
 };
-use crate::sql::{params, Optional, Query, Tx};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 

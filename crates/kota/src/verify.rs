@@ -15,12 +15,12 @@
 use crate::db::{Db, Device};
 use crate::feed::{ok, rejected};
 use crate::html::escape;
+use crate::sql::{params, Optional, Query, Tx};
 use crate::KotaError;
 use balai_domain::dates::long_date;
 use balai_domain::letter_payload::{self, LetterClaims, PayloadError};
 use balai_protocol::{Outcome, PublishKey, VoidLetter};
 use chrono::NaiveDate;
-use crate::sql::{params, Optional, Query, Tx};
 use uuid::Uuid;
 
 pub(crate) const SCHEMA_V5: &str = "

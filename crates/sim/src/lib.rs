@@ -465,25 +465,27 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                 pc_copy = PcCopy::Taken(p, path);
                 "fault: copy of a PC's database taken".to_string()
             }
-            98..=99 if step > cfg.steps / 2 => match std::mem::replace(&mut pc_copy, PcCopy::PutBack) {
-                PcCopy::Taken(c, path) => {
-                    pcs[c].app = None;
-                    for ext in ["-wal", "-shm"] {
-                        let side = PathBuf::from(format!("{}{ext}", pcs[c].db.display()));
-                        let _ = std::fs::remove_file(side);
+            98..=99 if step > cfg.steps / 2 => {
+                match std::mem::replace(&mut pc_copy, PcCopy::PutBack) {
+                    PcCopy::Taken(c, path) => {
+                        pcs[c].app = None;
+                        for ext in ["-wal", "-shm"] {
+                            let side = PathBuf::from(format!("{}{ext}", pcs[c].db.display()));
+                            let _ = std::fs::remove_file(side);
+                        }
+                        std::fs::copy(&path, &pcs[c].db).map_err(|e| e.to_string())?;
+                        pcs[c].open()?;
+                        if tracing() {
+                            eprintln!("  (the PC put back is PC {c})");
+                        }
+                        "fault: PC put back to an old copy of its database".to_string()
                     }
-                    std::fs::copy(&path, &pcs[c].db).map_err(|e| e.to_string())?;
-                    pcs[c].open()?;
-                    if tracing() {
-                        eprintln!("  (the PC put back is PC {c})");
+                    before => {
+                        pc_copy = before;
+                        "idle".to_string()
                     }
-                    "fault: PC put back to an old copy of its database".to_string()
                 }
-                before => {
-                    pc_copy = before;
-                    "idle".to_string()
-                }
-            },
+            }
             100..=102 => {
                 let n = net.lock().map_err(|_| "lock")?;
                 match n.city.server() {
@@ -838,7 +840,9 @@ fn resolve(pc: &Pc, rng: &mut StdRng) -> String {
 /// The lurah marks one open identity conflict reviewed.
 fn review_conflict(pc: &Pc, rng: &mut StdRng) -> String {
     let open: Vec<Value> = match pc.as_lurah("sync.conflicts", json!({})) {
-        Ok(Value::Array(all)) => all.into_iter().filter(|c| c["reviewed_at_ms"].is_null()).collect(),
+        Ok(Value::Array(all)) => {
+            all.into_iter().filter(|c| c["reviewed_at_ms"].is_null()).collect()
+        }
         Ok(_) => return "review conflict: bad answer".into(),
         Err(why) => return format!("review conflict: {why}"),
     };
@@ -891,8 +895,8 @@ fn check(
                 .into_iter()
                 .map(|r| (r.id, (r.status, r.claimed_by, r.note)))
                 .collect();
-        let held_conflicts = balai_kota::conflicts::of_kelurahan(&server.db, &code)
-            .map_err(|e| e.to_string())?;
+        let held_conflicts =
+            balai_kota::conflicts::of_kelurahan(&server.db, &code).map_err(|e| e.to_string())?;
         for c in &held_conflicts {
             let (kept, lost) = (&c.conflict.kept, &c.conflict.lost);
             let differ = balai_protocol::identity_differences(
@@ -901,8 +905,14 @@ fn check(
                 &kept.value,
                 &lost.value,
             );
-            if kept.device == lost.device || differ.is_empty() || (kept.hlc, kept.device) < (lost.hlc, lost.device) {
-                return fail(format!("identity conflict {} pairs no concurrent different values", c.conflict.conflict_id));
+            if kept.device == lost.device
+                || differ.is_empty()
+                || (kept.hlc, kept.device) < (lost.hlc, lost.device)
+            {
+                return fail(format!(
+                    "identity conflict {} pairs no concurrent different values",
+                    c.conflict.conflict_id
+                ));
             }
         }
         report.identity_conflicts += held_conflicts.len();
@@ -1005,7 +1015,9 @@ fn check(
                     other => {
                         if tracing() {
                             let status = &l["status"];
-                            eprintln!("  PC {i}: letter {id} {number} ({status}): the city has {other:?}");
+                            eprintln!(
+                                "  PC {i}: letter {id} {number} ({status}): the city has {other:?}"
+                            );
                         }
                         unknown += 1
                     }

@@ -53,10 +53,8 @@ fn side(
     me: Option<&str>,
 ) -> ConflictSide {
     let value: Value = serde_json::from_str(value).unwrap_or_default();
-    let values = shown
-        .iter()
-        .filter_map(|f| value.get(*f).map(|v| (f.to_string(), v.clone())))
-        .collect();
+    let values =
+        shown.iter().filter_map(|f| value.get(*f).map(|v| (f.to_string(), v.clone()))).collect();
     let device = Uuid::parse_str(device).map_or_else(|_| device.clone(), |d| d.to_string());
     ConflictSide { values, made_at_ms: hlc >> 16, this_pc: me == Some(device.as_str()), device }
 }
@@ -118,7 +116,15 @@ pub fn review(app: &App, ctx: &Ctx, a: ReviewArgs) -> Result<ConflictView, ApiEr
         store_conflicts::review(tx, id, note, now)?;
         let command = ReviewConflict { conflict_id: id, note: note.into(), reviewed_at_ms: None };
         append_command(tx, REVIEW_CONFLICT, id, &command)?;
-        audit::record_in(tx, app, actor, "sync.review_conflict", &row.table, &row.row_id.to_string(), "")
+        audit::record_in(
+            tx,
+            app,
+            actor,
+            "sync.review_conflict",
+            &row.table,
+            &row.row_id.to_string(),
+            "",
+        )
     })?;
     let row = app
         .store

@@ -130,8 +130,7 @@ pub fn seed(app: &App, ctx: &Ctx, args: SeedArgs) -> Result<SeedReport, ApiError
     }
     let mut residents = 0;
     if args.residents > 0 {
-        let csv =
-            synthetic_register_csv(args.residents, args.seed.unwrap_or(1), app.today());
+        let csv = synthetic_register_csv(args.residents, args.seed.unwrap_or(1), app.today());
         let report = import::import(
             app,
             ctx,

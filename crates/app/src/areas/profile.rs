@@ -67,10 +67,8 @@ pub fn set(app: &App, ctx: &Ctx, args: OfficeProfile) -> Result<ProfileView, Api
         }
         audit::record_in(tx, app, actor, "profile.set", "office_profile", "", &changed.join(","))
     })?;
-    app.utc_offset_s.store(
-        crate::office_utc_offset(Some(&profile)),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    app.utc_offset_s
+        .store(crate::office_utc_offset(Some(&profile)), std::sync::atomic::Ordering::Relaxed);
     get(app, ctx, NoArgs {})
 }
 

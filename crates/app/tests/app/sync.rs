@@ -158,8 +158,11 @@ fn a_pc_whose_clock_runs_years_ahead_sends_its_work_stamped_on_the_city_s_time()
     // An edit after the contact is stamped on the city's time too, and still wins locally.
     let found = t.operator("residents.search", json!({"q": "", "limit": 1})).unwrap();
     let id = found[0]["id"].clone();
-    t.operator("residents.event", json!({"key": id, "kind": "pergi", "date": "01-06-2029", "details": "uji"}))
-        .unwrap();
+    t.operator(
+        "residents.event",
+        json!({"key": id, "kind": "pergi", "date": "01-06-2029", "details": "uji"}),
+    )
+    .unwrap();
     assert!(newest_stamp_ms(&t) <= limit + 60_000);
     let round = t.operator("sync.now", json!({"check": true})).unwrap();
     assert!(round["pushed"].as_u64() >= Some(1), "{round}");

@@ -216,7 +216,8 @@ impl CityWithoutSnapshot {
                         .iter()
                         .find_map(|l| {
                             let (name, value) = l.split_once(':')?;
-                            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().ok())?
                         })
                         .unwrap_or(0);
                     let mut body = vec![0u8; length];
@@ -234,7 +235,11 @@ impl CityWithoutSnapshot {
                     lines.insert(1, "connection: close");
                     let Ok(mut server) = std::net::TcpStream::connect(&upstream) else { return };
                     let request = format!("{}\r\n\r\n", lines.join("\r\n"));
-                    if server.write_all(request.as_bytes()).and_then(|_| server.write_all(&body)).is_ok() {
+                    if server
+                        .write_all(request.as_bytes())
+                        .and_then(|_| server.write_all(&body))
+                        .is_ok()
+                    {
                         let _ = std::io::copy(&mut server, &mut client);
                     }
                     let _ = client.shutdown(std::net::Shutdown::Both);
@@ -733,7 +738,8 @@ fn a_pc_locked_out_and_enrolled_again_finishes_the_online_request_it_had_taken()
     sync_now(&a);
 
     // The city revokes A (say it was taken away for repair); its admin enrols it again.
-    let old_id = run(&a, &["--json", "sync", "status"]).json()["device_id"].as_str().unwrap().to_string();
+    let old_id =
+        run(&a, &["--json", "sync", "status"]).json()["device_id"].as_str().unwrap().to_string();
     let out = kota.cli(&["devices", "revoke", &old_id], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let locked = run(&a, &["--json", "sync", "now"]);
@@ -742,7 +748,11 @@ fn a_pc_locked_out_and_enrolled_again_finishes_the_online_request_it_had_taken()
 
     // The request it had taken is still its own, and it finishes it.
     let queue = as_clerk(&a, &["requests", "list"]).json();
-    assert_eq!((queue[0]["status"].as_str(), queue[0]["held_by"].as_str()), (Some("diproses"), Some("here")), "{queue}");
+    assert_eq!(
+        (queue[0]["status"].as_str(), queue[0]["held_by"].as_str()),
+        (Some("diproses"), Some("here")),
+        "{queue}"
+    );
     let done = as_clerk(&a, &["requests", "resolve", &id, "--status", "selesai", "--note", "Siap"]);
     assert_eq!(done.status, 0, "{}", done.stderr);
     let round = sync_now(&a);
@@ -752,7 +762,11 @@ fn a_pc_locked_out_and_enrolled_again_finishes_the_online_request_it_had_taken()
     // B learned the new holder, then the outcome.
     sync_now(&b);
     let at_b = as_clerk(&b, &["requests", "list"]).json();
-    assert_eq!((at_b[0]["status"].as_str(), at_b[0]["held_by"].as_str()), (Some("selesai"), Some("other")), "{at_b}");
+    assert_eq!(
+        (at_b[0]["status"].as_str(), at_b[0]["held_by"].as_str()),
+        (Some("selesai"), Some("other")),
+        "{at_b}"
+    );
 }
 
 /// A throwaway CA and a certificate it signed for 127.0.0.1, made with `openssl`:
@@ -1008,12 +1022,20 @@ fn two_clerks_renaming_one_resident_unseen_leave_a_conflict_a_supervisor_reviews
     }
     let listed = run(&a, &["--json", "sync", "conflicts"]).json();
     let c = &listed[0];
-    assert_eq!((c["table"].as_str(), c["fields"].clone()), (Some("residents"), serde_json::json!(["full_name"])), "{c}");
+    assert_eq!(
+        (c["table"].as_str(), c["fields"].clone()),
+        (Some("residents"), serde_json::json!(["full_name"])),
+        "{c}"
+    );
     let (kept, lost) = (&c["kept"], &c["lost"]);
     assert_eq!(kept["values"]["full_name"], c["subject"], "the register holds the winner: {c}");
     assert_ne!(kept["values"]["full_name"], lost["values"]["full_name"]);
     assert_eq!(kept["values"]["nik"], RESIDENT);
-    assert_eq!((kept["this_pc"].as_bool(), lost["this_pc"].as_bool()), (Some(false), Some(true)), "A's lost: {c}");
+    assert_eq!(
+        (kept["this_pc"].as_bool(), lost["this_pc"].as_bool()),
+        (Some(false), Some(true)),
+        "A's lost: {c}"
+    );
 
     // A supervisor on A settles it; the city closes it on B too. Once only.
     let id = c["id"].as_str().unwrap();
@@ -1022,7 +1044,12 @@ fn two_clerks_renaming_one_resident_unseen_leave_a_conflict_a_supervisor_reviews
     assert!(done.json()["reviewed_at_ms"].as_u64().is_some());
     let again = run(&a, &["--json", "sync", "review", "--id", id]);
     assert_ne!(again.status, 0);
-    assert!(again.stdout.contains("conflict") || again.stderr.contains("conflict"), "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("conflict") || again.stderr.contains("conflict"),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
     sync_now(&a);
     sync_now(&b);
     let on_b = run(&b, &["--json", "sync", "conflicts"]).json();

@@ -47,7 +47,8 @@ fn the_schema_on_postgresql_has_every_table_and_column_of_the_schema_on_sqlite()
     assert!(on_lite.len() > 40, "{on_lite:?}");
     assert_eq!(on_pg, on_lite);
     // Opened again, the schema is checked and left as it is.
-    let (ok, err) = run(&postgres, &["kelurahan", "add", "--code", "1872041004", "--name", "Yosorejo"]);
+    let (ok, err) =
+        run(&postgres, &["kelurahan", "add", "--code", "1872041004", "--name", "Yosorejo"]);
     assert!(ok, "{err}");
     let version = postgres.rows("SELECT value FROM meta WHERE key = 'schema_version'", "");
     let latest = lite.rows("SELECT user_version FROM pragma_user_version", "");
@@ -61,10 +62,8 @@ fn a_database_that_sorts_text_by_a_language_is_refused_with_how_to_make_one_and_
     let (ok, err) = run(&store, &["kelurahan", "list"]);
     assert!(!ok);
     assert!(err.contains("C.UTF-8") && err.contains("LC_COLLATE 'C'"), "{err}");
-    let tables = store.rows(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-        "",
-    );
+    let tables = store
+        .rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", "");
     assert!(tables.is_empty(), "{tables:?}");
 }
 

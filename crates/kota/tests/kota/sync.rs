@@ -383,7 +383,10 @@ fn a_counter_number_asked_twice_is_leased_once_and_numbers_given_back_or_left_vo
     let (status, one) = a.lease_one("2025/domisili", ASK_A);
     assert_eq!(status, 200, "{one}");
     let (_, again) = a.lease_one("2025/domisili", ASK_A);
-    assert_eq!((one["leases"][0]["lease_id"].as_str(), range(&one["leases"][0])), (Some(ASK_A), (6, 6)));
+    assert_eq!(
+        (one["leases"][0]["lease_id"].as_str(), range(&one["leases"][0])),
+        (Some(ASK_A), (6, 6))
+    );
     assert_eq!(again["leases"], one["leases"], "asked twice, leased once");
     let (_, at_b) = b.lease_one("2025/domisili", ASK_B);
     assert_eq!(range(&at_b["leases"][0]), (7, 7), "the next counter number is the next serial");
@@ -407,7 +410,11 @@ fn a_counter_number_asked_twice_is_leased_once_and_numbers_given_back_or_left_vo
     assert_eq!(status, 200, "{res}");
     let outcomes: Vec<&str> =
         res["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, ["ok", "ok", "ok", "ok", "ok", "rejected", "rejected", "conflict"], "{res}");
+    assert_eq!(
+        outcomes,
+        ["ok", "ok", "ok", "ok", "ok", "rejected", "rejected", "conflict"],
+        "{res}"
+    );
     assert!(res["results"][5]["message"].as_str().unwrap().contains("sudah terbit"), "{res}");
     assert!(res["results"][6]["message"].as_str().unwrap().contains("di luar rentang"), "{res}");
     assert!(res["results"][7]["message"].as_str().unwrap().contains("tidak terpakai"), "{res}");
@@ -418,8 +425,12 @@ fn a_counter_number_asked_twice_is_leased_once_and_numbers_given_back_or_left_vo
     let unused = kota.db.rows("SELECT serial, why FROM unused_numbers ORDER BY serial", "");
     assert_eq!(
         unused,
-        [[json!(3), json!("returned")], [json!(4), json!("returned")], [json!(5), json!("returned")],
-         [json!(7), json!("void")]]
+        [
+            [json!(3), json!("returned")],
+            [json!(4), json!("returned")],
+            [json!(5), json!("returned")],
+            [json!(7), json!("void")]
+        ]
     );
 }
 
@@ -533,7 +544,8 @@ fn a_first_sync_reads_the_rows_by_key_in_pages_each_group_with_its_stamp_and_not
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let value = json!({"address": {"rt": format!("00{i}")}, "name": {"full_name": "WARGA"}});
+            let value =
+                json!({"address": {"rt": format!("00{i}")}, "name": {"full_name": "WARGA"}});
             set_on(&mut a, r, "*", value, 100 + i as u64)
         })
         .collect();
@@ -551,7 +563,10 @@ fn a_first_sync_reads_the_rows_by_key_in_pages_each_group_with_its_stamp_and_not
     assert_eq!(ids, rows.iter().map(String::as_str).collect::<Vec<_>>(), "each row once, in order");
     let dev = |v: &Value| uuid::Uuid::parse_str(v.as_str().unwrap()).unwrap();
     let renamed = &seen[2];
-    assert_eq!((renamed["hlc"].as_u64(), dev(&renamed["device"]).to_string()), (Some(102), a.id.clone()));
+    assert_eq!(
+        (renamed["hlc"].as_u64(), dev(&renamed["device"]).to_string()),
+        (Some(102), a.id.clone())
+    );
     assert_eq!(renamed["groups"]["name"], json!({"full_name": "WARGA BARU"}));
     assert_eq!(renamed["groups"]["address"], json!({"rt": "002"}));
     assert_eq!(renamed["stamps"]["name"]["hlc"], 500, "{renamed}");
@@ -583,13 +598,18 @@ fn conflicts_in(seen: &[Value]) -> Vec<(Value, Value, Value)> {
 }
 
 #[test]
-fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review_and_others_are_not() {
+fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review_and_others_are_not(
+) {
     let kota = Kota::start();
     let (mut a, mut b, mut c) = (Pc::enrol(&kota, 1), Pc::enrol(&kota, 2), Pc::enrol(&kota, 3));
     let mut city = Pc::enrol(&kota, 4);
     let now = kota.server_time() << 16;
     let who = |nik: &str, name: &str| json!({"nik": nik, "full_name": name, "sex": "P"});
-    let make = a.set("*", json!({"identity": who("1872045508900001", "SITI AMINAH"), "address": {"rt": "001"}}), now);
+    let make = a.set(
+        "*",
+        json!({"identity": who("1872045508900001", "SITI AMINAH"), "address": {"rt": "001"}}),
+        now,
+    );
     let (status, v) = a.push_seen(&[make], 0);
     assert_eq!(status, 200, "{v}");
     for pc in [&mut a, &mut b, &mut c] {
@@ -608,7 +628,11 @@ fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review
     let seen = city.pull_all(100);
     assert_eq!(
         conflicts_in(&seen),
-        [(json!(["nik"]), who("1872045508900003", "SITI AMINAH"), who("1872045508900002", "SITI AMINAH"))],
+        [(
+            json!(["nik"]),
+            who("1872045508900003", "SITI AMINAH"),
+            who("1872045508900002", "SITI AMINAH")
+        )],
         "{seen:?}"
     );
 
@@ -648,7 +672,8 @@ fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review
         .collect();
     assert_eq!(ids.len(), 2);
     let review = |pc: &mut Pc, id: &str| {
-        let op = pc.command("review_conflict", json!({"conflict_id": id, "note": "NIK dicek di KK"}));
+        let op =
+            pc.command("review_conflict", json!({"conflict_id": id, "note": "NIK dicek di KK"}));
         let (status, v) = pc.push(&[op]);
         assert_eq!(status, 200, "{v}");
         v["results"][0].clone()
@@ -656,12 +681,12 @@ fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review
     assert_eq!(review(&mut a, &ids[0])["outcome"], "ok");
     assert_eq!(review(&mut b, &ids[0])["outcome"], "ok", "a second review stands aside");
     let unknown = review(&mut b, "019f0000-0000-7000-8000-00000000ffff");
-    assert_eq!((unknown["outcome"].as_str(), unknown["code"].as_str()), (Some("rejected"), Some("not_found")));
-    let reviews: Vec<Value> = city
-        .pull_all(100)
-        .into_iter()
-        .filter(|c| c["name"] == "review_conflict")
-        .collect();
+    assert_eq!(
+        (unknown["outcome"].as_str(), unknown["code"].as_str()),
+        (Some("rejected"), Some("not_found"))
+    );
+    let reviews: Vec<Value> =
+        city.pull_all(100).into_iter().filter(|c| c["name"] == "review_conflict").collect();
     assert_eq!(reviews.len(), 1, "{reviews:?}");
     assert_eq!(reviews[0]["args"]["conflict_id"], json!(ids[0]));
     assert_eq!(reviews[0]["args"]["note"], "NIK dicek di KK");
@@ -679,7 +704,8 @@ fn concurrent_identity_overwrites_with_a_different_value_are_recorded_for_review
 }
 
 #[test]
-fn a_copy_from_before_a_lease_ask_is_fenced_by_its_next_ask_or_pull_and_its_numbers_recorded_unused() {
+fn a_copy_from_before_a_lease_ask_is_fenced_by_its_next_ask_or_pull_and_its_numbers_recorded_unused(
+) {
     let kota = Kota::start();
     let ask = |n: u32| format!("019f0000-0000-7000-8000-00000000a{n:03}");
     // The PC asks twice (asks 1 and 2); a copy of its database from between them asks its

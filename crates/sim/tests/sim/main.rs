@@ -53,7 +53,11 @@ fn every_seed_converges_loses_nothing_and_never_numbers_a_letter_twice() {
     assert!(singles > 0 && unused > 0, "single leases {singles}, numbers unused {unused}");
     // Clerks at two PCs renamed one resident without seeing each other's: the review queue ran.
     assert!(identity_conflicts > 0, "no identity conflict in {seeds} seeds");
-    let reviewed = total.iter().filter(|(k, _)| k.ends_with("review conflict: ok")).map(|(_, v)| v).sum::<u64>();
+    let reviewed = total
+        .iter()
+        .filter(|(k, _)| k.ends_with("review conflict: ok"))
+        .map(|(_, v)| v)
+        .sum::<u64>();
     assert!(reviewed > 0, "no identity conflict reviewed in {seeds} seeds");
     eprintln!(
         "simulation: {seeds} seeds × {} steps, {} PCs each: {letters} letters, {groups} field groups compared, quiet within {rounds} rounds",

@@ -237,7 +237,9 @@ fn a_page_and_its_cursor_are_one_transaction() {
 fn a_snapshot_staged_in_pages_is_applied_at_once_and_all_or_nothing() {
     let (_a, a) = office(DEVICE_A);
     let people: Vec<_> = (1..=6u8)
-        .map(|i| (i, input(&format!("18720455089000{i:02}"), &format!("Warga {i}"), "P", "15-08-1990")))
+        .map(|i| {
+            (i, input(&format!("18720455089000{i:02}"), &format!("Warga {i}"), "P", "15-08-1990"))
+        })
         .collect();
     seed(&a, &people);
     let page = feed_of(&a, 0);
@@ -245,8 +247,10 @@ fn a_snapshot_staged_in_pages_is_applied_at_once_and_all_or_nothing() {
     apply(&by_change, &page);
 
     // The staged pages are the changes' JSON, split in three.
-    let thirds: Vec<Vec<u8>> =
-        page.chunks(page.len().div_ceil(3)).map(|c| serde_json::to_vec(&wire(c)).unwrap()).collect();
+    let thirds: Vec<Vec<u8>> = page
+        .chunks(page.len().div_ceil(3))
+        .map(|c| serde_json::to_vec(&wire(c)).unwrap())
+        .collect();
     let decode = |body: &[u8]| -> Result<Vec<Pulled>, StoreError> {
         let v: Vec<Value> = serde_json::from_slice(body)
             .map_err(|e| StoreError::Corrupt(format!("halaman: {e}")))?;
@@ -276,7 +280,9 @@ fn a_snapshot_staged_in_pages_is_applied_at_once_and_all_or_nothing() {
             .unwrap();
         assert_eq!(staged, 0, "the staged pages went with the commit");
         let (cursor, position) = b
-            .read(|c| Ok::<_, rusqlite::Error>((state(c, "pulled_through")?, state(c, "snapshot_after")?)))
+            .read(|c| {
+                Ok::<_, rusqlite::Error>((state(c, "pulled_through")?, state(c, "snapshot_after")?))
+            })
             .unwrap();
         assert_eq!((cursor.as_deref(), position), (Some("9"), None));
         let q = register::SearchQuery { q: "warga".into(), ..Default::default() };
@@ -329,13 +335,18 @@ fn a_status_this_pc_moved_past_stays_and_an_identity_conflict_is_listed_until_it
                       "no_kk": "1872041203159991", "letter_type": "domisili", "purpose": "kerja",
                       "contact": "", "submitted_at_ms": 1});
     let status = |s: &str, device: &str| {
-        command("request_status", json!({"request_id": request, "status": s, "note": "", "device": device}))
+        command(
+            "request_status",
+            json!({"request_id": request, "status": s, "note": "", "device": device}),
+        )
     };
     apply(&a, &[command("online_request", sent), status("diproses", DEVICE_A)]);
     // Finished here; the city's older word on it (a first sync after enrolling again) arrives.
     let id = Uuid::parse_str(request).unwrap();
-    a.write(&ctx(), |tx| balai_store::requests::set_status(tx, id, "selesai", Some(DEVICE_A), "", 2))
-        .unwrap();
+    a.write(&ctx(), |tx| {
+        balai_store::requests::set_status(tx, id, "selesai", Some(DEVICE_A), "", 2)
+    })
+    .unwrap();
     let done = apply(&a, &[status("diproses", DEVICE_A)]);
     assert_eq!(done.older, 1);
     let here = a.read(|c| balai_store::requests::get(c, id)).unwrap().unwrap();
@@ -346,20 +357,26 @@ fn a_status_this_pc_moved_past_stays_and_an_identity_conflict_is_listed_until_it
     assert_eq!((here.status.as_str(), here.claimed_by.as_deref()), ("diproses", Some(DEVICE_B)));
 
     let conflict = "019f0000-0000-7000-8000-0000000000d1";
-    let side = |name: &str, device: &str| {
-        json!({"value": {"nik": "1872045508900001", "full_name": name}, "hlc": 5, "device": device})
-    };
+    let side = |name: &str, device: &str| json!({"value": {"nik": "1872045508900001", "full_name": name}, "hlc": 5, "device": device});
     let found = json!({"conflict_id": conflict, "table": "residents", "row_id": request,
                        "field_group": "identity", "fields": ["full_name"],
                        "kept": side("SITI AMINAH", DEVICE_B), "lost": side("SITI AMINA", DEVICE_A),
                        "at_ms": 9});
-    let done = apply(&a, &[command("identity_conflict", found.clone()), command("identity_conflict", found)]);
+    let done = apply(
+        &a,
+        &[command("identity_conflict", found.clone()), command("identity_conflict", found)],
+    );
     assert_eq!(done.held, 0);
     let open = a.read(balai_store::conflicts::open_count).unwrap();
     assert_eq!(open, 1, "a repeat is one conflict");
     let listed = a.read(balai_store::conflicts::list).unwrap();
     assert!(listed[0].kept.0.contains("SITI AMINAH") && listed[0].lost.2 == DEVICE_A);
-    let review = |note: &str| command("review_conflict", json!({"conflict_id": conflict, "note": note, "reviewed_at_ms": 11}));
+    let review = |note: &str| {
+        command(
+            "review_conflict",
+            json!({"conflict_id": conflict, "note": note, "reviewed_at_ms": 11}),
+        )
+    };
     apply(&a, &[review("Sesuai KK"), review("kedua")]);
     let listed = a.read(balai_store::conflicts::list).unwrap();
     assert_eq!((listed[0].reviewed_at_ms, listed[0].review_note.as_str()), (Some(11), "Sesuai KK"));

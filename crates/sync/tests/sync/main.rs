@@ -40,13 +40,22 @@ fn a_batch_is_cut_by_the_ops_sizes_and_the_ratio_last_measured_and_never_empty()
 }
 
 #[test]
-fn a_reserve_is_about_two_days_of_letters_of_its_kind_between_five_and_twenty_refilled_below_30_percent() {
+fn a_reserve_is_about_two_days_of_letters_of_its_kind_between_five_and_twenty_refilled_below_30_percent(
+) {
     use balai_sync::reserve_size;
     // (letters of that kind in the last 30 days) → (reserve, refilled when fewer are left)
     let sizes: Vec<(u32, (u32, u32))> =
         [0, 1, 50, 51, 100, 200, 5_000].into_iter().map(|n| (n, reserve_size(n))).collect();
     assert_eq!(
         sizes,
-        [(0, (5, 2)), (1, (5, 2)), (50, (5, 2)), (51, (6, 2)), (100, (10, 3)), (200, (20, 6)), (5_000, (20, 6))]
+        [
+            (0, (5, 2)),
+            (1, (5, 2)),
+            (50, (5, 2)),
+            (51, (6, 2)),
+            (100, (10, 3)),
+            (200, (20, 6)),
+            (5_000, (20, 6))
+        ]
     );
 }

@@ -4,8 +4,8 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, conflicts, demo, import, info, letters, print, profile, reports, requests, residents,
-    settings, signatories, sync, users,
+    audit, auth, conflicts, contest, demo, import, info, letters, print, profile, reports,
+    requests, residents, settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::progress;
@@ -86,6 +86,10 @@ const REGISTRAR: Access = Access::Roles(&[Admin, Sekretaris, Petugas]);
 const SUPERVISOR: Access = Access::Roles(&[Admin, Sekretaris, Lurah]);
 /// The letter desk: whoever serves residents records and moves requests.
 const LETTER_DESK: Access = Access::Roles(&[Sekretaris, Petugas, Lurah]);
+/// Who keeps the office's scorecards: the lurah, the secretary (and the admin).
+const SCORE_KEEPER: Access = Access::Roles(&[Admin, Lurah, Sekretaris]);
+/// Submitting a period to the city is the lurah's act.
+const LURAH: Access = Access::Roles(&[Lurah]);
 /// Who signs letters (the lurah, or the sekretaris a.n. the lurah) and voids them.
 const SIGNER: Access = Access::Roles(&[Lurah, Sekretaris]);
 
@@ -157,6 +161,21 @@ pub static COMMANDS: &[Command] = &[
     command!("letters.register", Access::AnyUser, false, letters::register_of),
     command!("letters.register_xlsx", Access::AnyUser, false, letters::register_xlsx),
     command!("letters.register_pdf", Access::AnyUser, false, letters::register_pdf),
+    command!("contest.rulesets", Access::AnyUser, false, contest::list_rulesets),
+    command!("contest.ruleset", Access::AnyUser, false, contest::ruleset),
+    command!("contest.band", Access::AnyUser, false, contest::band),
+    command!("contest.score", Access::AnyUser, false, contest::score),
+    command!("contest.scores", Access::AnyUser, false, contest::scores),
+    command!("contest.set", SCORE_KEEPER, true, contest::set),
+    command!("contest.attach", SCORE_KEEPER, true, contest::attach),
+    command!("contest.detach", SCORE_KEEPER, true, contest::detach),
+    command!("contest.evidence_file", Access::AnyUser, false, contest::evidence_file),
+    command!("contest.set_effort", SCORE_KEEPER, true, contest::set_effort),
+    command!("contest.plan", Access::AnyUser, false, contest::plan),
+    command!("contest.accept_plan", SCORE_KEEPER, true, contest::accept_plan),
+    command!("contest.tasks", Access::AnyUser, false, contest::tasks),
+    command!("contest.submit", LURAH, true, contest::submit),
+    command!("contest.report", Access::AnyUser, true, contest::report),
     command!("demo.seed", ADMIN, true, demo::seed),
 ];
 

@@ -61,6 +61,9 @@ pub enum Command {
     /// Family cards (KK).
     #[command(subcommand)]
     Families(FamiliesCmd),
+    /// Contest and smart-village scorecards (SPBE, kelurahan evaluation, Lomba, Smart City).
+    #[command(subcommand)]
+    Contest(ContestCmd),
     /// A synthetic demo office.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -499,6 +502,73 @@ impl LettersCmd {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ContestCmd {
+    /// The rule sets this build ships, with their bands.
+    Rulesets,
+    /// The band of a total under a rule set.
+    Band {
+        #[arg(long)]
+        ruleset: String,
+        #[arg(long)]
+        edition: Option<String>,
+        #[arg(long)]
+        score: f64,
+    },
+    /// Enter an indicator's value for a period (a year), with evidence files.
+    Set {
+        #[arg(long)]
+        period: i32,
+        /// Needed only when the indicator id exists in more than one rule set.
+        #[arg(long)]
+        ruleset: Option<String>,
+        #[arg(long)]
+        indicator: String,
+        /// The value; `none` clears it.
+        #[arg(long)]
+        value: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// An evidence file (PDF, PNG or JPEG; repeat for more).
+        #[arg(long, value_name = "FILE")]
+        evidence: Vec<PathBuf>,
+    },
+    /// A period's score: one rule set in full, or every rule set's total.
+    Score {
+        #[arg(long)]
+        period: i32,
+        #[arg(long)]
+        ruleset: Option<String>,
+    },
+    /// The cheapest raises to reach a band, or the best total within an effort budget.
+    Plan {
+        #[arg(long)]
+        period: i32,
+        #[arg(long)]
+        ruleset: Option<String>,
+        #[arg(long, required_unless_present = "budget", conflicts_with = "budget")]
+        target: Option<String>,
+        #[arg(long)]
+        budget: Option<u64>,
+    },
+    /// Submit a period (locks it; sent to the city).
+    Submit {
+        #[arg(long)]
+        period: i32,
+        #[arg(long)]
+        ruleset: String,
+    },
+    /// The two-year report for the jury, as PDF or XLSX (by the file's extension).
+    Report {
+        #[arg(long)]
+        period: i32,
+        #[arg(long)]
+        ruleset: String,
+        #[arg(long, value_name = "FILE.pdf|FILE.xlsx")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum FamiliesCmd {
     /// A family card with its members.
     Show { no_kk: String },
@@ -626,6 +696,7 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             ("families.show", json!({"no_kk": no_kk}))
         }
         Command::Letters(l) => letters_dispatch(l)?,
+        Command::Contest(c) => contest(c)?,
         Command::Demo(DemoCmd::Seed { residents, seed }) => {
             ("demo.seed", json!({"residents": residents, "seed": seed}))
         }
@@ -637,6 +708,64 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Profile(ProfileCmd::Set(_)) | Command::Commands | Command::Serve(_) => {
             bail!("handled before dispatch")
+        }
+    })
+}
+
+fn contest(c: &ContestCmd) -> anyhow::Result<(&'static str, Value)> {
+    Ok(match c {
+        ContestCmd::Rulesets => ("contest.rulesets", json!({})),
+        ContestCmd::Band { ruleset, edition, score } => {
+            ("contest.band", json!({"ruleset": ruleset, "edition": edition, "score": score}))
+        }
+        ContestCmd::Set { period, ruleset, indicator, value, note, evidence } => {
+            use base64::Engine;
+            let value: Option<i64> = match value.trim() {
+                "none" | "" => None,
+                v => Some(
+                    v.parse().with_context(|| format!("--value {v}: a whole number or none"))?,
+                ),
+            };
+            let mut files = Vec::new();
+            for path in evidence {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let name = path.file_name().map(|n| n.to_string_lossy().to_string());
+                files.push(json!({
+                    "file_name": name.unwrap_or_default(),
+                    "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+                }));
+            }
+            (
+                "contest.set",
+                json!({"period": period, "ruleset": ruleset, "indicator": indicator,
+                       "value": value, "note": note, "evidence": files}),
+            )
+        }
+        ContestCmd::Score { period, ruleset: None } => {
+            ("contest.scores", json!({"period": period}))
+        }
+        ContestCmd::Score { period, ruleset: Some(r) } => {
+            ("contest.score", json!({"period": period, "ruleset": r}))
+        }
+        ContestCmd::Plan { period, ruleset, target, budget } => (
+            "contest.plan",
+            json!({"period": period, "ruleset": ruleset, "target": target, "budget": budget}),
+        ),
+        ContestCmd::Submit { period, ruleset } => {
+            ("contest.submit", json!({"period": period, "ruleset": ruleset}))
+        }
+        ContestCmd::Report { period, ruleset, out } => {
+            let format = match out.extension().and_then(|e| e.to_str()) {
+                Some(e) if e.eq_ignore_ascii_case("xlsx") => "xlsx",
+                Some(e) if e.eq_ignore_ascii_case("pdf") => "pdf",
+                _ => bail!("--out {}: end the name in .pdf or .xlsx", out.display()),
+            };
+            (
+                "contest.report",
+                json!({"period": period, "ruleset": ruleset, "format": format,
+                       "path": out.display().to_string()}),
+            )
         }
     })
 }

@@ -181,8 +181,16 @@ fn print_text(command: &str, out: &Value) {
         "sync.conflicts" => {
             for c in out.as_array().into_iter().flatten() {
                 let state = if c["reviewed_at_ms"].is_null() { "TERBUKA" } else { "ditinjau" };
-                let fields: Vec<&str> = c["fields"].as_array().into_iter().flatten().map(s).collect();
-                println!("{}  {:<8} {} {}  [{}]", s(&c["id"]), state, s(&c["table"]), s(&c["subject"]), fields.join(", "));
+                let fields: Vec<&str> =
+                    c["fields"].as_array().into_iter().flatten().map(s).collect();
+                println!(
+                    "{}  {:<8} {} {}  [{}]",
+                    s(&c["id"]),
+                    state,
+                    s(&c["table"]),
+                    s(&c["subject"]),
+                    fields.join(", ")
+                );
                 for (label, side) in [("disimpan", &c["kept"]), ("kalah", &c["lost"])] {
                     let values: Vec<String> = side["values"]
                         .as_object()
@@ -197,6 +205,97 @@ fn print_text(command: &str, out: &Value) {
                 }
             }
         }
+        "contest.rulesets" => {
+            for r in out.as_array().into_iter().flatten() {
+                println!(
+                    "{:<16} {:<5} {} ({} indikator) — {}",
+                    s(&r["id"]),
+                    s(&r["edition"]),
+                    s(&r["title"]),
+                    r["indicators"],
+                    s(&r["regulation"])
+                );
+                let bands: Vec<String> = r["bands"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|b| format!("{} ≥ {}", s(&b["name"]), b["from"]))
+                    .collect();
+                println!("    predikat: {}", bands.join(" · "));
+            }
+        }
+        "contest.band" => println!("{} {}: {}", s(&out["ruleset"]), out["score"], s(&out["band"])),
+        "contest.scores" => {
+            println!(
+                "{:<16} {:>8} {:<20} {:>9} {:>7}",
+                "PENILAIAN", "NILAI", "PREDIKAT", "TERISI", "KURANG"
+            );
+            for o in out.as_array().into_iter().flatten() {
+                println!(
+                    "{:<16} {:>8} {:<20} {:>4}/{:<4} {:>7}{}",
+                    s(&o["ruleset"]),
+                    o["total"],
+                    s(&o["band"]),
+                    o["filled"],
+                    o["indicators"],
+                    o["lacking"],
+                    if o["submitted"] == true { "  (terkirim)" } else { "" }
+                );
+            }
+        }
+        "contest.score" | "contest.submit" => {
+            let sc = &out["score"];
+            println!(
+                "{} {} — periode {}: {} dari {} ({})",
+                s(&out["ruleset"]["title"]),
+                s(&out["ruleset"]["edition"]),
+                out["period"],
+                sc["total"],
+                sc["max_total"],
+                s(&sc["band"]["name"])
+            );
+            if let Some(n) = sc["next"].as_object() {
+                println!("  kurang {} lagi untuk {}", n["needed"], s(&n["name"]));
+            }
+            for a in sc["areas"].as_array().into_iter().flatten() {
+                println!(
+                    "  {:<40} {:>8} / {:<8} ({} %)",
+                    s(&a["name"]),
+                    a["total"],
+                    a["max"],
+                    a["percent"]
+                );
+            }
+            println!(
+                "  {} indikator belum lengkap",
+                out["readiness"].as_array().map_or(0, Vec::len)
+            );
+            if let Some(sub) = out["submitted"].as_object() {
+                println!("  terkirim oleh {}", s(&sub["submitted_by"]));
+            }
+        }
+        "contest.plan" => {
+            println!(
+                "Upaya {}: {} → {} ({} → {})",
+                out["effort"],
+                out["before"],
+                out["after"],
+                s(&out["band_before"]),
+                s(&out["band_after"])
+            );
+            for st in out["steps"].as_array().into_iter().flatten() {
+                println!(
+                    "  {:<10} {} → {} ({})  upaya {}  +{}",
+                    s(&st["indicator"]),
+                    st["from"],
+                    st["to"],
+                    s(&st["to_label"]),
+                    st["effort"],
+                    st["gain"]
+                );
+            }
+        }
+        "contest.report" => println!("Laporan ditulis ke {}", s(&out["path"])),
         "demo.seed" => {
             println!(
                 "Kantor demo Kelurahan {} dibuat dengan {} penduduk sintetis. Pengguna demo:",

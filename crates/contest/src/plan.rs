@@ -36,7 +36,7 @@ pub enum PlanError {
     Unreachable { band: String, best: f64 },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Step {
     pub indicator: String,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Step {
     pub computed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Plan {
     pub steps: Vec<Step>,
     pub effort: u64,

@@ -27,7 +27,7 @@ pub fn check_value(rs: &RuleSet, indicator: &str, value: i64) -> Result<(), Scor
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Score {
     /// The total as shown (rounded to the rule set's decimals).
     pub total: f64,
@@ -43,14 +43,14 @@ pub struct Score {
     pub indicators: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct BandAt {
     pub index: usize,
     pub name: String,
     pub source: Source,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NextBand {
     pub name: String,
     pub from: f64,
@@ -58,7 +58,7 @@ pub struct NextBand {
     pub needed: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AreaScore {
     pub id: String,
     pub name: String,
@@ -146,7 +146,7 @@ pub fn band_of(rs: &RuleSet, total: f64) -> Option<&str> {
 }
 
 /// What an indicator still lacks before the period can be submitted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Gap {
     pub indicator: String,
     pub name: String,

@@ -8,16 +8,17 @@
 //! - `admin_sessions(token_hash, username, created_at_ms, expires_at_ms)`: only the token's
 //!   SHA-256 is kept; a session lasts [`SESSION_MS`].
 //!
-//! What it does not show yet: contest scores (they do not exist yet).
+//! Contest scores: the kelurahan ranked by their latest period under one rule set (submitted
+//! totals, or a draft of the typed values; `contest::scores`).
 
 use crate::db::Db;
 use crate::html::{escape, local_time};
+use crate::sql::{params, Optional, Query};
 use crate::KotaError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use balai_domain::dates::month_name;
 use rand::RngCore;
-use crate::sql::{params, Optional, Query};
 use sha2::{Digest, Sha256};
 
 pub(crate) const SCHEMA_V6: &str = "
@@ -265,8 +266,66 @@ fn bars(months: &[u32; 12]) -> String {
     svg
 }
 
+/// The kelurahan ranked by their latest score under one rule set.
+#[derive(Debug)]
+pub struct Ranked<'a> {
+    pub ruleset: &'a str,
+    /// Every rule set the city knows: (id, title), for the switch between them.
+    pub titles: &'a [(String, String)],
+    pub scores: &'a [crate::contest::KelurahanScore],
+}
+
+/// The scores section: links to each rule set, then the kelurahan best first.
+fn scores_section(r: &Ranked) -> String {
+    let links: Vec<String> = r
+        .titles
+        .iter()
+        .map(|(id, title)| {
+            if id == r.ruleset {
+                format!("<b>{}</b>", escape(title))
+            } else {
+                format!("<a href=\"/admin?ruleset={}\">{}</a>", escape(id), escape(title))
+            }
+        })
+        .collect();
+    let mut rows = String::new();
+    for (k, s) in r.scores.iter().enumerate() {
+        rows.push_str(&format!(
+            "<tr data-score=\"{code}\"><td class=\"n\">{rank}</td><td>{code}</td><td>{name}</td>\
+             <td class=\"n\">{period}</td><td class=\"n\" data-col=\"total\">{total}</td><td data-col=\"band\">{band}</td>\
+             <td class=\"n\">{filled}/{count}</td><td>{status}</td></tr>",
+            rank = k + 1,
+            code = escape(&s.code),
+            name = escape(&s.name),
+            period = s.period,
+            total = s.total,
+            band = escape(&s.band),
+            filled = s.filled,
+            count = s.indicators,
+            status = if s.submitted { "terkirim" } else { "sementara (nilai isian saja)" },
+        ));
+    }
+    if r.scores.is_empty() {
+        rows.push_str(
+            "<tr><td colspan=\"8\">Belum ada kelurahan yang mengisi penilaian ini.</td></tr>",
+        );
+    }
+    format!(
+        "<section class=\"scores\"><h2>Nilai penilaian</h2><p>{}</p><table><thead><tr><th>#</th><th>Kode</th>\
+<th>Kelurahan</th><th>Periode</th><th>Nilai</th><th>Predikat</th><th>Indikator terisi</th><th>Status</th>\
+</tr></thead><tbody>{rows}</tbody></table></section>",
+        links.join(" · ")
+    )
+}
+
 /// The dashboard page for `admin`, times in the zone `offset_s` seconds ahead of UTC.
-pub fn page(admin: &str, year: i32, offset_s: i32, all: &[KelurahanSummary]) -> String {
+pub fn page(
+    admin: &str,
+    year: i32,
+    offset_s: i32,
+    all: &[KelurahanSummary],
+    ranked: &Ranked,
+) -> String {
     let mut rows = String::new();
     for k in all {
         let letters: u32 = k.letters_by_month.iter().sum();
@@ -309,8 +368,8 @@ pub fn page(admin: &str, year: i32, offset_s: i32, all: &[KelurahanSummary]) -> 
 <th title=\"Nomor surat seri {year} yang dicatat tidak terpakai (dikembalikan akhir tahun, atau sewa PC yang dikunci)\">Nomor tidak terpakai</th>\
 <th title=\"Permohonan daring yang belum diambil kantor\">Permohonan menunggu</th>\
 <th title=\"Permintaan ditolak 7 hari terakhir\">Penolakan 7 hari</th></tr></thead><tbody>{rows}</tbody></table>\
-<p class=\"muted\">Hanya baca: dasbor ini tidak mengubah data kelurahan. Nilai lomba tampil di \
-sini setelah fiturnya tersedia.</p></main></body></html>",
+{scores}<p class=\"muted\">Hanya baca: dasbor ini tidak mengubah data kelurahan.</p></main></body></html>",
+        scores = scores_section(ranked),
         admin = escape(admin),
         count = all.len(),
         zone = balai_domain::dates::zone_name(offset_s),

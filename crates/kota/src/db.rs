@@ -20,12 +20,13 @@
 //! offices' public letter keys and voided letters: see `crate::verify`; v6 city admins and
 //! their sessions: see `crate::dashboard`; v7 residents' online requests: see
 //! `crate::requests`; v8 the number series' recovery window after a restore: see
-//! `crate::backup`.
+//! `crate::backup`; v9–v12 see `crate::leases`, `crate::conflicts` and `crate::feed`; v13 the
+//! kelurahan's submitted scorecard periods: see `crate::contest`.
 
 use crate::codes::code_hash;
+use crate::sql::{params, Conn, Optional, PgConn, Query};
 use crate::KotaError;
 use balai_domain::office::{normalize_region_code, RegionLevel};
-use crate::sql::{params, Conn, Optional, PgConn, Query};
 use rusqlite::Connection;
 use serde::Serialize;
 use std::path::Path;
@@ -84,6 +85,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::conflicts::SCHEMA_V10,
     crate::feed::SCHEMA_V11,
     crate::feed::SCHEMA_V12,
+    crate::contest::SCHEMA_V13,
 ];
 
 /// The schema version this build writes.
@@ -109,7 +111,10 @@ enum Backend {
     Sqlite(Mutex<Connection>),
     /// The address is kept to connect again when PostgreSQL closed the connection (a restart,
     /// a failover, an administrator ending it); `None` only while being replaced or dropped.
-    Postgres { url: String, conn: Box<Mutex<Option<PgConn>>> },
+    Postgres {
+        url: String,
+        conn: Box<Mutex<Option<PgConn>>>,
+    },
 }
 
 impl Drop for Db {

@@ -22,15 +22,15 @@
 //! statement is a round trip; a first push brings a whole register.
 
 use crate::db::{Db, Device};
+use crate::sql::{params, Optional, Query, ToCell, Tx};
 use crate::KotaError;
 use balai_domain::merge::{Change, Outcome as Merged, RowState, Stamp, Version};
 use balai_protocol::{
-    DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult,
-    Outcome, PushRequest, SnapshotRow, Stamped, MAX_SNAPSHOT_ROWS,
+    DigestResponse, DigestSum, FeedChange, KnownGroups, Op, OpBody, OpResult, Outcome, PushRequest,
+    SnapshotRow, Stamped, MAX_SNAPSHOT_ROWS,
 };
-use crate::sql::{params, Optional, Query, ToCell, Tx};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 pub(crate) const SCHEMA_V2: &str = "
@@ -106,7 +106,7 @@ ALTER TABLE device_ops ADD COLUMN outcome TEXT;
 ";
 
 /// The tables offices sync (balai-store's `SYNCED` registry); anything else is refused.
-pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events"];
+pub const SYNCED_TABLES: &[&str] = &["residents", "families", "resident_events", "contest_values"];
 /// A pushed clock more than this ahead of the server's is capped to the server's time.
 pub use balai_protocol::MAX_FUTURE_MS;
 /// The most feed entries one pull returns.
@@ -325,6 +325,7 @@ fn command(
         balai_protocol::CLAIM_REQUEST => crate::requests::claim(tx, device, args, now_ms),
         balai_protocol::REQUEST_STATUS => crate::requests::status(tx, device, args, now_ms),
         balai_protocol::REVIEW_CONFLICT => crate::conflicts::review(tx, device, args, now_ms),
+        balai_protocol::SUBMIT_CONTEST_PERIOD => crate::contest::submit(tx, device, args, now_ms),
         balai_protocol::TOO_LARGE => {
             let kb = args.get("bytes").and_then(|b| b.as_u64()).unwrap_or(0) / 1024;
             Ok(rejected(
@@ -334,10 +335,9 @@ fn command(
                 ),
             ))
         }
-        _ => Ok(rejected(
-            "unknown_command",
-            &format!("Perintah {name} belum diterima server ini."),
-        )),
+        _ => {
+            Ok(rejected("unknown_command", &format!("Perintah {name} belum diterima server ini.")))
+        }
     }
 }
 
@@ -405,7 +405,15 @@ fn apply_row(
     for (change, body) in changes {
         let merged = row.apply(change.clone());
         if let Change::Set { group, version } = &change {
-            identity_check(tx, device, (table, row_id, group), version, (&merged, &row), now_ms, pending)?;
+            identity_check(
+                tx,
+                device,
+                (table, row_id, group),
+                version,
+                (&merged, &row),
+                now_ms,
+                pending,
+            )?;
         }
         if let Merged::Won { .. } = merged {
             match change {
@@ -459,7 +467,8 @@ fn identity_check(
         // This edit won over a version it may not have seen.
         Merged::Won { replaced: Some(old) } if old.stamp.device != version.stamp.device => {
             let Some(seen) = pending.seen_through else { return Ok(()) };
-            let at = crate::conflicts::position_of(tx, &device.kelurahan_code, table, row_id, group)?;
+            let at =
+                crate::conflicts::position_of(tx, &device.kelurahan_code, table, row_id, group)?;
             if at.is_none_or(|at| at <= seen) {
                 return Ok(());
             }
@@ -519,24 +528,14 @@ fn set_change(
     )
 }
 
-fn load_row(
-    tx: &Tx,
-    k: &str,
-    table: &str,
-    row_id: Uuid,
-) -> Result<RowState<String>, KotaError> {
+fn load_row(tx: &Tx, k: &str, table: &str, row_id: Uuid) -> Result<RowState<String>, KotaError> {
     let mut row = RowState::default();
     let mut st = tx.prepare_cached(
         "SELECT field_group, hlc, device, value FROM row_groups
          WHERE kelurahan_code = ?1 AND tbl = ?2 AND row_id = ?3",
     )?;
     let groups = st.query_map(params![k, table, row_id.to_string()], |r| {
-        Ok((
-            r.get::<String>(0)?,
-            r.get::<i64>(1)?,
-            r.get::<String>(2)?,
-            r.get::<String>(3)?,
-        ))
+        Ok((r.get::<String>(0)?, r.get::<i64>(1)?, r.get::<String>(2)?, r.get::<String>(3)?))
     })?;
     for g in groups {
         let (group, hlc, device, value) = g?;
@@ -859,9 +858,8 @@ pub fn snapshot(
                AND device <> ?6
              ORDER BY tbl, row_id, field_group",
         )?;
-        let found = st.query_map(
-            params![k, after_table, after_row, to_table, to_row, me],
-            |r| {
+        let found =
+            st.query_map(params![k, after_table, after_row, to_table, to_row, me], |r| {
                 Ok(StoredGroup {
                     table: r.get(0)?,
                     row_id: r.get(1)?,
@@ -869,8 +867,7 @@ pub fn snapshot(
                     stamp: (r.get::<i64>(3)? as u64, r.get(4)?),
                     value: r.get(5)?,
                 })
-            },
-        )?;
+            })?;
         let mut rows = RowsJson::default();
         let mut row: Vec<StoredGroup> = Vec::new();
         for g in found {

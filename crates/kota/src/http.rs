@@ -18,8 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use balai_protocol::{
     DigestRequest, DigestResponse, EnrolRequest, Enrolled, ErrorBody, LeaseRequest, LeaseResponse,
-    PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES,
-    ZSTD,
+    PullResponse, PushRequest, PushResponse, ServerTime, WhoAmI, MAX_DECODED_BYTES, ZSTD,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -332,7 +331,9 @@ async fn snapshot(State(s): State<Arc<Server>>, r: Signed) -> Result<Response, K
             if !rows.is_empty() {
                 rows.push(',');
             }
-            rows.push_str(&serde_json::to_string(&d).map_err(|e| KotaError::BadRequest(e.to_string()))?);
+            rows.push_str(
+                &serde_json::to_string(&d).map_err(|e| KotaError::BadRequest(e.to_string()))?,
+            );
         }
         commands = requests;
     }
@@ -403,9 +404,16 @@ fn see_other(to: &str) -> Response {
 }
 
 /// The city dashboard, for a logged-in city admin; anyone else is sent to the login form.
+#[derive(Debug, serde::Deserialize)]
+struct DashboardQuery {
+    /// The rule set whose scores rank the kelurahan (default SPBE).
+    ruleset: Option<String>,
+}
+
 async fn dashboard(
     State(s): State<Arc<Server>>,
     headers: axum::http::HeaderMap,
+    q: Query<DashboardQuery>,
 ) -> Result<Response, KotaError> {
     let now = (s.clock)();
     let admin = match session_token(&headers) {
@@ -417,7 +425,18 @@ async fn dashboard(
     let offset = s.db.city_offset()?;
     let year = crate::html::local_time(now, offset).year();
     let all = crate::dashboard::summaries(&s.db, year, now)?;
-    Ok(axum::response::Html(crate::dashboard::page(&admin, year, offset, &all)).into_response())
+    let titles = crate::contest::ruleset_titles();
+    let ruleset = q
+        .ruleset
+        .as_deref()
+        .and_then(|r| titles.iter().find(|(id, _)| id == r))
+        .or_else(|| titles.iter().find(|(id, _)| id == "spbe"))
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    let scores = crate::contest::scores(&s.db, &ruleset)?;
+    let ranked = crate::dashboard::Ranked { ruleset: &ruleset, titles: &titles, scores: &scores };
+    Ok(axum::response::Html(crate::dashboard::page(&admin, year, offset, &all, &ranked))
+        .into_response())
 }
 
 async fn login_form() -> axum::response::Html<String> {

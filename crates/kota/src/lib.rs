@@ -34,6 +34,7 @@ pub mod auth;
 pub mod backup;
 pub mod codes;
 pub mod conflicts;
+pub mod contest;
 pub mod dashboard;
 pub mod db;
 pub mod feed;

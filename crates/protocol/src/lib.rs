@@ -406,6 +406,23 @@ pub struct RequestStatus {
 
 pub const REQUEST_STATUS: &str = "request_status";
 
+/// The `submit_contest_period` command (a PC → the city, then the city → the kelurahan's other
+/// PCs): the lurah submitted a scorecard period, which locks it. The first submission of a
+/// (kelurahan, rule set, period) is accepted; a later one from another PC is answered
+/// `conflict`. The total and band are the submitting PC's score of the values it had synced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmitContestPeriod {
+    pub ruleset: String,
+    pub edition: String,
+    pub period: i32,
+    pub total: f64,
+    pub band: String,
+    pub submitted_by: String,
+    pub submitted_at_ms: u64,
+}
+
+pub const SUBMIT_CONTEST_PERIOD: &str = "submit_contest_period";
+
 /// The fields whose silent overwrite would corrupt who a person or a family is (sync-notes
 /// §3.6): (table, field group, the identity fields in it). A concurrent edit that replaces one
 /// of them with a different value is merged as any other (last writer wins) and also recorded

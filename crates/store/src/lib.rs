@@ -9,8 +9,9 @@
 //! reaches here), no roles or sessions (balai-app), no clock (callers pass times in).
 
 pub mod audit;
-pub mod conflicts;
 mod bulk;
+pub mod conflicts;
+pub mod contest;
 pub mod leases;
 pub mod letters;
 pub mod migrations;
@@ -246,10 +247,7 @@ impl Store {
             // A new enrolment holds no lease of an earlier one (the city voided them, with any
             // it granted that the PC was still asking for) and is no longer locked out.
             tx.execute("DELETE FROM number_leases", [])?;
-            tx.execute(
-                "DELETE FROM _sync_state WHERE key IN ('fenced', 'number_asks')",
-                [],
-            )?;
+            tx.execute("DELETE FROM _sync_state WHERE key IN ('fenced', 'number_asks')", [])?;
             Ok::<_, StoreError>(())
         })?;
         let mut st = sync::lock(&self.capture);
@@ -280,7 +278,8 @@ impl Store {
         let (restamped, hlc) = self.write(ctx, |tx| {
             sync::set_state(tx, &[("clock_offset_ms", &offset_ms.to_string())])?;
             sync::set_state(tx, state)?;
-            let sent: i64 = sync::state(tx, "pushed_through")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let sent: i64 =
+                sync::state(tx, "pushed_through")?.and_then(|v| v.parse().ok()).unwrap_or(0);
             let me = sync::lock(&self.capture).device_id.clone();
             let mut st = tx.prepare_cached(
                 "SELECT seq, tbl, row_id, field_group, hlc FROM _sync_outbox

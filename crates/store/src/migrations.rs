@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_online_requests.sql"),
     include_str!("migrations/010_sync_snapshot.sql"),
     include_str!("migrations/011_identity_conflicts.sql"),
+    include_str!("migrations/012_contest.sql"),
 ];
 
 /// The schema version this build writes.

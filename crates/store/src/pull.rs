@@ -166,6 +166,33 @@ fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<A
             crate::conflicts::review(tx, id, &text("note").unwrap_or_default(), at)?;
             Ok(applied)
         }
+        "submit_contest_period" => {
+            let (Some(ruleset), Some(edition), Some(band), Some(period)) = (
+                text("ruleset"),
+                text("edition"),
+                text("band"),
+                c.value.get("period").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok()),
+            ) else {
+                return held("invalid");
+            };
+            // Another PC of the office submitted the period: locked here too (the first
+            // submission stands; one made here already is kept).
+            if crate::contest::submitted(tx, &ruleset, period)?.is_none() {
+                let s = crate::contest::Submitted {
+                    edition,
+                    total: c.value.get("total").and_then(Value::as_f64).unwrap_or(0.0),
+                    band,
+                    submitted_by: text("submitted_by").unwrap_or_default(),
+                    submitted_at_ms: c
+                        .value
+                        .get("submitted_at_ms")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(now_ms),
+                };
+                crate::contest::submit(tx, &ruleset, period, &s)?;
+            }
+            Ok(applied)
+        }
         _ => held("unknown_table"),
     }
 }
@@ -229,7 +256,9 @@ impl PageState {
             return Ok(known);
         }
         let any = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM _sync_held WHERE reason = 'row_incomplete')")?
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM _sync_held WHERE reason = 'row_incomplete')",
+            )?
             .query_row([], |r| r.get::<_, bool>(0))?;
         self.incomplete = Some(any);
         Ok(any)
@@ -418,7 +447,8 @@ fn insert_when_complete(
         }
     }
     let mut names: Vec<&'static str> = Vec::new();
-    let mut values: Vec<ToSqlOutput> = vec![ToSqlOutput::Borrowed(ValueRef::Blob(c.row_id.as_bytes()))];
+    let mut values: Vec<ToSqlOutput> =
+        vec![ToSqlOutput::Borrowed(ValueRef::Blob(c.row_id.as_bytes()))];
     for (g, cols) in t.groups {
         if let Some((_, _, Value::Object(map), _)) = groups.iter().find(|x| x.0 == *g) {
             for col in *cols {
@@ -430,9 +460,10 @@ fn insert_when_complete(
         }
     }
     let present = |req: &str| {
-        names.iter().zip(&values[1..]).any(|(n, v)| {
-            *n == req && !matches!(v, ToSqlOutput::Owned(SqlValue::Null))
-        })
+        names
+            .iter()
+            .zip(&values[1..])
+            .any(|(n, v)| *n == req && !matches!(v, ToSqlOutput::Owned(SqlValue::Null)))
     };
     if page.required(tx, t)?.iter().any(|req| !present(req)) {
         for (g, v) in known {
@@ -515,7 +546,8 @@ fn update_group(
     let map = value.as_object().unwrap_or(&empty);
     let cols = t.groups.iter().find(|(g, _)| *g == group).map_or(&[][..], |(_, c)| *c);
     let mut names: Vec<&'static str> = Vec::new();
-    let mut values: Vec<ToSqlOutput> = vec![ToSqlOutput::Borrowed(ValueRef::Blob(row_id.as_bytes()))];
+    let mut values: Vec<ToSqlOutput> =
+        vec![ToSqlOutput::Borrowed(ValueRef::Blob(row_id.as_bytes()))];
     for col in cols {
         if let Some(v) = map.get(*col) {
             names.push(col);

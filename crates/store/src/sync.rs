@@ -84,6 +84,24 @@ pub const SYNCED: &[SyncedTable] = &[
         local_only: &["id", "created_at"],
         blob_columns: &["resident_id"],
     },
+    SyncedTable {
+        name: "contest_values",
+        groups: &[(
+            "value",
+            &[
+                "ruleset",
+                "edition",
+                "period",
+                "indicator",
+                "value",
+                "note",
+                "entered_by",
+                "entered_at_ms",
+            ],
+        )],
+        local_only: &["id"],
+        blob_columns: &[],
+    },
 ];
 
 /// Who writes and when, for the triggers of one transaction.
@@ -371,7 +389,8 @@ pub(crate) fn restore_state(conn: &Connection, state: &Shared) -> rusqlite::Resu
         }
     };
     st.device_id = device_id;
-    st.clock_offset_ms = self::state(conn, "clock_offset_ms")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    st.clock_offset_ms =
+        self::state(conn, "clock_offset_ms")?.and_then(|v| v.parse().ok()).unwrap_or(0);
     let high: i64 = conn.query_row(
         "SELECT max(coalesce((SELECT max(hlc) FROM _sync_clock), 0), coalesce((SELECT max(hlc) FROM _sync_outbox), 0))",
         [],

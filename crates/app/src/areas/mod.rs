@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod conflicts;
+pub mod contest;
 pub mod demo;
 pub mod import;
 pub mod info;

@@ -59,6 +59,40 @@ fn grey(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), ApiError> {
     }
 }
 
+/// A small grey PNG of a photo (PNG or JPEG), at most 160 pixels on its longer side: what the
+/// scorecard shows of an evidence photo.
+pub(crate) fn thumbnail_png(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    const SIDE: usize = 160;
+    let (w, h, px) = grey(bytes)?;
+    if w == 0 || h == 0 {
+        return Err(unreadable("gambar kosong"));
+    }
+    let scale = (w.max(h) as f64 / SIDE as f64).max(1.0);
+    let (tw, th) = (((w as f64 / scale) as usize).max(1), ((h as f64 / scale) as usize).max(1));
+    // Each thumbnail pixel is the mean of the block of source pixels it covers.
+    let mut out = Vec::with_capacity(tw * th);
+    for ty in 0..th {
+        let (y0, y1) = (ty * h / th, ((ty + 1) * h / th).max(ty * h / th + 1));
+        for tx in 0..tw {
+            let (x0, x1) = (tx * w / tw, ((tx + 1) * w / tw).max(tx * w / tw + 1));
+            let mut sum = 0u64;
+            for y in y0..y1 {
+                sum += px[y * w + x0..y * w + x1].iter().map(|p| u64::from(*p)).sum::<u64>();
+            }
+            out.push((sum / ((y1 - y0) * (x1 - x0)) as u64) as u8);
+        }
+    }
+    let mut png_bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut png_bytes, tw as u32, th as u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    let fail = |e: png::EncodingError| unreadable(&e.to_string());
+    let mut writer = enc.write_header().map_err(fail)?;
+    writer.write_image_data(&out).map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(png_bytes)
+}
+
 /// The texts of every QR code found in the picture (PNG or JPEG), or in the pictures embedded
 /// in a PDF (a letter Balai rendered, or a scanner's PDF).
 pub(crate) fn qr_texts(bytes: &[u8]) -> Result<Vec<String>, ApiError> {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 mod commands;
+mod contest;
 mod faults;
 mod letters;
 mod register;

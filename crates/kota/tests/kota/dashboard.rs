@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 /// A raw HTTP/1.1 exchange: (status, headers, body).
-fn exchange(
+pub(crate) fn exchange(
     kota: &Kota,
     method: &str,
     path: &str,
@@ -32,6 +32,26 @@ fn exchange(
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// Adds a city admin and logs in: the session cookie.
+pub(crate) fn login_admin(kota: &Kota) -> String {
+    let added = kota
+        .db
+        .command()
+        .args(["admin", "add", "--username", "dinas"])
+        .env("BALAI_KOTA_PASSWORD", "rahasia-kota-2026")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let body = "username=dinas&password=rahasia-kota-2026";
+    let (status, head, _) = exchange(kota, "POST", "/admin/login", &[FORM], body);
+    assert_eq!(status, 303, "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string()
+}
 
 #[test]
 fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_does() {
@@ -70,8 +90,11 @@ fn a_city_admin_logs_in_and_sees_each_kelurahan_side_by_side_and_nobody_else_doe
         "series": "2026/domisili", "serial": lease["first"], "number": "470/001/YSR/III/2026", "issued_on": "2026-03-02"})));
     // The rest of the lease given back: four numbers the register shows as unused.
     let (first, last) = (lease["first"].as_u64().unwrap(), lease["last"].as_u64().unwrap());
-    ops.push(pc.command("return_numbers", json!({"lease_id": lease["lease_id"],
-        "series": "2026/domisili", "first": first + 1, "last": last})));
+    ops.push(pc.command(
+        "return_numbers",
+        json!({"lease_id": lease["lease_id"],
+        "series": "2026/domisili", "first": first + 1, "last": last}),
+    ));
     let (status, res) = pc.push(&ops);
     assert_eq!(status, 200, "{res}");
 
@@ -150,7 +173,8 @@ fn a_city_in_wita_reads_its_kelurahans_last_sync_in_wita() {
         security_events_7d: 0,
     };
     let offset = balai_kota::html::offset_of(&k.code);
-    let html = balai_kota::dashboard::page("admin", 2026, offset, &[k]);
+    let ranked = balai_kota::dashboard::Ranked { ruleset: "spbe", titles: &[], scores: &[] };
+    let html = balai_kota::dashboard::page("admin", 2026, offset, &[k], &ranked);
     assert!(html.contains("Sinkron terakhir (WITA)"), "{html}");
     assert!(html.contains("04-12-2026 07:30"), "{html}");
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 mod compression;
+mod contest;
 mod dashboard;
 mod on_postgres;
 #[path = "../../../testkit/src/pg.rs"]

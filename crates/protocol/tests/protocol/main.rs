@@ -360,9 +360,8 @@ fn online_requests_travel_down_and_their_claims_and_status_up() {
 
 #[test]
 fn a_snapshot_page_carries_rows_with_one_stamp_and_the_later_groups_named() {
-    let groups = |pairs: &[(&str, Value)]| {
-        pairs.iter().map(|(g, v)| (g.to_string(), v.clone())).collect()
-    };
+    let groups =
+        |pairs: &[(&str, Value)]| pairs.iter().map(|(g, v)| (g.to_string(), v.clone())).collect();
     let later = Stamped { hlc: 41, device: CHANGE };
     check(
         &SnapshotPage {
@@ -415,4 +414,22 @@ fn a_snapshot_page_carries_rows_with_one_stamp_and_the_later_groups_named() {
             "next_after": "", "server_time_ms": 5, "server_epoch": EPOCH.to_string(),
         }),
     );
+}
+
+#[test]
+fn a_scorecard_submission_carries_its_period_total_and_band() {
+    check(
+        &SubmitContestPeriod {
+            ruleset: "spbe".into(),
+            edition: "2020".into(),
+            period: 2026,
+            total: 3.04,
+            band: "Baik".into(),
+            submitted_by: "lurah".into(),
+            submitted_at_ms: 1_780_000_000_000,
+        },
+        json!({"ruleset": "spbe", "edition": "2020", "period": 2026, "total": 3.04, "band": "Baik",
+               "submitted_by": "lurah", "submitted_at_ms": 1_780_000_000_000u64}),
+    );
+    assert_eq!(SUBMIT_CONTEST_PERIOD, "submit_contest_period");
 }

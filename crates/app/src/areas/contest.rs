@@ -454,6 +454,9 @@ pub struct Scorecard {
     pub previous: Option<PeriodTotal>,
     /// The total minus the previous period's.
     pub change: Option<f64>,
+    /// Each area's percent of its most in the period before (empty when it has no values):
+    /// the radar chart's second outline.
+    pub previous_percent: Vec<f64>,
     pub indicators: Vec<IndicatorView>,
     pub readiness: Vec<Gap>,
     pub profile: Vec<ProfileRow>,
@@ -509,6 +512,11 @@ fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorec
     let now = period_values(app, c, rs, period)?;
     let before = period_values(app, c, rs, period - 1)?;
     let score = balai_contest::score(rs, &now.values);
+    let previous_percent = if before.values.is_empty() {
+        Vec::new()
+    } else {
+        balai_contest::score(rs, &before.values).areas.iter().map(|a| a.percent).collect()
+    };
     let mut by_indicator: BTreeMap<String, Vec<EvidenceView>> = BTreeMap::new();
     for e in store::evidence(c, &rs.id, period)? {
         by_indicator.entry(e.indicator.clone()).or_default().push(evidence_view(e));
@@ -582,6 +590,7 @@ fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorec
         score,
         previous,
         change,
+        previous_percent,
         indicators,
         readiness,
         profile,
@@ -1032,10 +1041,27 @@ fn plan_error(e: PlanError) -> ApiError {
         PlanError::UnknownBand(b) => ApiError::field("target", "unknown", format!("Predikat `{b}` tidak ada pada penilaian ini.")),
         PlanError::Unreachable { band, best } => ApiError::field(
             "target",
-            "unreachable",
+            "band_unreachable",
             format!("Predikat {band} tidak tercapai: dengan semua indikator di tingkat tertinggi nilainya {best}."),
         ),
-        other => ApiError::new(ErrorCode::InvalidInput, other.to_string()),
+        PlanError::UnknownIndicator(i) => ApiError::field(
+            "indicator",
+            "unknown",
+            format!("Indikator `{i}` tidak ada pada penilaian ini."),
+        ),
+        PlanError::EffortTooHigh { indicator, effort } => ApiError::field(
+            "effort",
+            "range",
+            format!(
+                "Upaya {effort} per langkah untuk {indicator} melebihi {}.",
+                balai_contest::plan::MAX_EFFORT
+            ),
+        ),
+        PlanError::TooLarge(total) => ApiError::field(
+            "effort",
+            "too_large",
+            format!("Jumlah upaya ({total}) terlalu besar untuk dihitung; kecilkan angka upaya."),
+        ),
     }
 }
 

@@ -550,6 +550,15 @@ pub enum ContestCmd {
         #[arg(long)]
         budget: Option<u64>,
     },
+    /// The planner's effort of raising an indicator by one step (default 1).
+    Effort {
+        #[arg(long)]
+        ruleset: String,
+        #[arg(long)]
+        indicator: String,
+        #[arg(long)]
+        effort: u32,
+    },
     /// Submit a period (locks it; sent to the city).
     Submit {
         #[arg(long)]
@@ -751,6 +760,10 @@ fn contest(c: &ContestCmd) -> anyhow::Result<(&'static str, Value)> {
         ContestCmd::Plan { period, ruleset, target, budget } => (
             "contest.plan",
             json!({"period": period, "ruleset": ruleset, "target": target, "budget": budget}),
+        ),
+        ContestCmd::Effort { ruleset, indicator, effort } => (
+            "contest.set_effort",
+            json!({"ruleset": ruleset, "indicator": indicator, "effort": effort}),
         ),
         ContestCmd::Submit { period, ruleset } => {
             ("contest.submit", json!({"period": period, "ruleset": ruleset}))

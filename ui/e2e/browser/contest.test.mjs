@@ -99,8 +99,16 @@ describe('scorecards', () => {
     await page.getByLabel('Predikat yang dituju').selectOption('Sangat Baik');
     await page.getByRole('button', { name: 'Hitung' }).click();
     await page.getByTestId('plan-result').filter({ hasText: '→ 3,50 (Sangat Baik)' }).waitFor();
+    assert.ok((await page.getByTestId('plan-steps').locator('tbody tr').count()) > 0);
+    // I32 made dear (effort 1000 per step): the new plan goes round it.
+    assert.equal(await page.getByTestId('plan-steps').locator('tbody tr').filter({ hasText: 'I32' }).count(), 1);
+    await page.getByLabel('I32 Upaya', { exact: true }).fill('1000');
+    await page.getByLabel('I32 Upaya', { exact: true }).press('Tab');
+    await page.getByTestId('contest-notice').filter({ hasText: 'I32: Tersimpan.' }).waitFor();
+    await page.getByRole('button', { name: 'Hitung' }).click();
+    await page.getByTestId('plan-result').filter({ hasText: '→ 3,50 (Sangat Baik)' }).waitFor();
+    assert.equal(await page.getByTestId('plan-steps').locator('tbody tr').filter({ hasText: 'I32' }).count(), 0);
     const steps = await page.getByTestId('plan-steps').locator('tbody tr').count();
-    assert.ok(steps > 0);
     await page.getByRole('button', { name: 'Jadikan daftar tugas' }).click();
     await page.getByTestId('tasks').locator('li').first().waitFor();
     assert.equal(await page.getByTestId('tasks').locator('li').count(), steps);

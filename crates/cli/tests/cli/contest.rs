@@ -70,6 +70,26 @@ fn scorecards_from_the_command_line_band_set_score_plan_and_report() {
         (plan["effort"].as_u64(), plan["band_after"].as_str()),
         (Some(17), Some("Sangat Baik"))
     );
+    // Aspect 8 made dear: the same target now takes 18 steps of aspect 7.
+    for i in 42..=47 {
+        let id = format!("I{i}");
+        let args = ["contest", "effort", "--ruleset", "spbe", "--indicator", &id, "--effort", "10"];
+        let r = run(&db, &args);
+        assert_eq!(r.status, 0, "{}", r.stderr);
+    }
+    let args = [
+        "--json",
+        "contest",
+        "plan",
+        "--period",
+        "2026",
+        "--ruleset",
+        "spbe",
+        "--target",
+        "Sangat Baik",
+    ];
+    assert_eq!(run(&db, &args).json()["effort"], 18);
+    // Two aspect-7 steps (2.75 % each): 3.055, shown 3.06.
     let text =
         run(&db, &["contest", "plan", "--period", "2026", "--ruleset", "spbe", "--budget", "2"]);
     assert!(text.stdout.starts_with("Upaya 2: 3.0 → 3.06 (Baik → Baik)"), "{}", text.stdout);

@@ -6,9 +6,19 @@
 //! (kelurahan, rule set, period) is recorded and passed down the kelurahan's feed so every PC
 //! locks the period; a later one from another PC is answered `conflict`.
 //!
+//! Rule set editions the city publishes (`balai-kota contest publish FILE.toml`: the year's
+//! guideline as a new edition, checked by balai-contest) go to every office through the
+//! city-wide reference feed (`GET /v1/reference`); a pull answer names the newest item
+//! (`reference_seq`), so a PC asks only when something is new. An edition once published is
+//! never changed: a different text under the same name is refused.
+//!
 //! Schema v13:
 //! - `contest_submissions(kelurahan_code, ruleset, period, edition, total, band, submitted_by,
 //!   submitted_at_ms, device_id, received_at_ms)`: `total` as the decimal text the PC sent.
+//!
+//! Schema v14:
+//! - `reference_items(seq, kind, item_key, body, published_at_ms)`: the city-wide reference
+//!   feed, numbered in publishing order; today only `contest_edition` items (`ruleset/edition`).
 //!
 //! What this does not do: score what the register computes (population counts, letter
 //! turnaround): those indicators are counted on the office PC, so a period not yet submitted
@@ -19,7 +29,10 @@ use crate::feed::{ok, rejected};
 use crate::sql::{params, Optional, Query, Tx};
 use crate::KotaError;
 use balai_contest::RuleSet;
-use balai_protocol::{OpBody, Outcome, SubmitContestPeriod, SUBMIT_CONTEST_PERIOD};
+use balai_protocol::{
+    OpBody, Outcome, ReferenceItem, ReferenceResponse, SubmitContestPeriod, CONTEST_EDITION,
+    MAX_REFERENCE_ITEMS, SUBMIT_CONTEST_PERIOD,
+};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use uuid::Uuid;
@@ -40,15 +53,130 @@ CREATE TABLE contest_submissions (
 ) STRICT;
 ";
 
-fn rulesets() -> &'static [RuleSet] {
+pub(crate) const SCHEMA_V14: &str = "
+CREATE TABLE reference_items (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    published_at_ms INTEGER NOT NULL,
+    UNIQUE (kind, item_key)
+) STRICT;
+";
+
+fn shipped() -> &'static [RuleSet] {
     static LOADED: OnceLock<Vec<RuleSet>> = OnceLock::new();
     // The shipped editions are checked by balai-contest's tests; one that fails to load here
     // leaves the city without scores rather than without a server.
     LOADED.get_or_init(|| balai_contest::load_shipped().unwrap_or_default())
 }
 
-fn edition(id: &str, edition: &str) -> Option<&'static RuleSet> {
-    rulesets().iter().find(|r| r.id == id && r.edition == edition)
+/// Every edition the city knows: shipped with this build, then published here.
+fn rulesets(c: &mut crate::sql::Conn) -> Result<Vec<RuleSet>, KotaError> {
+    let mut all = shipped().to_vec();
+    let mut st =
+        c.prepare("SELECT item_key, body FROM reference_items WHERE kind = ?1 ORDER BY seq")?;
+    let rows =
+        st.query_map([CONTEST_EDITION], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
+    for row in rows {
+        let (key, body) = row?;
+        // Checked when published; a row that no longer parses (a newer format) is skipped.
+        if let Ok(rs) = RuleSet::parse(&key, &body) {
+            all.push(rs);
+        }
+    }
+    Ok(all)
+}
+
+fn edition<'a>(all: &'a [RuleSet], id: &str, edition: &str) -> Option<&'a RuleSet> {
+    all.iter().find(|r| r.id == id && r.edition == edition)
+}
+
+/// What publishing an edition did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Published {
+    pub ruleset: String,
+    pub edition: String,
+    pub seq: u64,
+    /// `false`: the same text was published before (nothing changed).
+    pub new: bool,
+}
+
+/// Publishes a rule set edition (TOML, the format of `assets/contest`) to every office.
+pub fn publish_edition(
+    db: &Db,
+    file: &str,
+    text: &str,
+    now_ms: u64,
+) -> Result<Published, KotaError> {
+    let rs = RuleSet::parse(file, text).map_err(|e| KotaError::BadRequest(e.to_string()))?;
+    let key = format!("{}/{}", rs.id, rs.edition);
+    if shipped().iter().any(|r| r.id == rs.id && r.edition == rs.edition) {
+        return Err(KotaError::BadRequest(format!(
+            "Edisi {key} sudah dibawa Balai dan tidak diubah; terbitkan pedoman baru sebagai edisi baru."
+        )));
+    }
+    db.with(|c| {
+        let tx = c.transaction()?;
+        let found: Option<(i64, String)> = tx
+            .prepare_cached("SELECT seq, body FROM reference_items WHERE kind = ?1 AND item_key = ?2")?
+            .query_row(params![CONTEST_EDITION, key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let published = match found {
+            Some((seq, body)) if body == text => {
+                Published { ruleset: rs.id.clone(), edition: rs.edition.clone(), seq: seq as u64, new: false }
+            }
+            Some(_) => {
+                return Err(KotaError::BadRequest(format!(
+                    "Edisi {key} sudah diterbitkan dengan isi lain; edisi tidak pernah diubah, terbitkan edisi baru."
+                )))
+            }
+            None => {
+                let seq: i64 = tx
+                    .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM reference_items")?
+                    .query_row([], |r| r.get(0))?;
+                tx.prepare_cached(
+                    "INSERT INTO reference_items (seq, kind, item_key, body, published_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![seq, CONTEST_EDITION, key.as_str(), text, now_ms as i64])?;
+                Published { ruleset: rs.id.clone(), edition: rs.edition.clone(), seq: seq as u64, new: true }
+            }
+        };
+        tx.commit()?;
+        Ok(published)
+    })
+}
+
+/// The newest item of the reference feed (0: none).
+pub fn reference_seq(db: &Db) -> Result<u64, KotaError> {
+    db.with(|c| {
+        let seq: i64 = c
+            .prepare("SELECT coalesce(max(seq), 0) FROM reference_items")?
+            .query_row([], |r| r.get(0))?;
+        Ok(seq as u64)
+    })
+}
+
+/// The reference items after `after`, oldest first, at most [`MAX_REFERENCE_ITEMS`].
+pub fn reference_after(db: &Db, after: u64) -> Result<ReferenceResponse, KotaError> {
+    db.with(|c| {
+        let mut st = c.prepare(
+            "SELECT seq, kind, item_key, body FROM reference_items WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after as i64, i64::from(MAX_REFERENCE_ITEMS) + 1], |r| {
+            Ok(ReferenceItem {
+                seq: r.get::<i64>(0)? as u64,
+                kind: r.get(1)?,
+                key: r.get(2)?,
+                body: r.get(3)?,
+            })
+        })?;
+        let mut items: Vec<ReferenceItem> = rows.collect::<Result<_, _>>()?;
+        let has_more = items.len() > MAX_REFERENCE_ITEMS as usize;
+        items.truncate(MAX_REFERENCE_ITEMS as usize);
+        Ok(ReferenceResponse { items, has_more })
+    })
 }
 
 /// The `submit_contest_period` command inside a push transaction.
@@ -61,7 +189,15 @@ pub(crate) fn submit(
     let Ok(s) = serde_json::from_value::<SubmitContestPeriod>(args.clone()) else {
         return Ok(rejected("invalid", "Perintah submit_contest_period tidak lengkap."));
     };
-    if edition(&s.ruleset, &s.edition).is_none() {
+    let known = shipped().iter().any(|r| r.id == s.ruleset && r.edition == s.edition)
+        || tx
+            .prepare_cached("SELECT 1 FROM reference_items WHERE kind = ?1 AND item_key = ?2")?
+            .query_row(params![CONTEST_EDITION, format!("{}/{}", s.ruleset, s.edition)], |r| {
+                r.get::<i64>(0)
+            })
+            .optional()?
+            .is_some();
+    if !known {
         return Ok(rejected(
             "unknown_ruleset",
             &format!("Penilaian {} edisi {} tidak dikenal server ini.", s.ruleset, s.edition),
@@ -125,6 +261,7 @@ pub struct KelurahanScore {
 /// Every kelurahan with values under rule set `ruleset`: its latest period, best total first.
 pub fn scores(db: &Db, ruleset: &str) -> Result<Vec<KelurahanScore>, KotaError> {
     db.with(|c| {
+        let all = rulesets(c)?;
         let names: BTreeMap<String, String> = {
             let mut st = c.prepare("SELECT code, name FROM kelurahan")?;
             let rows = st.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
@@ -180,7 +317,7 @@ pub fn scores(db: &Db, ruleset: &str) -> Result<Vec<KelurahanScore>, KotaError> 
             let (ed, values) = periods.get(&(k.clone(), p)).cloned().unwrap_or_default();
             let sub = submitted.get(&(k.clone(), p));
             let ed = sub.map_or(ed, |s| s.0.clone());
-            let Some(rs) = edition(ruleset, &ed) else { continue };
+            let Some(rs) = edition(&all, ruleset, &ed) else { continue };
             let score = balai_contest::score(rs, &values);
             let (total, band) = match sub {
                 Some((_, total, band)) => (total.parse().unwrap_or(score.total), band.clone()),
@@ -208,12 +345,13 @@ pub fn scores(db: &Db, ruleset: &str) -> Result<Vec<KelurahanScore>, KotaError> 
 }
 
 /// The rule sets the city can show: (id, title), each once.
-pub fn ruleset_titles() -> Vec<(String, String)> {
+pub fn ruleset_titles(db: &Db) -> Result<Vec<(String, String)>, KotaError> {
+    let all = db.with(rulesets)?;
     let mut out: Vec<(String, String)> = Vec::new();
-    for r in rulesets() {
+    for r in &all {
         if !out.iter().any(|(id, _)| *id == r.id) {
             out.push((r.id.clone(), r.title.clone()));
         }
     }
-    out
+    Ok(out)
 }

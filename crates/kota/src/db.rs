@@ -21,7 +21,8 @@
 //! their sessions: see `crate::dashboard`; v7 residents' online requests: see
 //! `crate::requests`; v8 the number series' recovery window after a restore: see
 //! `crate::backup`; v9–v12 see `crate::leases`, `crate::conflicts` and `crate::feed`; v13 the
-//! kelurahan's submitted scorecard periods: see `crate::contest`.
+//! kelurahan's submitted scorecard periods, v14 the city-wide reference feed (rule set
+//! editions the city publishes): see `crate::contest`.
 
 use crate::codes::code_hash;
 use crate::sql::{params, Conn, Optional, PgConn, Query};
@@ -86,6 +87,7 @@ const LATER_SCHEMAS: &[&str] = &[
     crate::feed::SCHEMA_V11,
     crate::feed::SCHEMA_V12,
     crate::contest::SCHEMA_V13,
+    crate::contest::SCHEMA_V14,
 ];
 
 /// The schema version this build writes.

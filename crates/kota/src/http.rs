@@ -143,6 +143,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/snapshot", get(snapshot))
         .route("/v1/lease", post(lease))
         .route("/v1/digest", post(digest))
+        .route("/v1/reference", get(reference))
         .route("/verify", get(verify))
         .route("/permohonan", get(request_form).post(request_submit))
         .route("/permohonan/status", get(request_status))
@@ -293,13 +294,31 @@ async fn pull(State(s): State<Arc<Server>>, r: Signed) -> Result<Json<PullRespon
     }
     let (changes, next_cursor, has_more) = crate::feed::pull(&s.db, &r.device, q.cursor, limit)?;
     let server_epoch = s.db.server_epoch();
+    let reference_seq = crate::contest::reference_seq(&s.db)?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,
         has_more,
         server_time_ms: (s.clock)(),
         server_epoch,
+        reference_seq,
     }))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ReferenceQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+/// The city-wide reference feed after `after`, for any enrolled device.
+async fn reference(
+    State(s): State<Arc<Server>>,
+    r: Signed,
+) -> Result<Json<balai_protocol::ReferenceResponse>, KotaError> {
+    let q: Query<ReferenceQuery> = Query::try_from_uri(&r.uri)
+        .map_err(|e| KotaError::BadRequest(format!("after tidak sesuai: {e}")))?;
+    Ok(Json(crate::contest::reference_after(&s.db, q.after)?))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -425,7 +444,7 @@ async fn dashboard(
     let offset = s.db.city_offset()?;
     let year = crate::html::local_time(now, offset).year();
     let all = crate::dashboard::summaries(&s.db, year, now)?;
-    let titles = crate::contest::ruleset_titles();
+    let titles = crate::contest::ruleset_titles(&s.db)?;
     let ruleset = q
         .ruleset
         .as_deref()

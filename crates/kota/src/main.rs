@@ -81,6 +81,9 @@ enum Command {
     /// City admins (who may open the dashboard).
     #[command(subcommand)]
     Admin(AdminCmd),
+    /// Scorecard rule sets: publish the year's guideline as a new edition to every office.
+    #[command(subcommand)]
+    Contest(ContestCmd),
     /// A consistent copy of the database into a new file (the server may be running).
     Backup {
         #[arg(long, value_name = "FILE")]
@@ -99,6 +102,13 @@ enum AdminCmd {
         #[arg(long)]
         username: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ContestCmd {
+    /// Publishes a rule set edition (TOML in the format of assets/contest) to every office;
+    /// refused when it does not pass the checks or changes an edition already published.
+    Publish { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -291,6 +301,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
                 serde_json::json!({"admin": username}),
                 format!("Admin kota {username} ditambahkan."),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Contest(ContestCmd::Publish { file }) => {
+            let text = std::fs::read_to_string(&file)?;
+            let name = file.display().to_string();
+            let p = balai_kota::contest::publish_edition(&db, &name, &text, now_ms())?;
+            let what = if p.new { "diterbitkan" } else { "sudah diterbitkan sebelumnya" };
+            say(
+                json,
+                serde_json::to_value(&p)?,
+                format!("Edisi {}/{} {what} (urutan {}).", p.ruleset, p.edition, p.seq),
             );
             Ok(ExitCode::SUCCESS)
         }

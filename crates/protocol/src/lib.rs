@@ -175,7 +175,38 @@ pub struct PullResponse {
     pub has_more: bool,
     pub server_time_ms: u64,
     pub server_epoch: Uuid,
+    /// The newest item of the city-wide reference feed (`GET /v1/reference`); absent while the
+    /// city has published none, so an idle round carries no byte for it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reference_seq: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `GET /v1/reference?after=N` (signed): the city-wide reference feed — data only the city
+/// writes and every office reads (sync-notes §3.1), in publishing order. Today: scorecard rule
+/// set editions (`kind` [`CONTEST_EDITION`], `key` `ruleset/edition`, `body` the TOML text of
+/// `assets/contest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceResponse {
+    pub items: Vec<ReferenceItem>,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceItem {
+    pub seq: u64,
+    pub kind: String,
+    pub key: String,
+    pub body: String,
+}
+
+pub const CONTEST_EDITION: &str = "contest_edition";
+
+/// The most reference items one answer carries (an edition is at most a few tens of KB).
+pub const MAX_REFERENCE_ITEMS: u32 = 20;
 
 /// One entry of a kelurahan's feed: the server sequence is assigned inside the writing
 /// transaction, so commit order is cursor order.

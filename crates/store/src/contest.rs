@@ -409,3 +409,24 @@ pub fn families_now(conn: &Connection) -> Result<i64> {
         )?
         .query_row([], |r| r.get(0))?)
 }
+
+/// Keeps an edition the city published (`key` is `ruleset/edition`); a repeat replaces it.
+pub fn put_edition(tx: &Transaction, key: &str, body: &str, now_ms: u64) -> Result<()> {
+    let (ruleset, edition) = key.split_once('/').unwrap_or((key, ""));
+    tx.prepare_cached(
+        "INSERT INTO contest_editions (ruleset, edition, body, received_at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (ruleset, edition) DO UPDATE SET body = excluded.body,
+             received_at_ms = excluded.received_at_ms",
+    )?
+    .execute(params![ruleset, edition, body, now_ms as i64])?;
+    Ok(())
+}
+
+/// The editions the city published, as (`ruleset/edition`, TOML text), oldest first.
+pub fn editions(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT ruleset || '/' || edition, body FROM contest_editions ORDER BY received_at_ms, ruleset, edition",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -44,9 +44,9 @@ use balai_protocol::{
     request_message, DigestRequest, DigestResponse, DigestSum, EnrolRequest, Enrolled, ErrorBody,
     FeedChange, KnownGroups, LeaseRequest, LeaseResponse, LeaseWant, LetterType, Op, OpBody,
     Outcome, PublishKey, PublishLetterTypes, PullResponse, PushRequest, PushResponse,
-    ReturnNumbers, ServerTime, SnapshotPage, TableDigest, TooLarge, Versions, VoidLetter, WhoAmI,
-    AUTH_SCHEME, BATCH_MAX_BYTES, BATCH_START_BYTES, PROTOCOL, PUBLISH_KEY, PUBLISH_LETTER_TYPES,
-    RETURN_NUMBERS, TOO_LARGE, VOID_LETTER, ZSTD,
+    ReferenceResponse, ReturnNumbers, ServerTime, SnapshotPage, TableDigest, TooLarge, Versions,
+    VoidLetter, WhoAmI, AUTH_SCHEME, BATCH_MAX_BYTES, BATCH_START_BYTES, CONTEST_EDITION, PROTOCOL,
+    PUBLISH_KEY, PUBLISH_LETTER_TYPES, RETURN_NUMBERS, TOO_LARGE, VOID_LETTER, ZSTD,
 };
 use balai_store::leases::Granted;
 use balai_store::pull::Pulled;
@@ -357,6 +357,8 @@ pub struct Report {
     pub applied: u64,
     pub older: u64,
     pub held: u64,
+    /// Items of the city-wide reference feed taken (rule set editions the city published).
+    pub reference: u64,
     /// Letter numbers newly leased to this PC.
     pub leased: u64,
     /// After a round that moved something, this PC's state compared with the city's.
@@ -465,7 +467,8 @@ fn round(
         Err(x) => return Err(x),
     };
     let pulled = pull(&x)?;
-    let moved = pulled.0 > 0 || pushed.ops > 0;
+    let reference = take_reference(&x, pulled.reference_seq)?;
+    let moved = pulled.received > 0 || pushed.ops > 0;
     let digest = if check == Check::Now || (moved && self_check_due(store, now_ms)?) {
         self_check(&x)?
     } else {
@@ -480,10 +483,11 @@ fn round(
         largest_batch_bytes: pushed.largest_batch_bytes,
         update_required: pushed.update_required,
         pending,
-        pulled: pulled.0,
-        applied: pulled.1.applied,
-        older: pulled.1.older,
-        held: pulled.1.held,
+        pulled: pulled.received,
+        applied: pulled.applied.applied,
+        older: pulled.applied.older,
+        held: pulled.applied.held,
+        reference,
         leased,
         digest,
         server_time_ms: x.server_now,
@@ -724,7 +728,15 @@ fn compress(raw: &[u8]) -> Result<Vec<u8>, SyncError> {
 
 /// Pulls the feed after this PC's cursor until the server has no more; answers the entries
 /// received and what applying them did.
-fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
+/// What a pull brought: feed entries received, what applying them did, and the newest item of
+/// the city-wide reference feed the city named.
+struct PullDone {
+    received: u64,
+    applied: balai_store::pull::Applied,
+    reference_seq: u64,
+}
+
+fn pull(x: &Exchange) -> Result<PullDone, SyncError> {
     let (store, e, link, ctx) = (x.store, &x.e, x.link, &x.ctx);
     let (server_now, server_epoch) = (x.server_now, x.server_epoch.as_str());
     let (cursor, known_epoch) = store.read(|c| {
@@ -750,9 +762,11 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
     let head = store.read(store_sync::head_seq).map_err(sql)?;
     let asks = store.read(|c| store_sync::state(c, ASK_SEQ)).map_err(sql)?;
     let asks = asks.map(|n| format!("&asks={n}")).unwrap_or_default();
+    let reference_seq = std::sync::atomic::AtomicU64::new(0);
     let fetch = |cursor: u64| -> Result<(Vec<Pulled>, u64, bool), SyncError> {
         let path = format!("/v1/pull?cursor={cursor}&limit={PULL_PAGE}&head={head}{asks}");
         let res: PullResponse = answer(e.get(link, &path, server_now)?)?;
+        reference_seq.fetch_max(res.reference_seq, std::sync::atomic::Ordering::Relaxed);
         let more = res.has_more && res.next_cursor > cursor;
         Ok((res.changes.into_iter().map(pulled_of).collect(), res.next_cursor, more))
     };
@@ -776,7 +790,36 @@ fn pull(x: &Exchange) -> Result<(u64, balai_store::pull::Applied), SyncError> {
         }
         Ok(())
     })?;
-    Ok((received, total))
+    Ok(PullDone { received, applied: total, reference_seq: reference_seq.into_inner() })
+}
+
+/// Takes what is new in the city-wide reference feed (rule set editions the city published)
+/// when the pull named a newer item than this PC holds; each answer is kept with its position
+/// in one transaction. Items of a kind this build does not know are passed over.
+fn take_reference(x: &Exchange, newest: u64) -> Result<u64, SyncError> {
+    let have = x.store.read(|c| store_sync::state(c, "reference_through")).map_err(sql)?;
+    let mut after: u64 = have.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut taken = 0;
+    while after < newest {
+        let path = format!("/v1/reference?after={after}");
+        let res: ReferenceResponse = answer(x.e.get(x.link, &path, x.server_now)?)?;
+        let Some(last) = res.items.last().map(|i| i.seq) else { break };
+        x.store.write(&x.ctx, |tx| {
+            for item in &res.items {
+                if item.kind == CONTEST_EDITION {
+                    balai_store::contest::put_edition(tx, &item.key, &item.body, x.ctx.now_ms)?;
+                }
+            }
+            store_sync::set_state(tx, &[("reference_through", &last.to_string())]).map_err(sql)?;
+            Ok::<_, SyncError>(())
+        })?;
+        taken += res.items.len() as u64;
+        if !res.has_more || last <= after {
+            break;
+        }
+        after = last;
+    }
+    Ok(taken)
 }
 
 /// A feed entry as balai-store applies it.

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use uuid::Uuid;
 
 /// Every shipped edition, checked once (the tests check them at build time too).
-fn rulesets() -> Result<&'static [RuleSet], ApiError> {
+fn shipped() -> Result<&'static [RuleSet], ApiError> {
     static LOADED: OnceLock<Result<Vec<RuleSet>, String>> = OnceLock::new();
     LOADED
         .get_or_init(|| balai_contest::load_shipped().map_err(|e| e.to_string()))
@@ -31,9 +31,46 @@ fn rulesets() -> Result<&'static [RuleSet], ApiError> {
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.clone()))
 }
 
-fn unknown_ruleset(id: &str) -> ApiError {
-    let known: Vec<&str> =
-        rulesets().map(|r| r.iter().map(|r| r.id.as_str()).collect()).unwrap_or_default();
+/// An edition the city published, parsed once per text (editions never change, so a text is
+/// parsed once per run and kept: a handful a year).
+fn published(key: &str, body: &str) -> Option<&'static RuleSet> {
+    use std::sync::Mutex;
+    static PARSED: OnceLock<Mutex<BTreeMap<String, Option<&'static RuleSet>>>> = OnceLock::new();
+    let sha = balai_domain::sha256_hex(body.as_bytes());
+    let mut parsed = PARSED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    *parsed.entry(sha).or_insert_with(|| {
+        // The city checked it before publishing; a text this build cannot read is passed over.
+        RuleSet::parse(key, body).ok().map(|rs| &*Box::leak(Box::new(rs)))
+    })
+}
+
+/// Every edition this PC knows: shipped with this build, then those the city published (the
+/// year's guidelines, from the reference feed).
+fn known(c: &ReadConn) -> Result<Vec<&'static RuleSet>, ApiError> {
+    let mut all: Vec<&'static RuleSet> = shipped()?.iter().collect();
+    for (key, body) in store::editions(c)? {
+        if let Some(rs) = published(&key, &body) {
+            if !all.iter().any(|r| r.id == rs.id && r.edition == rs.edition) {
+                all.push(rs);
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The rule set ids among `all`, each once, in the order first seen.
+fn ids(all: &[&'static RuleSet]) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in all {
+        if !out.contains(&r.id.as_str()) {
+            out.push(r.id.as_str());
+        }
+    }
+    out
+}
+
+fn unknown_ruleset(all: &[&'static RuleSet], id: &str) -> ApiError {
+    let known = ids(all);
     ApiError::field(
         "ruleset",
         "unknown",
@@ -44,13 +81,14 @@ fn unknown_ruleset(id: &str) -> ApiError {
 /// An edition of a rule set: the one named, or the latest no newer than `period` (else the
 /// oldest).
 fn edition_of(
+    known: &[&'static RuleSet],
     id: &str,
     edition: Option<&str>,
     period: Option<i32>,
 ) -> Result<&'static RuleSet, ApiError> {
-    let all: Vec<&RuleSet> = rulesets()?.iter().filter(|r| r.id == id).collect();
+    let all: Vec<&'static RuleSet> = known.iter().copied().filter(|r| r.id == id).collect();
     if all.is_empty() {
-        return Err(unknown_ruleset(id));
+        return Err(unknown_ruleset(known, id));
     }
     if let Some(e) = edition {
         return all.into_iter().find(|r| r.edition == e).ok_or_else(|| {
@@ -64,7 +102,7 @@ fn edition_of(
         Some(p) => sorted.iter().rev().find(|r| year(r) <= p).or(sorted.first()),
         None => sorted.last(),
     };
-    chosen.copied().ok_or_else(|| unknown_ruleset(id))
+    chosen.copied().ok_or_else(|| unknown_ruleset(known, id))
 }
 
 fn check_period(period: i32) -> Result<i32, ApiError> {
@@ -78,6 +116,7 @@ fn check_period(period: i32) -> Result<i32, ApiError> {
 /// The rule set meant when none is named: the only one (at the edition for `period`) that
 /// `fits`.
 fn infer_ruleset(
+    known: &[&'static RuleSet],
     named: Option<&str>,
     period: i32,
     what: &str,
@@ -86,11 +125,9 @@ fn infer_ruleset(
     if let Some(id) = named.map(str::trim).filter(|s| !s.is_empty()) {
         return Ok(id.to_string());
     }
-    let mut ids: Vec<&str> = rulesets()?.iter().map(|r| r.id.as_str()).collect();
-    ids.dedup();
     let mut fitting = Vec::new();
-    for id in ids {
-        if fits(edition_of(id, None, Some(period))?) {
+    for id in ids(known) {
+        if fits(edition_of(known, id, None, Some(period))?) {
             fitting.push(id);
         }
     }
@@ -111,10 +148,11 @@ fn infer_ruleset(
 
 /// The edition a period is scored under: that of its values, else by its year.
 fn period_edition(c: &ReadConn, id: &str, period: i32) -> Result<&'static RuleSet, ApiError> {
+    let all = known(c)?;
     let rows = store::values(c, id, period)?;
     match rows.first() {
-        Some(r) => edition_of(id, Some(&r.edition), None),
-        None => edition_of(id, None, Some(period)),
+        Some(r) => edition_of(&all, id, Some(&r.edition), None),
+        None => edition_of(&all, id, None, Some(period)),
     }
 }
 
@@ -156,9 +194,8 @@ fn bands(rs: &RuleSet) -> Vec<BandView> {
         .collect()
 }
 
-fn summary(rs: &RuleSet) -> Result<RulesetSummary, ApiError> {
-    let editions =
-        rulesets()?.iter().filter(|r| r.id == rs.id).map(|r| r.edition.clone()).collect();
+fn summary(known: &[&'static RuleSet], rs: &RuleSet) -> Result<RulesetSummary, ApiError> {
+    let editions = known.iter().filter(|r| r.id == rs.id).map(|r| r.edition.clone()).collect();
     Ok(RulesetSummary {
         id: rs.id.clone(),
         edition: rs.edition.clone(),
@@ -176,14 +213,13 @@ fn summary(rs: &RuleSet) -> Result<RulesetSummary, ApiError> {
 
 /// The rule sets this build knows, each at its latest edition.
 pub fn list_rulesets(
-    _app: &App,
+    app: &App,
     ctx: &Ctx,
     _a: super::NoArgs,
 ) -> Result<Vec<RulesetSummary>, ApiError> {
     ctx.actor()?;
-    let mut ids: Vec<&str> = rulesets()?.iter().map(|r| r.id.as_str()).collect();
-    ids.dedup();
-    ids.iter().map(|id| summary(edition_of(id, None, None)?)).collect()
+    let all = app.store.read(known)?;
+    ids(&all).iter().map(|id| summary(&all, edition_of(&all, id, None, None)?)).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,9 +231,10 @@ pub struct RulesetArgs {
 }
 
 /// A whole edition: areas, aspects, indicators with their scales and weights.
-pub fn ruleset(_app: &App, ctx: &Ctx, a: RulesetArgs) -> Result<RuleSet, ApiError> {
+pub fn ruleset(app: &App, ctx: &Ctx, a: RulesetArgs) -> Result<RuleSet, ApiError> {
     ctx.actor()?;
-    Ok(edition_of(a.ruleset.trim(), a.edition.as_deref(), None)?.clone())
+    let all = app.store.read(known)?;
+    Ok(edition_of(&all, a.ruleset.trim(), a.edition.as_deref(), None)?.clone())
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,9 +256,10 @@ pub struct BandAnswer {
 }
 
 /// The band of a total under a rule set (`balai contest band`).
-pub fn band(_app: &App, ctx: &Ctx, a: BandArgs) -> Result<BandAnswer, ApiError> {
+pub fn band(app: &App, ctx: &Ctx, a: BandArgs) -> Result<BandAnswer, ApiError> {
     ctx.actor()?;
-    let rs = edition_of(a.ruleset.trim(), a.edition.as_deref(), None)?;
+    let all = app.store.read(known)?;
+    let rs = edition_of(&all, a.ruleset.trim(), a.edition.as_deref(), None)?;
     let max = rs.total_of(rs.max_units());
     if !a.score.is_finite() || a.score < 0.0 || a.score > max {
         return Err(ApiError::field("score", "range", format!("Nilai harus antara 0 dan {max}.")));
@@ -585,7 +623,7 @@ fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorec
         submitted_at_ms: s.submitted_at_ms,
     });
     Ok(Scorecard {
-        ruleset: summary(rs)?,
+        ruleset: summary(&known(c)?, rs)?,
         period,
         score,
         previous,
@@ -639,10 +677,9 @@ pub struct Overview {
 pub fn scores(app: &App, ctx: &Ctx, a: YearArgs) -> Result<Vec<Overview>, ApiError> {
     ctx.actor()?;
     let period = check_period(a.period)?;
-    let mut ids: Vec<&str> = rulesets()?.iter().map(|r| r.id.as_str()).collect();
-    ids.dedup();
     app.store.read(|c| {
-        ids.iter()
+        ids(&known(c)?)
+            .iter()
             .map(|id| {
                 let card = scorecard_in(app, c, id, period)?;
                 Ok(Overview {
@@ -714,10 +751,11 @@ pub fn set(app: &App, ctx: &Ctx, a: SetArgs) -> Result<IndicatorView, ApiError> 
     let actor = ctx.actor()?;
     let period = check_period(a.period)?;
     let indicator = a.indicator.trim().to_string();
-    let id =
-        &infer_ruleset(a.ruleset.as_deref(), period, &format!("indikator {indicator}"), |r| {
-            r.indicator(&indicator).is_some()
-        })?;
+    let all = app.store.read(known)?;
+    let what = format!("indikator {indicator}");
+    let id = &infer_ruleset(&all, a.ruleset.as_deref(), period, &what, |r| {
+        r.indicator(&indicator).is_some()
+    })?;
     let files = a.evidence.iter().map(prepare_evidence).collect::<Result<Vec<_>, _>>()?;
     let note = a.note.unwrap_or_default().trim().to_string();
     if note.chars().count() > 1000 {
@@ -991,7 +1029,8 @@ pub struct EffortArgs {
 /// Sets the effort of raising an indicator by one step (for the planner).
 pub fn set_effort(app: &App, ctx: &Ctx, a: EffortArgs) -> Result<(), ApiError> {
     let actor = ctx.actor()?;
-    let rs = edition_of(a.ruleset.trim(), None, None)?;
+    let all = app.store.read(known)?;
+    let rs = edition_of(&all, a.ruleset.trim(), None, None)?;
     let indicator = a.indicator.trim();
     if rs.indicator(indicator).is_none() {
         return Err(ApiError::field(
@@ -1065,16 +1104,17 @@ fn plan_error(e: PlanError) -> ApiError {
     }
 }
 
-fn plan_ruleset(a: &PlanArgs, period: i32) -> Result<String, ApiError> {
+fn plan_ruleset(c: &ReadConn, a: &PlanArgs, period: i32) -> Result<String, ApiError> {
     let target = a.target.clone().unwrap_or_default();
-    infer_ruleset(a.ruleset.as_deref(), period, &format!("predikat {target}"), |r| {
+    let all = known(c)?;
+    infer_ruleset(&all, a.ruleset.as_deref(), period, &format!("predikat {target}"), |r| {
         r.band_index(&target).is_some()
     })
 }
 
 fn plan_in(app: &App, c: &ReadConn, a: &PlanArgs) -> Result<Plan, ApiError> {
     let period = check_period(a.period)?;
-    let rs = period_edition(c, &plan_ruleset(a, period)?, period)?;
+    let rs = period_edition(c, &plan_ruleset(c, a, period)?, period)?;
     let values = period_values(app, c, rs, period)?.values;
     let efforts: Efforts = store::efforts(c, &rs.id)?.into_iter().collect();
     match (&a.target, a.budget) {
@@ -1123,7 +1163,7 @@ pub fn accept_plan(app: &App, ctx: &Ctx, a: PlanArgs) -> Result<Vec<TaskView>, A
     let actor = ctx.actor()?;
     let period = check_period(a.period)?;
     let now_ms = app.now().timestamp_millis().max(0) as u64;
-    let id = plan_ruleset(&a, period)?;
+    let id = app.store.read(|c| plan_ruleset(c, &a, period))?;
     app.write(actor, |tx| {
         refuse_if_submitted(tx, &id, period)?;
         let plan = plan_in(app, tx, &a)?;
@@ -1159,8 +1199,10 @@ pub fn accept_plan(app: &App, ctx: &Ctx, a: PlanArgs) -> Result<Vec<TaskView>, A
 pub fn tasks(app: &App, ctx: &Ctx, a: PeriodArgs) -> Result<Vec<TaskView>, ApiError> {
     ctx.actor()?;
     let period = check_period(a.period)?;
-    let rs = edition_of(a.ruleset.trim(), None, None)?;
-    app.store.read(|c| Ok(store::tasks(c, &rs.id, period)?.into_iter().map(task_view).collect()))
+    app.store.read(|c| {
+        let rs = edition_of(&known(c)?, a.ruleset.trim(), None, None)?;
+        Ok(store::tasks(c, &rs.id, period)?.into_iter().map(task_view).collect())
+    })
 }
 
 // ---- submitting and the jury's report -----------------------------------------------------------

@@ -487,3 +487,53 @@ fn values_and_the_submission_reach_the_other_pc_of_the_office_through_the_city()
         "err conflict",
     );
 }
+
+#[test]
+fn an_edition_the_city_publishes_reaches_the_office_and_scores_its_period() {
+    let kota = balai_testkit::kota::Kota::start();
+    let t = TestApp::demo();
+    t.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+    // The city's 2025 guideline: the Lomba's top band from 85 instead of 90.
+    let shipped = include_str!("../../../../assets/contest/lomba-kelurahan/2024.toml");
+    let text = shipped
+        .replace("edition = \"2024\"", "edition = \"2025\"")
+        .replace("below = 90", "below = 85")
+        .replace("from = 90", "from = 85");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lomba-2025.toml");
+    std::fs::write(&file, &text).unwrap();
+    let out = kota.cli(&["contest", "publish", file.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let before = check(&t, Some("lurah"), "contest.rulesets", json!({}), "ok");
+    let lomba = |v: &Value| {
+        v.as_array().unwrap().iter().find(|r| r["id"] == "lomba-kelurahan").unwrap().clone()
+    };
+    assert_eq!(lomba(&before)["edition"], "2024");
+    let r = t.operator("sync.now", json!({})).unwrap();
+    assert_eq!(r["reference"], 1, "{r}");
+    let after = check(&t, Some("lurah"), "contest.rulesets", json!({}), "ok");
+    assert_eq!(lomba(&after)["edition"], "2025");
+    assert_eq!(lomba(&after)["editions"], json!(["2024", "2025"]));
+    // A second round takes nothing more.
+    assert_eq!(t.operator("sync.now", json!({})).unwrap()["reference"], 0);
+
+    // Every typed indicator at 5 but PM-A1 and PM-A2 at 3; the computed two have no value (no
+    // letter and no request yet): (5·80 + 3·10) / 5 = 86: Istimewa under 2025, Sangat Baik
+    // under 2024.
+    for (period, band) in [(2025, "Istimewa"), (2024, "Sangat Baik")] {
+        set_all(&t, "lomba-kelurahan", period, 5);
+        for i in ["PM-A1", "PM-A2"] {
+            let args =
+                json!({"ruleset": "lomba-kelurahan", "period": period, "indicator": i, "value": 3});
+            t.operator("contest.set", args).unwrap();
+        }
+        let s = score(&t, "lomba-kelurahan", period);
+        assert_eq!(s["score"]["total"], 86.0, "{period}");
+        assert_eq!(
+            (s["ruleset"]["edition"].as_str(), s["score"]["band"]["name"].as_str()),
+            (Some(if period == 2025 { "2025" } else { "2024" }), Some(band)),
+            "{period}"
+        );
+    }
+}

@@ -116,3 +116,83 @@ fn the_first_submission_of_a_period_stands_and_the_dashboard_ranks_kelurahan_by_
         exchange(&kota, "GET", "/admin?ruleset=epdeskel", &[("Cookie", &cookie)], "");
     assert!(html.contains("Belum ada kelurahan yang mengisi penilaian ini."), "{html}");
 }
+
+/// The shipped Lomba Kelurahan edition re-issued as the city's `2025` guideline, with the top
+/// band starting at 85 instead of 90.
+pub(crate) fn lomba_2025() -> String {
+    let shipped = include_str!("../../../../assets/contest/lomba-kelurahan/2024.toml");
+    shipped
+        .replace("edition = \"2024\"", "edition = \"2025\"")
+        .replace("below = 90", "below = 85")
+        .replace("from = 90", "from = 85")
+}
+
+#[test]
+fn the_city_publishes_a_new_edition_to_every_office_and_never_changes_one() {
+    let kota = Kota::start();
+    let mut pc = Pc::enrol(&kota, 31);
+    // Nothing published: the pull answer carries no reference position at all.
+    let (status, v) = pc.send("GET", "/v1/pull?cursor=0&limit=10", &Value::Null);
+    assert_eq!(status, 200);
+    assert!(v.get("reference_seq").is_none(), "{v}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lomba-2025.toml");
+    std::fs::write(&file, lomba_2025()).unwrap();
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = cli(&kota.db, &["contest", "publish", path]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        (
+            out["ruleset"].as_str(),
+            out["edition"].as_str(),
+            out["seq"].as_u64(),
+            out["new"].as_bool()
+        ),
+        (Some("lomba-kelurahan"), Some("2025"), Some(1), Some(true))
+    );
+    // The same text again changes nothing; another text under the same name is refused.
+    let (ok, out, _) = cli(&kota.db, &["contest", "publish", path]);
+    assert!(ok && out["new"] == false, "{out}");
+    std::fs::write(&file, lomba_2025().replace("notes = \"", "notes = \"Diubah. ")).unwrap();
+    let (ok, _, err) = cli(&kota.db, &["contest", "publish", path]);
+    assert!(!ok && err.contains("sudah diterbitkan dengan isi lain"), "{err}");
+    // A shipped edition cannot be re-published, and a broken file names what is wrong.
+    std::fs::write(&file, include_str!("../../../../assets/contest/spbe/2020.toml")).unwrap();
+    let (ok, _, err) = cli(&kota.db, &["contest", "publish", path]);
+    assert!(!ok && err.contains("sudah dibawa Balai"), "{err}");
+    std::fs::write(
+        &file,
+        lomba_2025()
+            .replace("edition = \"2025\"", "edition = \"2026\"")
+            .replace("weight = 30", "weight = 31"),
+    )
+    .unwrap();
+    let (ok, _, err) = cli(&kota.db, &["contest", "publish", path]);
+    assert!(!ok && err.contains("area PM: its aspects weigh 30 but the area PM 31"), "{err}");
+
+    // An office PC learns of it from its next pull and reads it from the reference feed.
+    let (_, v) = pc.send("GET", "/v1/pull?cursor=0&limit=10", &Value::Null);
+    assert_eq!(v["reference_seq"], 1, "{v}");
+    let (status, r) = pc.send("GET", "/v1/reference?after=0", &Value::Null);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (r["items"][0]["kind"].as_str(), r["items"][0]["key"].as_str()),
+        (Some("contest_edition"), Some("lomba-kelurahan/2025"))
+    );
+    assert_eq!(r["items"][0]["body"], lomba_2025());
+    let (_, r) = pc.send("GET", "/v1/reference?after=1", &Value::Null);
+    assert_eq!(r["items"], serde_json::json!([]));
+    // Not without a device's signature.
+    let (status, _) = kota.http("GET", "/v1/reference?after=0", None, b"");
+    assert_eq!(status, 401);
+    // A submission under the published edition is known to the city.
+    let op = pc.command(
+        "submit_contest_period",
+        json!({"ruleset": "lomba-kelurahan", "edition": "2025", "period": 2025,
+        "total": 87.0, "band": "Istimewa", "submitted_by": "lurah", "submitted_at_ms": 1}),
+    );
+    let (_, res) = pc.push(&[op]);
+    assert_eq!(res["results"][0]["outcome"], "ok", "{res}");
+}

@@ -146,6 +146,7 @@ fn pull_pages_errors_enrolment_and_digests_have_their_shapes() {
             has_more: false,
             server_time_ms: 5,
             server_epoch: EPOCH,
+            reference_seq: 0,
         },
         json!({
             "changes": [{"server_seq": 3, "origin_device": DEVICE.to_string(), "kind": "delete",
@@ -432,4 +433,31 @@ fn a_scorecard_submission_carries_its_period_total_and_band() {
                "submitted_by": "lurah", "submitted_at_ms": 1_780_000_000_000u64}),
     );
     assert_eq!(SUBMIT_CONTEST_PERIOD, "submit_contest_period");
+}
+
+#[test]
+fn the_reference_feed_names_its_items_and_a_pull_its_newest_only_when_there_is_one() {
+    let with = |seq: u64| PullResponse {
+        changes: vec![],
+        next_cursor: 0,
+        has_more: false,
+        server_time_ms: 5,
+        server_epoch: EPOCH,
+        reference_seq: seq,
+    };
+    assert!(serde_json::to_value(with(0)).unwrap().get("reference_seq").is_none());
+    assert_eq!(serde_json::to_value(with(4)).unwrap()["reference_seq"], 4);
+    check(
+        &ReferenceResponse {
+            items: vec![ReferenceItem {
+                seq: 1,
+                kind: CONTEST_EDITION.into(),
+                key: "lomba-kelurahan/2025".into(),
+                body: "ruleset = \"lomba-kelurahan\"".into(),
+            }],
+            has_more: false,
+        },
+        json!({"items": [{"seq": 1, "kind": "contest_edition", "key": "lomba-kelurahan/2025",
+               "body": "ruleset = \"lomba-kelurahan\""}], "has_more": false}),
+    );
 }

@@ -77,3 +77,13 @@ CREATE TABLE contest_tasks (
     done_at_ms  INTEGER,
     UNIQUE (ruleset, period, indicator)
 ) STRICT;
+
+-- Rule set editions the city published after this build (its year's guideline), as received
+-- from the city-wide reference feed: the TOML text, checked by balai-contest when loaded.
+CREATE TABLE contest_editions (
+    ruleset        TEXT NOT NULL,
+    edition        TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (ruleset, edition)
+) STRICT;

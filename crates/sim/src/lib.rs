@@ -11,8 +11,9 @@
 //! restarting (their databases reopened), either the city restored from a backup it took
 //! earlier in the run or one PC put back to an old copy of its database (fenced by the city and
 //! enrolled again, as its admin would), PC clocks skewed (one an hour behind, three years
-//! behind or two years ahead), and residents' online requests sent through the city's form,
-//! taken by a clerk at one PC and finished or refused there. Time is
+//! behind or two years ahead), residents' online requests sent through the city's form,
+//! taken by a clerk at one PC and finished or refused there, and the lurah's scorecard values
+//! (a few hot indicators entered or cleared on every PC). Time is
 //! simulated. `BALAI_SIM_TRACE=1` prints every step and sync round. Then everything heals and syncs until quiet, and the run checks:
 //! convergence (every PC of a kelurahan holds exactly the city's copy, field group by field
 //! group with its clock, and no PC's own digest self-check ever had to repair), no lost write (every change a PC committed is in the final state or
@@ -383,7 +384,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             pc.clock.advance(chrono::Duration::milliseconds(advance as i64));
         }
         let p = rng.gen_range(0..pcs.len());
-        let roll = rng.gen_range(0..112);
+        let roll = rng.gen_range(0..116);
         let kind = match roll {
             0..=29 => edit(&pcs[p], &mut rng),
             30..=37 => {
@@ -496,6 +497,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
             103..=105 => claim(&pcs[p], &mut rng),
             106..=108 => resolve(&pcs[p], &mut rng),
             109..=111 => review_conflict(&pcs[p], &mut rng),
+            112..=115 => score(&pcs[p], &mut rng),
             _ => "idle".to_string(),
         };
         if tracing() {
@@ -663,6 +665,15 @@ fn edit(pc: &Pc, rng: &mut StdRng) -> String {
     input[field] = Value::String(value);
     let id = shown["id"].clone();
     outcome("edit", pc.call("residents.edit", json!({"id": id, "resident": input})))
+}
+
+/// The lurah enters a scorecard value: a few hot SPBE indicators of this year, entered on
+/// every PC of the office (the same row at every PC, merged by the newest entry).
+fn score(pc: &Pc, rng: &mut StdRng) -> String {
+    let indicator = ["I1", "I2", "I42"][rng.gen_range(0..3)];
+    let value = if rng.gen_range(0..8) == 0 { Value::Null } else { json!(rng.gen_range(1..=5)) };
+    let args = json!({"ruleset": "spbe", "period": 2026, "indicator": indicator, "value": value});
+    outcome("score", pc.as_lurah("contest.set", args))
 }
 
 /// A newcomer (head of a new family); now and then one another PC of the kelurahan registered

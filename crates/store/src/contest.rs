@@ -252,6 +252,18 @@ pub fn submitted(conn: &Connection, ruleset: &str, period: i32) -> Result<Option
         .optional()?)
 }
 
+/// The submission the city accepted for a period, in place of any made here.
+pub fn accept_submission(
+    tx: &Transaction,
+    ruleset: &str,
+    period: i32,
+    s: &Submitted,
+) -> Result<()> {
+    tx.prepare_cached("DELETE FROM contest_periods WHERE ruleset = ?1 AND period = ?2")?
+        .execute(params![ruleset, period])?;
+    submit(tx, ruleset, period, s)
+}
+
 pub fn submit(tx: &Transaction, ruleset: &str, period: i32, s: &Submitted) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO contest_periods (ruleset, period, edition, total, band, submitted_by,

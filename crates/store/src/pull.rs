@@ -175,22 +175,21 @@ fn apply_command(tx: &Transaction, c: &Pulled, name: &str, at: &str) -> Result<A
             ) else {
                 return held("invalid");
             };
-            // Another PC of the office submitted the period: locked here too (the first
-            // submission stands; one made here already is kept).
-            if crate::contest::submitted(tx, &ruleset, period)?.is_none() {
-                let s = crate::contest::Submitted {
-                    edition,
-                    total: c.value.get("total").and_then(Value::as_f64).unwrap_or(0.0),
-                    band,
-                    submitted_by: text("submitted_by").unwrap_or_default(),
-                    submitted_at_ms: c
-                        .value
-                        .get("submitted_at_ms")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(now_ms),
-                };
-                crate::contest::submit(tx, &ruleset, period, &s)?;
-            }
+            // The submission the city accepted (the first of the period, from another PC of
+            // the office): the period is locked here too, with that total, replacing one made
+            // here that the city answered with a conflict.
+            let s = crate::contest::Submitted {
+                edition,
+                total: c.value.get("total").and_then(Value::as_f64).unwrap_or(0.0),
+                band,
+                submitted_by: text("submitted_by").unwrap_or_default(),
+                submitted_at_ms: c
+                    .value
+                    .get("submitted_at_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(now_ms),
+            };
+            crate::contest::accept_submission(tx, &ruleset, period, &s)?;
             Ok(applied)
         }
         _ => held("unknown_table"),

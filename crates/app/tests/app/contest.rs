@@ -472,10 +472,33 @@ fn values_and_the_submission_reach_the_other_pc_of_the_office_through_the_city()
         a.operator("contest.attach", args).unwrap();
     }
     check(&a, Some("lurah"), "contest.submit", json!({"ruleset": "spbe", "period": 2026}), "ok");
+    // B's lurah, not yet synced, raises I1 and submits too: 4.013 → 4.01.
+    for k in 1..=47 {
+        let args = json!({"ruleset": "spbe", "period": 2026, "indicator": format!("I{k}"), "file_name": "bukti.pdf", "data_base64": b64(pdf)});
+        b.operator("contest.attach", args).unwrap();
+    }
+    check(
+        &b,
+        Some("lurah"),
+        "contest.set",
+        json!({"period": 2026, "indicator": "I1", "value": 5}),
+        "ok",
+    );
+    let own = check(
+        &b,
+        Some("lurah"),
+        "contest.submit",
+        json!({"ruleset": "spbe", "period": 2026}),
+        "ok",
+    );
+    assert_eq!(own["submitted"]["total"], 4.01);
     let r = a.operator("sync.now", json!({})).unwrap();
     assert_eq!((r["rejected"].as_u64(), r["pending"].as_u64()), (Some(0), Some(0)), "{r}");
-    b.operator("sync.now", json!({})).unwrap();
-    // B holds the period as submitted by A's lurah, and refuses edits to it.
+    // The city took A's first: B's submission comes back as a conflict, and B holds A's.
+    let r = b.operator("sync.now", json!({})).unwrap();
+    assert_eq!(r["rejected"], 1, "{r}");
+    let status = b.operator("sync.status", json!({})).unwrap();
+    assert_eq!(status["rejected"][0]["code"], "conflict", "{status}");
     let on_b = score(&b, "spbe", 2026);
     assert_eq!(on_b["submitted"]["submitted_by"], "lurah", "{}", on_b["submitted"]);
     assert_eq!(on_b["submitted"]["total"], 4.0);

@@ -397,6 +397,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f6f7f9;ma
 header{display:flex;justify-content:space-between;align-items:center;background:#0b6e4f;color:#fff;padding:.6rem 1.5rem}\
 header h1{font-size:1.2rem;margin:0}header button{background:#fff;color:#0b6e4f;border:0;border-radius:6px;padding:.3rem .8rem}\
 main{max-width:76rem;margin:1.5rem auto;background:#fff;padding:1.2rem 1.5rem;border-radius:8px;border:1px solid #d8dde3}\
+.scores h2{font-size:1.1rem;margin:1.4rem 0 .4rem}.scores a{color:#0b6e4f}.scores b{color:#0b6e4f}\
 main.narrow{max-width:26rem}label{display:block;font-weight:600;margin:.7rem 0 .2rem}\
 input{width:100%;box-sizing:border-box;padding:.45rem;font-size:1rem}\
 main>form>button,.narrow button{margin-top:1rem;padding:.5rem 1.2rem;background:#0b6e4f;color:#fff;border:0;border-radius:6px;font-size:1rem}\

@@ -123,6 +123,8 @@ pub struct EvidenceRow {
     pub file_name: String,
     pub media_type: String,
     pub size: u64,
+    /// Whether a thumbnail was made (photos, scanned PDFs).
+    pub thumbnail: bool,
     pub added_by: String,
     pub added_at_ms: u64,
 }
@@ -153,7 +155,7 @@ pub fn attach(tx: &Transaction, e: &EvidenceRow) -> Result<bool> {
 pub fn evidence(conn: &Connection, ruleset: &str, period: i32) -> Result<Vec<EvidenceRow>> {
     let mut st = conn.prepare_cached(
         "SELECT e.id, e.ruleset, e.period, e.indicator, e.sha256, e.file_name, f.media_type,
-             length(f.bytes), e.added_by, e.added_at_ms
+             length(f.bytes), e.added_by, e.added_at_ms, f.thumbnail IS NOT NULL
          FROM contest_evidence e JOIN contest_files f ON f.sha256 = e.sha256
          WHERE e.ruleset = ?1 AND e.period = ?2 ORDER BY e.indicator, e.added_at_ms, e.rowid",
     )?;
@@ -169,6 +171,7 @@ pub fn evidence(conn: &Connection, ruleset: &str, period: i32) -> Result<Vec<Evi
             size: r.get::<_, i64>(7)?.max(0) as u64,
             added_by: r.get(8)?,
             added_at_ms: r.get::<_, i64>(9)?.max(0) as u64,
+            thumbnail: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

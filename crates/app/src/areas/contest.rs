@@ -418,6 +418,8 @@ pub struct EvidenceView {
     pub file_name: String,
     pub media_type: String,
     pub size: u64,
+    /// A thumbnail exists (`contest.evidence_file {thumbnail: true}`).
+    pub thumbnail: bool,
     pub added_by: String,
     pub added_at_ms: u64,
 }
@@ -429,6 +431,7 @@ fn evidence_view(e: EvidenceRow) -> EvidenceView {
         file_name: e.file_name,
         media_type: e.media_type,
         size: e.size,
+        thumbnail: e.thumbnail,
         added_by: e.added_by,
         added_at_ms: e.added_at_ms,
     }
@@ -877,7 +880,8 @@ fn prepare_evidence(f: &NewEvidence) -> Result<Prepared, ApiError> {
         return Err(ApiError::field("file_name", "required", "Nama berkas bukti wajib diisi."));
     }
     let thumbnail = match media_type {
-        "application/pdf" => None,
+        // A scanned PDF shows its page; a PDF of text has no thumbnail (the UI shows "PDF").
+        "application/pdf" => super::scan::pdf_thumbnail(&bytes),
         _ => Some(
             super::scan::thumbnail_png(&bytes)
                 .map_err(|e| ApiError::field("file", "image_unreadable", e.message))?,
@@ -912,6 +916,7 @@ fn attach_in(
         file_name: f.file_name.clone(),
         media_type: f.media_type.into(),
         size: f.bytes.len() as u64,
+        thumbnail: f.thumbnail.is_some(),
         added_by: actor.name.clone(),
         added_at_ms: app.now().timestamp_millis().max(0) as u64,
     };

@@ -62,9 +62,36 @@ fn grey(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), ApiError> {
 /// A small grey PNG of a photo (PNG or JPEG), at most 160 pixels on its longer side: what the
 /// scorecard shows of an evidence photo.
 pub(crate) fn thumbnail_png(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
-    const SIDE: usize = 160;
     let (w, h, px) = grey(bytes)?;
-    if w == 0 || h == 0 {
+    thumbnail_of(w, h, &px)
+}
+
+/// The smallest picture a PDF's thumbnail is made of: a scanned page is far larger, a QR code
+/// or an emblem on a generated letter is not.
+const PDF_PAGE_MIN_SIDE: usize = 400;
+
+/// A thumbnail of a scanned PDF: its largest picture (the page a scanner stored), when it is
+/// at least [`PDF_PAGE_MIN_SIDE`] pixels on its longer side; `None` for a PDF of text.
+pub(crate) fn pdf_thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
+    let images = balai_letters::images::pdf_images(bytes).ok()?;
+    let largest = images
+        .into_iter()
+        .filter_map(|image| match image {
+            PdfImage::Grey { width, height, pixels } => Some((width, height, pixels)),
+            PdfImage::Jpeg(jpeg) => grey(&jpeg).ok(),
+        })
+        .max_by_key(|(w, h, _)| w * h)?;
+    let (w, h, px) = largest;
+    if w.max(h) < PDF_PAGE_MIN_SIDE {
+        return None;
+    }
+    thumbnail_of(w, h, &px).ok()
+}
+
+/// Grey pixels shrunk to at most 160 pixels on the longer side, as PNG.
+fn thumbnail_of(w: usize, h: usize, px: &[u8]) -> Result<Vec<u8>, ApiError> {
+    const SIDE: usize = 160;
+    if w == 0 || h == 0 || px.len() < w * h {
         return Err(unreadable("gambar kosong"));
     }
     let scale = (w.max(h) as f64 / SIDE as f64).max(1.0);

@@ -33,6 +33,40 @@ fn png(w: u32, h: u32, shade: u8) -> Vec<u8> {
     out
 }
 
+/// A scanned page saved as PDF: one `w`×`h` grey picture (no filter) filling the page.
+fn scanned_pdf(w: u32, h: u32) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let pixels: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
+    let image = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+        },
+        pixels,
+    );
+    let image_id = doc.add_object(image);
+    let content = format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q");
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        "MediaBox" => vec![0.into(), 0.into(), (w as i64).into(), (h as i64).into()],
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
+        ),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -156,7 +190,10 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     };
     let first = attach("I1", "C:\\Users\\sekel\\Foto SK.png", &photo, "ok");
     assert_eq!(first["file_name"], "Foto SK.png", "the path is not kept");
-    assert_eq!(first["media_type"], "image/png");
+    assert_eq!(
+        (first["media_type"].as_str(), first["thumbnail"].as_bool()),
+        (Some("image/png"), Some(true))
+    );
     attach("I2", "../../sk-lagi.png", &photo, "ok");
     attach("I1", "sama.png", &photo, "err conflict");
     attach("I1", "x.gif", b"GIF89a\x01\x00\x01\x00", "err invalid_input [file:type]");
@@ -184,6 +221,27 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
     assert_eq!((info.width, info.height), (160, 120));
     let whole = check(&t, Some("petugas"), "contest.evidence_file", json!({"sha256": sha}), "ok");
+    // A scanned decree saved as PDF shows its page; a PDF of text has no thumbnail.
+    let scan = attach("I3", "SK discan.pdf", &scanned_pdf(600, 800), "ok");
+    assert_eq!(scan["thumbnail"], true);
+    let thumb = check(
+        &t,
+        Some("petugas"),
+        "contest.evidence_file",
+        json!({"sha256": scan["sha256"], "thumbnail": true}),
+        "ok",
+    );
+    let bytes = content_of(&thumb);
+    let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
+    assert_eq!((info.width, info.height), (120, 160));
+    let text_pdf = balai_domain::sha256_hex(b"%PDF-1.4\n%%EOF\n");
+    check(
+        &t,
+        Some("petugas"),
+        "contest.evidence_file",
+        json!({"sha256": text_pdf, "thumbnail": true}),
+        "err not_found",
+    );
     assert_eq!(content_of(&whole), photo);
     // Readiness: I1 and I2 have evidence but no value; the others lack both.
     let gaps = s["readiness"].as_array().unwrap();
@@ -201,7 +259,7 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
         .unwrap()
         .query_row("SELECT count(*) FROM contest_files", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(stored, 1);
+    assert_eq!(stored, 2, "the photo (still on I1) and the scan (on I3)");
 }
 
 #[test]

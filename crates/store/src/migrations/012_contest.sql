@@ -25,7 +25,7 @@ CREATE TABLE contest_files (
     sha256     TEXT PRIMARY KEY,
     media_type TEXT NOT NULL CHECK (media_type IN ('application/pdf', 'image/png', 'image/jpeg')),
     bytes      BLOB NOT NULL,
-    -- A small PNG of a photo (NULL for a PDF: the UI shows a PDF icon).
+    -- A small grey PNG of a photo or a scanned PDF's page (NULL for a PDF of text).
     thumbnail  BLOB
 ) STRICT;
 

@@ -67,6 +67,15 @@ fn scanned_pdf(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
+/// A small PDF as evidence for every SPBE indicator of 2026 (what a submission needs).
+fn attach_evidence_to_all(t: &TestApp) {
+    for k in 1..=47 {
+        let args = json!({"ruleset": "spbe", "period": 2026, "indicator": format!("I{k}"),
+                          "file_name": "bukti.pdf", "data_base64": b64(b"%PDF-1.4\n%%EOF\n")});
+        t.operator("contest.attach", args).unwrap();
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -405,11 +414,7 @@ fn a_period_is_submitted_only_when_ready_and_is_locked_after() {
         json!({"ruleset": "spbe", "period": 2026}),
         "err invalid_input [readiness:not_ready]",
     );
-    let pdf = b"%PDF-1.4\n%%EOF\n";
-    for k in 1..=47 {
-        let args = json!({"ruleset": "spbe", "period": 2026, "indicator": format!("I{k}"), "file_name": "bukti.pdf", "data_base64": b64(pdf)});
-        t.operator("contest.attach", args).unwrap();
-    }
+    attach_evidence_to_all(&t);
     check(
         &t,
         Some("sekel"),
@@ -524,17 +529,10 @@ fn values_and_the_submission_reach_the_other_pc_of_the_office_through_the_city()
     assert_eq!(on_a["score"], on_b["score"]);
     assert_eq!(on_b["indicators"][0]["entered_by"], "cli:test");
 
-    let pdf = b"%PDF-1.4\n%%EOF\n";
-    for k in 1..=47 {
-        let args = json!({"ruleset": "spbe", "period": 2026, "indicator": format!("I{k}"), "file_name": "bukti.pdf", "data_base64": b64(pdf)});
-        a.operator("contest.attach", args).unwrap();
-    }
+    attach_evidence_to_all(&a);
     check(&a, Some("lurah"), "contest.submit", json!({"ruleset": "spbe", "period": 2026}), "ok");
     // B's lurah, not yet synced, raises I1 and submits too: 4.013 → 4.01.
-    for k in 1..=47 {
-        let args = json!({"ruleset": "spbe", "period": 2026, "indicator": format!("I{k}"), "file_name": "bukti.pdf", "data_base64": b64(pdf)});
-        b.operator("contest.attach", args).unwrap();
-    }
+    attach_evidence_to_all(&b);
     check(
         &b,
         Some("lurah"),

@@ -51,21 +51,18 @@ fn scorecards_from_the_command_line_band_set_score_plan_and_report() {
     assert_ne!(bad.status, 0);
     assert_eq!(bad.error_json()["error"]["fields"][0]["field"], "value");
 
-    let plan = run(
-        &db,
-        &[
-            "--json",
-            "contest",
-            "plan",
-            "--period",
-            "2026",
-            "--ruleset",
-            "spbe",
-            "--target",
-            "Sangat Baik",
-        ],
-    )
-    .json();
+    let to_sangat_baik = [
+        "--json",
+        "contest",
+        "plan",
+        "--period",
+        "2026",
+        "--ruleset",
+        "spbe",
+        "--target",
+        "Sangat Baik",
+    ];
+    let plan = run(&db, &to_sangat_baik).json();
     assert_eq!(
         (plan["effort"].as_u64(), plan["band_after"].as_str()),
         (Some(17), Some("Sangat Baik"))
@@ -77,18 +74,7 @@ fn scorecards_from_the_command_line_band_set_score_plan_and_report() {
         let r = run(&db, &args);
         assert_eq!(r.status, 0, "{}", r.stderr);
     }
-    let args = [
-        "--json",
-        "contest",
-        "plan",
-        "--period",
-        "2026",
-        "--ruleset",
-        "spbe",
-        "--target",
-        "Sangat Baik",
-    ];
-    assert_eq!(run(&db, &args).json()["effort"], 18);
+    assert_eq!(run(&db, &to_sangat_baik).json()["effort"], 18);
     // Two aspect-7 steps (2.75 % each): 3.055, shown 3.06.
     let text =
         run(&db, &["contest", "plan", "--period", "2026", "--ruleset", "spbe", "--budget", "2"]);

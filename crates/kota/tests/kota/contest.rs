@@ -90,7 +90,9 @@ fn the_first_submission_of_a_period_stands_and_the_dashboard_ranks_kelurahan_by_
     let (status, _, html) =
         exchange(&kota, "GET", "/admin?ruleset=spbe", &[("Cookie", &cookie)], "");
     assert_eq!(status, 200);
-    let rows: Vec<&str> = html.split("<tr data-score=").skip(1).collect();
+    // Each ranked row, from its opening tag (the page before the first is left out).
+    let parts: Vec<&str> = html.split("<tr data-score=").collect();
+    let rows = &parts[1..];
     assert_eq!(rows.len(), 2, "{html}");
     // Best first: Yosorejo's submitted 4 (Sangat Baik), then Hadimulyo's draft: ten indicators
     // at 5, 1.3 % each = 0.65, Kurang.

@@ -135,8 +135,7 @@ pub(super) fn measure(
     })
 }
 
-/// A number as Indonesians write it: a decimal comma.
+/// A measured figure as Indonesians write it: whole, or with one decimal after a comma.
 fn id_number(x: f64) -> String {
-    let s = if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x:.1}") };
-    s.replace('.', ",")
+    comma(x, if x.fract() == 0.0 { 0 } else { 1 })
 }

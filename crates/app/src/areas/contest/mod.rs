@@ -163,12 +163,25 @@ fn infer_ruleset(
 
 /// The edition a period is scored under: that of its values, else by its year.
 fn period_edition(c: &ReadConn, id: &str, period: i32) -> Result<&'static RuleSet, ApiError> {
-    let all = known(c)?;
-    let rows = store::values(c, id, period)?;
-    match rows.first() {
-        Some(r) => edition_of(&all, id, Some(&r.edition), None),
-        None => edition_of(&all, id, None, Some(period)),
+    edition_for(&known(c)?, c, id, period)
+}
+
+/// [`period_edition`] among editions already read (a scorecard looks up several periods).
+fn edition_for(
+    all: &[&'static RuleSet],
+    c: &ReadConn,
+    id: &str,
+    period: i32,
+) -> Result<&'static RuleSet, ApiError> {
+    match store::values(c, id, period)?.first() {
+        Some(r) => edition_of(all, id, Some(&r.edition), None),
+        None => edition_of(all, id, None, Some(period)),
     }
+}
+
+/// A number as Indonesians write it, with `places` decimals after a comma.
+fn comma(x: f64, places: usize) -> String {
+    format!("{x:.places$}").replace('.', ",")
 }
 
 // ---- rule sets --------------------------------------------------------------------------------
@@ -422,14 +435,21 @@ fn period_values(
     Ok(PeriodValues { values, rows, computed })
 }
 
-fn total_of(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<PeriodTotal, ApiError> {
-    let rs = period_edition(c, id, period)?;
+fn total_of(
+    app: &App,
+    c: &ReadConn,
+    all: &[&'static RuleSet],
+    id: &str,
+    period: i32,
+) -> Result<PeriodTotal, ApiError> {
+    let rs = edition_for(all, c, id, period)?;
     let s = balai_contest::score(rs, &period_values(app, c, rs, period)?.values);
     Ok(PeriodTotal { period, total: s.total, band: s.band.map(|b| b.name) })
 }
 
 fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorecard, ApiError> {
-    let rs = period_edition(c, id, period)?;
+    let all = known(c)?;
+    let rs = edition_for(&all, c, id, period)?;
     let now = period_values(app, c, rs, period)?;
     let before = period_values(app, c, rs, period - 1)?;
     let score = balai_contest::score(rs, &now.values);
@@ -483,7 +503,7 @@ fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorec
         periods.sort_unstable();
     }
     for p in periods {
-        trend.push(total_of(app, c, &rs.id, p)?);
+        trend.push(total_of(app, c, &all, &rs.id, p)?);
     }
     let previous = trend.iter().rev().find(|t| t.period < period).cloned();
     let change = previous.as_ref().map(|p| {
@@ -506,7 +526,7 @@ fn scorecard_in(app: &App, c: &ReadConn, id: &str, period: i32) -> Result<Scorec
         submitted_at_ms: s.submitted_at_ms,
     });
     Ok(Scorecard {
-        ruleset: summary(&known(c)?, rs)?,
+        ruleset: summary(&all, rs)?,
         period,
         score,
         previous,

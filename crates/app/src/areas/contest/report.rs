@@ -53,7 +53,7 @@ fn report_rows(card: &Scorecard) -> (Vec<String>, Vec<Vec<String>>) {
         ]);
     }
     let d = usize::from(card.ruleset.decimals);
-    let shown = |x: f64| format!("{x:.d$}").replace('.', ",");
+    let shown = |x: f64| comma(x, d);
     for a in &card.score.areas {
         rows.push(vec![
             String::new(),

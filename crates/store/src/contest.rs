@@ -123,7 +123,7 @@ pub struct EvidenceRow {
     pub file_name: String,
     pub media_type: String,
     pub size: u64,
-    /// Whether a thumbnail was made (photos, scanned PDFs).
+    /// Whether a thumbnail was made (photos, and PDFs whose first page could be drawn).
     pub thumbnail: bool,
     pub added_by: String,
     pub added_at_ms: u64,

@@ -66,25 +66,48 @@ pub(crate) fn thumbnail_png(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
     thumbnail_of(w, h, &px)
 }
 
-/// The smallest picture a PDF's thumbnail is made of: a scanned page is far larger, a QR code
-/// or an emblem on a generated letter is not.
-const PDF_PAGE_MIN_SIDE: usize = 400;
+/// The longer side, in pixels, a PDF's first page is rendered at before it is shrunk to a
+/// thumbnail: twice the thumbnail, so the shrinking smooths the text a little.
+const PDF_RENDER_SIDE: f32 = 320.0;
 
-/// A thumbnail of a scanned PDF: its largest picture (the page a scanner stored), when it is
-/// at least [`PDF_PAGE_MIN_SIDE`] pixels on its longer side; `None` for a PDF of text.
+/// A thumbnail of a PDF's first page as it prints — a letter of text or a scanner's page
+/// alike; `None` when the file does not open as a PDF or has no page.
+///
+/// The renderer is pure Rust and runs on whatever file an office was handed, so a panic inside
+/// it is caught: a file it cannot draw keeps the PDF badge instead of failing the upload.
 pub(crate) fn pdf_thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
-    let images = balai_letters::images::pdf_images(bytes).ok()?;
-    let largest = images
-        .into_iter()
-        .filter_map(|image| match image {
-            PdfImage::Grey { width, height, pixels } => Some((width, height, pixels)),
-            PdfImage::Jpeg(jpeg) => grey(&jpeg).ok(),
-        })
-        .max_by_key(|(w, h, _)| w * h)?;
-    let (w, h, px) = largest;
-    if w.max(h) < PDF_PAGE_MIN_SIDE {
-        return None;
-    }
+    let bytes = bytes.to_vec();
+    let rendered = std::panic::catch_unwind(move || {
+        let pdf = hayro::hayro_syntax::Pdf::new(bytes).ok()?;
+        let page = pdf.pages().first()?;
+        let (w, h) = page.render_dimensions();
+        if w < 1.0 || h < 1.0 {
+            return None;
+        }
+        let scale = PDF_RENDER_SIDE / w.max(h);
+        let pixmap = hayro::render(
+            page,
+            &hayro::RenderCache::new(),
+            &hayro::hayro_interpret::InterpreterSettings::default(),
+            &hayro::RenderSettings::default(),
+            &hayro::PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+            },
+        );
+        let (pw, ph) = (usize::from(pixmap.width()), usize::from(pixmap.height()));
+        // The background is opaque white, so premultiplied colour is the colour.
+        let grey = pixmap
+            .data()
+            .iter()
+            .map(|p| ((p.r as u32 * 299 + p.g as u32 * 587 + p.b as u32 * 114) / 1000) as u8)
+            .collect::<Vec<u8>>();
+        Some((pw, ph, grey))
+    })
+    .ok()
+    .flatten()?;
+    let (w, h, px) = rendered;
     thumbnail_of(w, h, &px).ok()
 }
 

@@ -230,7 +230,7 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
     assert_eq!((info.width, info.height), (160, 120));
     let whole = check(&t, Some("petugas"), "contest.evidence_file", json!({"sha256": sha}), "ok");
-    // A scanned decree saved as PDF shows its page; a PDF of text has no thumbnail.
+    // A scanned decree saved as PDF shows its page.
     let scan = attach("I3", "SK discan.pdf", &scanned_pdf(600, 800), "ok");
     assert_eq!(scan["thumbnail"], true);
     let thumb = check(
@@ -243,12 +243,41 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     let bytes = content_of(&thumb);
     let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
     assert_eq!((info.width, info.height), (120, 160));
-    let text_pdf = balai_domain::sha256_hex(b"%PDF-1.4\n%%EOF\n");
+    // A PDF of text (the jury's report, F4 portrait) shows its page: ink inside white margins.
+    let report = content_of(
+        &t.call(
+            Some(&login_demo(&t, "lurah")),
+            "contest.report",
+            json!({"ruleset": "spbe", "period": 2026}),
+        )
+        .unwrap(),
+    );
+    let text = attach("I4", "laporan.pdf", &report, "ok");
+    assert_eq!(text["thumbnail"], true);
+    let thumb = check(
+        &t,
+        Some("petugas"),
+        "contest.evidence_file",
+        json!({"sha256": text["sha256"], "thumbnail": true}),
+        "ok",
+    );
+    let bytes = content_of(&thumb);
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap();
+    let mut px = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut px).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    assert_eq!((w, h), (104, 160), "F4 is 215 × 330 mm");
+    let ink = px.iter().filter(|p| **p < 128).count();
+    assert!(ink > 100, "the text is drawn: {ink} dark pixels");
+    let edges = (0..h).flat_map(|y| [px[y * w], px[y * w + w - 1]]);
+    assert!(edges.clone().all(|p| p > 230), "the side margins stay white");
+    // A PDF without a page has no thumbnail.
+    let pageless = balai_domain::sha256_hex(b"%PDF-1.4\n%%EOF\n");
     check(
         &t,
         Some("petugas"),
         "contest.evidence_file",
-        json!({"sha256": text_pdf, "thumbnail": true}),
+        json!({"sha256": pageless, "thumbnail": true}),
         "err not_found",
     );
     assert_eq!(content_of(&whole), photo);
@@ -268,7 +297,7 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
         .unwrap()
         .query_row("SELECT count(*) FROM contest_files", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(stored, 2, "the photo (still on I1) and the scan (on I3)");
+    assert_eq!(stored, 3, "the photo (still on I1), the scan (on I3) and the report (on I4)");
 }
 
 #[test]

@@ -62,7 +62,7 @@ pub(super) fn prepare_evidence(f: &NewEvidence) -> Result<Prepared, ApiError> {
         return Err(ApiError::field("file_name", "required", "Nama berkas bukti wajib diisi."));
     }
     let thumbnail = match media_type {
-        // A scanned PDF shows its page; a PDF of text has no thumbnail (the UI shows "PDF").
+        // A PDF shows its first page (text or scan); one that cannot be drawn keeps the badge "PDF".
         "application/pdf" => crate::areas::scan::pdf_thumbnail(&bytes),
         _ => Some(
             crate::areas::scan::thumbnail_png(&bytes)

@@ -218,31 +218,30 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
         .unwrap();
     assert_eq!(stored, 2, "the photo once, the PDF once");
     // The thumbnail is a PNG at most 160 pixels wide; the file itself comes back whole.
-    let sha = ev(0)[0]["sha256"].as_str().unwrap().to_string();
-    let thumb = check(
-        &t,
-        Some("petugas"),
-        "contest.evidence_file",
-        json!({"sha256": sha, "thumbnail": true}),
-        "ok",
-    );
-    let bytes = content_of(&thumb);
-    let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
-    assert_eq!((info.width, info.height), (160, 120));
+    // The thumbnail, decoded: (width, height, grey pixels).
+    let thumbnail = |sha: &Value| {
+        let out = check(
+            &t,
+            Some("petugas"),
+            "contest.evidence_file",
+            json!({"sha256": sha, "thumbnail": true}),
+            "ok",
+        );
+        let bytes = content_of(&out);
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut px = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut px).unwrap();
+        (info.width as usize, info.height as usize, px)
+    };
+    let sha = ev(0)[0]["sha256"].clone();
+    assert_eq!(thumbnail(&sha).0, 160);
+    assert_eq!(thumbnail(&sha).1, 120);
     let whole = check(&t, Some("petugas"), "contest.evidence_file", json!({"sha256": sha}), "ok");
     // A scanned decree saved as PDF shows its page.
     let scan = attach("I3", "SK discan.pdf", &scanned_pdf(600, 800), "ok");
     assert_eq!(scan["thumbnail"], true);
-    let thumb = check(
-        &t,
-        Some("petugas"),
-        "contest.evidence_file",
-        json!({"sha256": scan["sha256"], "thumbnail": true}),
-        "ok",
-    );
-    let bytes = content_of(&thumb);
-    let info = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap().info().clone();
-    assert_eq!((info.width, info.height), (120, 160));
+    let (w, h, _) = thumbnail(&scan["sha256"]);
+    assert_eq!((w, h), (120, 160));
     // A PDF of text (the jury's report, F4 portrait) shows its page: ink inside white margins.
     let report = content_of(
         &t.call(
@@ -254,23 +253,12 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     );
     let text = attach("I4", "laporan.pdf", &report, "ok");
     assert_eq!(text["thumbnail"], true);
-    let thumb = check(
-        &t,
-        Some("petugas"),
-        "contest.evidence_file",
-        json!({"sha256": text["sha256"], "thumbnail": true}),
-        "ok",
-    );
-    let bytes = content_of(&thumb);
-    let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap();
-    let mut px = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut px).unwrap();
-    let (w, h) = (info.width as usize, info.height as usize);
+    let (w, h, px) = thumbnail(&text["sha256"]);
     assert_eq!((w, h), (104, 160), "F4 is 215 × 330 mm");
     let ink = px.iter().filter(|p| **p < 128).count();
     assert!(ink > 100, "the text is drawn: {ink} dark pixels");
-    let edges = (0..h).flat_map(|y| [px[y * w], px[y * w + w - 1]]);
-    assert!(edges.clone().all(|p| p > 230), "the side margins stay white");
+    let mut edges = (0..h).flat_map(|y| [px[y * w], px[y * w + w - 1]]);
+    assert!(edges.all(|p| p > 230), "the side margins stay white");
     // A PDF without a page has no thumbnail.
     let pageless = balai_domain::sha256_hex(b"%PDF-1.4\n%%EOF\n");
     check(

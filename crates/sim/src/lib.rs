@@ -946,6 +946,17 @@ fn check(
             if !held.is_empty() {
                 return fail(format!("PC {i} holds pulled changes aside: {held:?}"));
             }
+            // The name index holds exactly the register's names (pulled rows are indexed a
+            // page at a time, local ones row by row): FTS5's own check against its content.
+            let names = store.read(|c| {
+                c.execute(
+                    "INSERT INTO residents_fts (residents_fts, rank) VALUES ('integrity-check', 1)",
+                    [],
+                )
+            });
+            if let Err(e) = names {
+                return fail(format!("PC {i}'s name index does not match its register: {e}"));
+            }
             // 1. Convergence: this PC holds exactly the city's copy.
             let mine: BTreeMap<(String, uuid::Uuid, String), (String, u64, uuid::Uuid)> = dump
                 .iter()

@@ -339,12 +339,20 @@ impl Store {
         let at = chrono::DateTime::from_timestamp_millis(ctx.now_ms as i64)
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let applied = self.transaction(ctx, sync::Capture::Off, true, |tx| {
-            let applied = pull::apply(tx, changes, &at)?;
-            sync::set_state(tx, state)?;
-            sync::follow_cursor(tx)?;
-            Ok::<_, StoreError>(applied)
-        })?;
+        let apply = |careful| {
+            self.transaction(ctx, sync::Capture::Off, true, |tx| {
+                let applied = pull::apply(tx, changes, &at, careful, &self.capture)?;
+                sync::set_state(tx, state)?;
+                sync::follow_cursor(tx)?;
+                Ok::<_, StoreError>(applied)
+            })
+        };
+        // A page with a refused value is rolled back and applied again, each change on its
+        // own, so the refused one is held and the rest applied (`pull::apply`).
+        let applied = match apply(false) {
+            Err(StoreError::Sql(e)) if pull::is_refusal(&e) => apply(true),
+            done => done,
+        }?;
         if let Some(high) = changes.iter().map(|c| c.hlc).max() {
             sync::lock(&self.capture).hlc.observe(high);
         }
@@ -397,49 +405,66 @@ impl Store {
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let sql = |e: rusqlite::Error| E::from(StoreError::Sql(e));
-        let mut high = 0u64;
-        let applied = self.transaction(ctx, sync::Capture::Off, true, |tx| {
-            let pages: Vec<Vec<u8>> = {
-                let mut st =
-                    tx.prepare("SELECT body FROM _sync_snapshot ORDER BY page").map_err(sql)?;
-                let rows = st.query_map([], |r| r.get(0)).map_err(sql)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(sql)?
-            };
-            let mut indexes = None;
-            if bulk {
-                tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB).map_err(sql)?;
-                self.bulk_cache.store(true, Ordering::Relaxed);
-                indexes = Some(bulk::begin_unlogged(tx, &self.capture).map_err(E::from)?);
-            }
-            // Pages are decoded on a second thread while the one before is applied.
-            let total = std::thread::scope(|scope| {
-                let (send, receive) = std::sync::mpsc::sync_channel(1);
-                let decode = &decode;
-                let pages = &pages;
-                scope.spawn(move || {
-                    for body in pages {
-                        if send.send(decode(body)).is_err() {
-                            break;
-                        }
-                    }
-                });
-                let mut total = pull::Applied::default();
-                for changes in receive {
-                    let changes = changes?;
-                    high = changes.iter().map(|c| c.hlc).max().unwrap_or(0).max(high);
-                    total += pull::apply(tx, &changes, &at).map_err(E::from)?;
+        // Whether the attempt without savepoints met a refused value (see `pull::apply`).
+        let refused = std::sync::atomic::AtomicBool::new(false);
+        let run = |careful: bool| {
+            self.transaction(ctx, sync::Capture::Off, true, |tx| {
+                let pages: Vec<Vec<u8>> = {
+                    let mut st =
+                        tx.prepare("SELECT body FROM _sync_snapshot ORDER BY page").map_err(sql)?;
+                    let rows = st.query_map([], |r| r.get(0)).map_err(sql)?;
+                    rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+                };
+                let mut indexes = None;
+                if bulk {
+                    tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB).map_err(sql)?;
+                    self.bulk_cache.store(true, Ordering::Relaxed);
+                    indexes = Some(bulk::begin_unlogged(tx, &self.capture).map_err(E::from)?);
                 }
-                Ok::<_, E>(total)
-            })?;
-            if let Some(indexes) = indexes {
-                bulk::finish_unlogged(tx, &self.capture, &indexes).map_err(E::from)?;
-            }
-            tx.execute("DELETE FROM _sync_snapshot", []).map_err(sql)?;
-            sync::set_state(tx, state).map_err(sql)?;
-            sync::clear_state(tx, clear).map_err(sql)?;
-            sync::follow_cursor(tx).map_err(sql)?;
-            Ok::<_, E>(total)
-        })?;
+                // Pages are decoded on a second thread while the one before is applied.
+                let applied = std::thread::scope(|scope| {
+                    let (send, receive) = std::sync::mpsc::sync_channel(1);
+                    let decode = &decode;
+                    let pages = &pages;
+                    scope.spawn(move || {
+                        for body in pages {
+                            if send.send(decode(body)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    let (mut total, mut high) = (pull::Applied::default(), 0u64);
+                    for changes in receive {
+                        let changes = changes?;
+                        high = changes.iter().map(|c| c.hlc).max().unwrap_or(0).max(high);
+                        total += pull::apply(tx, &changes, &at, careful, &self.capture).map_err(
+                            |e| {
+                                if matches!(&e, StoreError::Sql(e) if pull::is_refusal(e)) {
+                                    refused.store(true, Ordering::Relaxed);
+                                }
+                                E::from(e)
+                            },
+                        )?;
+                    }
+                    Ok::<_, E>((total, high))
+                });
+                // (A failure rolls back, the dropped indexes with it; the name index's trigger
+                // is live again from the next transaction on.)
+                let applied = applied?;
+                if let Some(indexes) = indexes {
+                    bulk::finish_unlogged(tx, &self.capture, &indexes).map_err(E::from)?;
+                }
+                tx.execute("DELETE FROM _sync_snapshot", []).map_err(sql)?;
+                sync::set_state(tx, state).map_err(sql)?;
+                sync::clear_state(tx, clear).map_err(sql)?;
+                sync::follow_cursor(tx).map_err(sql)?;
+                Ok::<_, E>(applied)
+            })
+        };
+        let (applied, high) = match run(false) {
+            Err(_) if refused.load(Ordering::Relaxed) => run(true),
+            done => done,
+        }?;
         sync::lock(&self.capture).hlc.observe(high);
         Ok(applied)
     }

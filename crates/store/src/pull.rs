@@ -63,17 +63,61 @@ impl std::ops::AddAssign for Applied {
 
 /// Applies `changes` in order inside the caller's transaction (whose capture is off). `at` is
 /// the local time text for `created_at`/`updated_at`.
-pub(crate) fn apply(tx: &Transaction, changes: &[Pulled], at: &str) -> Result<Applied> {
+///
+/// `careful`: each change in a savepoint of its own, so a value the schema refuses is held and
+/// the page goes on. Without it a refusal fails the whole call with the SQL error
+/// ([`is_refusal`]); the caller rolls back and applies the page again carefully. Pages are
+/// applied without savepoints first because refusals come only from a newer or faulty writer,
+/// and a savepoint per change costs a third of a page's time: every page a change touches is
+/// copied to the savepoint's journal, and releasing one makes the name index (FTS5) write its
+/// pending terms to disk, a segment per change.
+///
+/// `capture`: when the name index is kept row by row (not a bulk write that rebuilds it at the
+/// end), the names of the rows the page inserts are indexed in one statement at the end
+/// instead: FTS5 writes its pending terms to disk whenever a statement that touched it ends,
+/// so indexing 5,000 new residents one by one writes 5,000 tiny segments and merges them.
+pub(crate) fn apply(
+    tx: &Transaction,
+    changes: &[Pulled],
+    at: &str,
+    careful: bool,
+    capture: &crate::sync::Shared,
+) -> Result<Applied> {
     let mut total = Applied::default();
     let mut page = PageState::default();
+    let deferred = crate::sync::lock(capture).fts_live;
+    if deferred {
+        page.names_after = Some(highest_resident(tx)?);
+        crate::sync::lock(capture).fts_live = false;
+    }
+    let applied = apply_each(tx, changes, at, careful, &mut page, &mut total);
+    if deferred {
+        crate::sync::lock(capture).fts_live = true;
+    }
+    applied?;
+    index_new_names(tx, &mut page)?;
+    Ok(total)
+}
+
+fn apply_each(
+    tx: &Transaction,
+    changes: &[Pulled],
+    at: &str,
+    careful: bool,
+    page: &mut PageState,
+    total: &mut Applied,
+) -> Result<()> {
     for c in changes {
-        // A savepoint per change: a value the schema refuses is held, not a failed page.
-        // Prepared once per transaction: a first sync runs these 100,000 times.
+        if !careful {
+            *total += apply_one(tx, c, at, page)?;
+            continue;
+        }
+        // Prepared once per transaction: a careful page runs these for every change.
         tx.prepare_cached("SAVEPOINT pulled")?.execute([])?;
-        match apply_one(tx, c, at, &mut page) {
+        match apply_one(tx, c, at, page) {
             Ok(done) => {
                 tx.prepare_cached("RELEASE pulled")?.execute([])?;
-                total += done;
+                *total += done;
             }
             Err(StoreError::Sql(e)) if is_refusal(&e) => {
                 tx.prepare_cached("ROLLBACK TO pulled")?.execute([])?;
@@ -84,7 +128,31 @@ pub(crate) fn apply(tx: &Transaction, changes: &[Pulled], at: &str) -> Result<Ap
             Err(e) => return Err(e),
         }
     }
-    Ok(total)
+    Ok(())
+}
+
+/// The highest rowid of the register: residents inserted after it get higher ones.
+fn highest_resident(tx: &Transaction) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM residents")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Indexes the names of the residents inserted since the mark (when indexing is deferred), in
+/// one statement, and moves the mark past them. Runs at the end of a page and before a name is
+/// changed (the update trigger takes the old name out of the index, so it must be in it).
+fn index_new_names(tx: &Transaction, page: &mut PageState) -> Result<()> {
+    let Some(after) = page.names_after else { return Ok(()) };
+    let added = tx
+        .prepare_cached(
+            "INSERT INTO residents_fts (rowid, name_norm)
+             SELECT rowid, name_norm FROM residents WHERE rowid > ?1",
+        )?
+        .execute([after])?;
+    if added > 0 {
+        page.names_after = Some(highest_resident(tx)?);
+    }
+    Ok(())
 }
 
 /// A command the city passes down: a resident's online request, or where another PC of the
@@ -219,7 +287,8 @@ fn conflict_of(v: &Value) -> Option<crate::conflicts::ConflictRow> {
     })
 }
 
-fn is_refusal(e: &rusqlite::Error) -> bool {
+/// A value the schema refused (a constraint, a type): held, never a failed pull.
+pub(crate) fn is_refusal(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::ConstraintViolation | rusqlite::ErrorCode::TypeMismatch)
@@ -240,6 +309,9 @@ struct PageState {
     incomplete: Option<bool>,
     sql: HashMap<(&'static str, bool, Vec<&'static str>), String>,
     exists: HashMap<&'static str, String>,
+    /// When the names of new residents are indexed at the end of the page: the highest rowid
+    /// before them (see [`apply`]).
+    names_after: Option<i64>,
 }
 
 impl PageState {
@@ -561,6 +633,9 @@ fn update_group(
     if let Some(n) = t.local_only.iter().find(|l| **l == "updated_at") {
         names.push(n);
         values.push(ToSqlOutput::Borrowed(ValueRef::Text(at.as_bytes())));
+    }
+    if names.contains(&"name_norm") {
+        index_new_names(tx, page)?;
     }
     tx.prepare_cached(page.sql(t.name, false, &names))?
         .execute(rusqlite::params_from_iter(values))?;

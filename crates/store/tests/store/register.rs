@@ -5,7 +5,7 @@ use balai_store::sync::uncovered_columns;
 use balai_store::{StoreError, Uuid};
 use chrono::NaiveDate;
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
 }
 

@@ -73,8 +73,8 @@ impl std::ops::AddAssign for Applied {
 /// pending terms to disk, a segment per change.
 ///
 /// `capture`: when the name index is kept row by row (not a bulk write that rebuilds it at the
-/// end), the names of the rows the page inserts are indexed in one statement at the end
-/// instead: FTS5 writes its pending terms to disk whenever a statement that touched it ends,
+/// end) and the page is not careful, the names of the rows it inserts are indexed in one
+/// statement at the end instead: FTS5 writes its pending terms to disk whenever a statement that touched it ends,
 /// so indexing 5,000 new residents one by one writes 5,000 tiny segments and merges them.
 pub(crate) fn apply(
     tx: &Transaction,
@@ -85,7 +85,9 @@ pub(crate) fn apply(
 ) -> Result<Applied> {
     let mut total = Applied::default();
     let mut page = PageState::default();
-    let deferred = crate::sync::lock(capture).fts_live;
+    // Not in a careful page: a savepoint rolled back after the names were indexed would take
+    // them out of the index again while the mark stays past them.
+    let deferred = !careful && crate::sync::lock(capture).fts_live;
     if deferred {
         page.names_after = Some(highest_resident(tx)?);
         crate::sync::lock(capture).fts_live = false;

@@ -948,12 +948,7 @@ fn check(
             }
             // The name index holds exactly the register's names (pulled rows are indexed a
             // page at a time, local ones row by row): FTS5's own check against its content.
-            let names = store.read(|c| {
-                c.execute(
-                    "INSERT INTO residents_fts (residents_fts, rank) VALUES ('integrity-check', 1)",
-                    [],
-                )
-            });
+            let names = store.read(balai_store::register::check_name_index);
             if let Err(e) = names {
                 return fail(format!("PC {i}'s name index does not match its register: {e}"));
             }

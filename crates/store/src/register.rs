@@ -646,6 +646,16 @@ pub fn load_index(conn: &Connection) -> Result<RegisterIndex> {
 }
 
 /// Rebuilds the full-text name index from the residents table (after a bulk import).
+/// FTS5's own check that the name index holds exactly the register's names: an error
+/// (`SQLITE_CORRUPT`) when it does not. For tests and the simulation's final check.
+pub fn check_name_index(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT INTO residents_fts (residents_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn rebuild_name_index(tx: &Transaction) -> Result<()> {
     tx.execute("INSERT INTO residents_fts (residents_fts) VALUES ('rebuild')", [])?;
     Ok(())

@@ -78,14 +78,7 @@ fn dump(store: &Store) -> String {
 /// own check of an index against its content table).
 fn apply(store: &Store, page: &[Pulled]) -> Applied {
     let done = store.apply_pulled(&ctx(), page, &[]).unwrap();
-    store
-        .read(|c| {
-            c.execute(
-                "INSERT INTO residents_fts (residents_fts, rank) VALUES ('integrity-check', 1)",
-                [],
-            )
-        })
-        .expect("the name index matches the register");
+    store.read(register::check_name_index).expect("the name index matches the register");
     done
 }
 

@@ -406,7 +406,7 @@ impl Store {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let sql = |e: rusqlite::Error| E::from(StoreError::Sql(e));
         // Whether the attempt without savepoints met a refused value (see `pull::apply`).
-        let refused = std::sync::atomic::AtomicBool::new(false);
+        let refused = std::cell::Cell::new(false);
         let run = |careful: bool| {
             self.transaction(ctx, sync::Capture::Off, true, |tx| {
                 let pages: Vec<Vec<u8>> = {
@@ -421,36 +421,13 @@ impl Store {
                     self.bulk_cache.store(true, Ordering::Relaxed);
                     indexes = Some(bulk::begin_unlogged(tx, &self.capture).map_err(E::from)?);
                 }
-                // Pages are decoded on a second thread while the one before is applied.
-                let applied = std::thread::scope(|scope| {
-                    let (send, receive) = std::sync::mpsc::sync_channel(1);
-                    let decode = &decode;
-                    let pages = &pages;
-                    scope.spawn(move || {
-                        for body in pages {
-                            if send.send(decode(body)).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    let (mut total, mut high) = (pull::Applied::default(), 0u64);
-                    for changes in receive {
-                        let changes = changes?;
-                        high = changes.iter().map(|c| c.hlc).max().unwrap_or(0).max(high);
-                        total += pull::apply(tx, &changes, &at, careful, &self.capture).map_err(
-                            |e| {
-                                if matches!(&e, StoreError::Sql(e) if pull::is_refusal(e)) {
-                                    refused.store(true, Ordering::Relaxed);
-                                }
-                                E::from(e)
-                            },
-                        )?;
-                    }
-                    Ok::<_, E>((total, high))
-                });
-                // (A failure rolls back, the dropped indexes with it; the name index's trigger
-                // is live again from the next transaction on.)
-                let applied = applied?;
+                // A failure rolls back, the dropped indexes with it; the name index's trigger
+                // is live again from the next transaction on.
+                let applied = apply_pages(tx, &pages, &decode, &at, careful, &self.capture)
+                    .map_err(|(refusal, e)| {
+                        refused.set(refusal);
+                        e
+                    })?;
                 if let Some(indexes) = indexes {
                     bulk::finish_unlogged(tx, &self.capture, &indexes).map_err(E::from)?;
                 }
@@ -462,7 +439,7 @@ impl Store {
             })
         };
         let (applied, high) = match run(false) {
-            Err(_) if refused.load(Ordering::Relaxed) => run(true),
+            Err(_) if refused.get() => run(true),
             done => done,
         }?;
         sync::lock(&self.capture).hlc.observe(high);
@@ -489,6 +466,42 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding the lock cannot leave a transaction open (it rolls back on drop),
     // so the connection is still sound: recover it instead of poisoning the app.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Applies a snapshot's staged pages in order inside `tx` (see [`Store::apply_snapshot`]):
+/// each page is decoded on a second thread while the one before is applied. Answers the
+/// changes' total and their newest clock; an error says whether it was a refused value (then
+/// the snapshot is applied again carefully, see `pull::apply`).
+fn apply_pages<E>(
+    tx: &Transaction,
+    pages: &[Vec<u8>],
+    decode: &(impl Fn(&[u8]) -> std::result::Result<Vec<pull::Pulled>, E> + Sync),
+    at: &str,
+    careful: bool,
+    capture: &sync::Shared,
+) -> std::result::Result<(pull::Applied, u64), (bool, E)>
+where
+    E: From<StoreError> + Send,
+{
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for body in pages {
+                if send.send(decode(body)).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut total, mut high) = (pull::Applied::default(), 0u64);
+        for changes in receive {
+            let changes = changes.map_err(|e| (false, e))?;
+            high = changes.iter().map(|c| c.hlc).max().unwrap_or(0).max(high);
+            total += pull::apply(tx, &changes, at, careful, capture).map_err(|e| {
+                (matches!(&e, StoreError::Sql(e) if pull::is_refusal(e)), E::from(e))
+            })?;
+        }
+        Ok((total, high))
+    })
 }
 
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {

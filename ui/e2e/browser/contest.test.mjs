@@ -1,5 +1,5 @@
 // Scorecards in the browser: the lurah enters SPBE values and sees the total and band change,
-// attaches a photo as evidence (its thumbnail shows), runs the planner to the next band and
+// attaches a photo and a PDF of text as evidence (their thumbnails show), runs the planner to the next band and
 // accepts it as a task list; a counter clerk reads the page but cannot change a value.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,6 +94,12 @@ describe('scorecards', () => {
     await page.locator('tr[data-indicator="I1"] input[type=file]').setInputFiles(photo);
     await page.getByTestId('contest-notice').filter({ hasText: 'I1: Tersimpan.' }).waitFor();
     await page.locator('tr[data-indicator="I1"] img').waitFor();
+    // A typed decree saved as PDF (text, no picture) for I2: its first page is the thumbnail.
+    const decree = join(tmpdir(), `sk-tim-spbe-${process.pid}.pdf`);
+    writeFileSync(decree, textPdf('SURAT KEPUTUSAN LURAH'));
+    await page.locator('tr[data-indicator="I2"] input[type=file]').setInputFiles(decree);
+    await page.getByTestId('contest-notice').filter({ hasText: 'I2: Tersimpan.' }).waitFor();
+    await page.locator('tr[data-indicator="I2"] img').waitFor();
 
     // The planner: the cheapest way to Sangat Baik, then accepted as tasks.
     await page.getByLabel('Predikat yang dituju').selectOption('Sangat Baik');
@@ -116,6 +122,8 @@ describe('scorecards', () => {
     await screenshot(page, 'scorecard-1366x768');
     await page.evaluate(() => document.getElementById('planner-title').scrollIntoView());
     await screenshot(page, 'scorecard-planner-1366x768');
+    await page.locator('tr[data-indicator="I1"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'scorecard-evidence-1366x768');
     await page.context().close();
   });
 
@@ -130,3 +138,27 @@ describe('scorecards', () => {
     await page.context().close();
   });
 });
+
+/** A one-page A4 PDF with one line of text in Helvetica (not embedded), objects and offsets
+ * written out as the format asks. */
+function textPdf(text) {
+  const content = `BT /F1 28 Tf 72 760 Td (${text}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = out.length;
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}

@@ -197,22 +197,38 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
+/// A one-sheet workbook of text cells: the title in bold on the first row when there is one
+/// (then a blank row), the bold header row, then `rows`, everything as text (NIKs keep their 16
+/// digits, nothing is read as a formula); `widths` sets columns' widths.
+pub(crate) fn text_xlsx(
+    sheet_name: &str,
+    title: Option<&str>,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    widths: &[(u16, f64)],
+) -> Result<Vec<u8>, ApiError> {
     let fail = |e: rust_xlsxwriter::XlsxError| {
         ApiError::new(crate::error::ErrorCode::Internal, format!("XLSX: {e}"))
     };
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheet = wb.add_worksheet();
-    sheet.set_name("Penduduk").map_err(fail)?;
+    sheet.set_name(sheet_name).map_err(fail)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in EXPORT_HEADER.split(';').enumerate() {
-        sheet.write_string_with_format(0, c as u16, h, &bold).map_err(fail)?;
+    let mut at = 0;
+    if let Some(title) = title {
+        sheet.write_string_with_format(0, 0, title, &bold).map_err(fail)?;
+        at = 2;
+    }
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(at, c as u16, *h, &bold).map_err(fail)?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            // Everything as text: NIKs keep their 16 digits, nothing is read as a formula.
-            sheet.write_string(r as u32 + 1, c as u16, v).map_err(fail)?;
+            sheet.write_string(at + 1 + r as u32, c as u16, v).map_err(fail)?;
         }
+    }
+    for (c, w) in widths {
+        sheet.set_column_width(*c, *w).map_err(fail)?;
     }
     wb.save_to_buffer().map_err(fail)
 }
@@ -245,7 +261,12 @@ pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError
         out.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(";"));
         out.push_str("\r\n");
     }
-    let bytes = if as_xlsx { xlsx(&rows)? } else { out.clone().into_bytes() };
+    let bytes = if as_xlsx {
+        let headers: Vec<&str> = EXPORT_HEADER.split(';').collect();
+        text_xlsx("Penduduk", None, &headers, &rows, &[])?
+    } else {
+        out.clone().into_bytes()
+    };
     let detail = format!(
         "rows={} masked={masked} format={}",
         rows.len(),

@@ -115,7 +115,16 @@ pub fn report(app: &App, ctx: &Ctx, a: ReportArgs) -> Result<FileOut, ApiError> 
             balai_letters::pdf::render_report(&report, balai_letters::Paper::F4, today)
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
         }
-        "xlsx" => xlsx(&title, &headers, &rows)?,
+        "xlsx" => {
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            crate::areas::reports::text_xlsx(
+                "Penilaian",
+                Some(&title),
+                &headers,
+                &rows,
+                &[(1, 70.0)],
+            )?
+        }
         other => {
             return Err(ApiError::field(
                 "format",
@@ -133,24 +142,4 @@ pub fn report(app: &App, ctx: &Ctx, a: ReportArgs) -> Result<FileOut, ApiError> 
         format,
     )?;
     file_out(bytes, a.path)
-}
-
-fn xlsx(title: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
-    let fail =
-        |e: rust_xlsxwriter::XlsxError| ApiError::new(ErrorCode::Internal, format!("XLSX: {e}"));
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("Penilaian").map_err(fail)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    sheet.write_string_with_format(0, 0, title, &bold).map_err(fail)?;
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(2, c as u16, h, &bold).map_err(fail)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(3 + r as u32, c as u16, cell).map_err(fail)?;
-        }
-    }
-    sheet.set_column_width(1, 70).map_err(fail)?;
-    wb.save_to_buffer().map_err(fail)
 }

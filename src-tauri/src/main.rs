@@ -59,7 +59,8 @@ fn open_office() -> Result<Arc<App>, ApiError> {
             ApiError::new(ErrorCode::Internal, format!("Folder data tidak dapat dibuat: {e}"))
         })?;
     }
-    App::open(&path, Arc::new(SystemClock)).map(Arc::new)
+    let keys = balai_app::KeyStore::from_env()?;
+    App::open_kept(&path, &keys, Arc::new(SystemClock)).map(Arc::new)
 }
 
 /// Pushes waiting changes every few minutes on a thread of its own.

@@ -13,6 +13,33 @@ export const repo = resolve(here, '..', '..');
 export const balaiBin = process.env.BALAI_BIN ?? join(repo, 'target', 'debug', 'balai');
 export const screenshotDir = join(repo, 'docs', 'screenshots');
 
+// Every `balai` of a run (the server and the CLI calls beside it) keeps its database keys in
+// key files of the run's own, not in the user's folder; the desktop suite uses a real Secret
+// Service instead (startKeyring).
+process.env.BALAI_KEY_STORE ??= `file:${mkdtempSync(join(tmpdir(), 'balai-keys-'))}`;
+
+/** A session bus of the run's own with gnome-keyring on it, its keyring in a temporary folder:
+ * every process started after this keeps database keys in the operating system's key store.
+ * Resolves to { stop }. */
+export async function startKeyring() {
+  const home = mkdtempSync(join(tmpdir(), 'balai-keyring-'));
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const address = await new Promise((ok, fail) => {
+    createInterface({ input: bus.stdout }).once('line', ok);
+    bus.once('exit', (code) => fail(new Error(`dbus-daemon exited with ${code}`)));
+  });
+  const env = { ...process.env, HOME: home, XDG_DATA_HOME: join(home, 'data'), XDG_RUNTIME_DIR: home, DBUS_SESSION_BUS_ADDRESS: address };
+  execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { env, input: 'keyring password', stdio: ['pipe', 'ignore', 'ignore'] });
+  process.env.DBUS_SESSION_BUS_ADDRESS = address;
+  process.env.BALAI_KEY_STORE = 'os';
+  return {
+    stop() {
+      bus.kill();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Starts `balai serve` on a seeded demo database; resolves to { url, db, stop }. `env` is added
  * to the server's environment (e.g. CUPS_SERVER). */
 export async function startServer({ residents = 0, env = {} } = {}) {

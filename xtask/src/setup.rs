@@ -11,10 +11,13 @@ pub enum Purpose {
     Test,
 }
 
-/// To build: WebKitGTK for Tauri (the one package beyond a base image) and the usual tools.
+/// To build: WebKitGTK for Tauri (the one package beyond a base image) and the usual tools
+/// (`perl` and `make` build the OpenSSL inside SQLCipher; libdbus, for the Secret Service, comes
+/// with WebKitGTK).
 const BUILD_PACKAGES: &[&str] = &[
     "build-essential",
     "pkg-config",
+    "perl",
     "libssl-dev",
     "file",
     "fonts-dejavu-core",
@@ -22,8 +25,11 @@ const BUILD_PACKAGES: &[&str] = &[
 ];
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools, `openssl`
 /// (a throwaway CA and certificate for the HTTPS tests), PostgreSQL's server programs (the
-/// city server's tests start a throwaway cluster with them).
+/// city server's tests start a throwaway cluster with them), a session bus and gnome-keyring
+/// (the real Secret Service the database key is kept in).
 const TEST_PACKAGES: &[&str] = &[
+    "dbus-daemon",
+    "gnome-keyring",
     "openssl",
     "xvfb",
     "xauth",

@@ -15,6 +15,7 @@ use std::process::Command;
 const LAYERS: &[(&str, &[&str])] = &[
     ("balai-domain", &[]),
     ("balai-store", &["balai-domain"]),
+    ("balai-keys", &[]),
     ("balai-protocol", &[]),
     ("balai-contest", &[]),
     ("balai-kota", &["balai-domain", "balai-protocol", "balai-contest"]),
@@ -25,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "balai-domain",
             "balai-store",
+            "balai-keys",
             "balai-letters",
             "balai-sync",
             "balai-protocol",
@@ -49,6 +51,7 @@ const CONFINED: &[(&str, &[&str], &str)] = &[
     ("printpdf", &["balai-letters"], "only balai-letters renders PDF"),
     ("rusqlite", &["balai-store", "balai-kota"], "only balai-store (and balai-kota) hold SQL"),
     ("axum", &["balai-cli", "balai-kota"], "HTTP serving lives in the binaries"),
+    ("keyring-core", &["balai-keys"], "only balai-keys reaches the operating system's key store"),
 ];
 
 /// Crates whose sources may contain SQL.

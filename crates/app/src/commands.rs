@@ -5,7 +5,7 @@
 
 use crate::areas::{
     audit, auth, conflicts, contest, demo, import, info, letters, print, profile, reports,
-    requests, residents, settings, signatories, sync, users,
+    requests, residents, security, settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::progress;
@@ -108,6 +108,7 @@ pub static COMMANDS: &[Command] = &[
     command!("profile.set_emblem", ADMIN, true, profile::set_emblem),
     command!("signatories.list", Access::AnyUser, false, signatories::list),
     command!("signatories.save", ADMIN, true, signatories::save),
+    command!("security.recovery_key", ADMIN, true, security::recovery_key),
     command!("users.list", ADMIN, false, users::list),
     command!("users.add", ADMIN, true, users::add),
     command!("users.passwd", ADMIN, true, users::passwd),

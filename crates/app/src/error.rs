@@ -28,6 +28,11 @@ pub enum ErrorCode {
     NotAvailable,
     /// The database was written by a newer Balai.
     DatabaseTooNew,
+    /// The office database is encrypted and this computer keeps no key for it: enter the
+    /// recovery key.
+    KeyMissing,
+    /// The key given (a recovery key, or the one kept) does not open this database.
+    WrongKey,
     /// A fault that is not the caller's (disk, corrupt data).
     Internal,
 }
@@ -83,9 +88,39 @@ impl From<StoreError> for ApiError {
                     "Basis data dibuat oleh versi Balai yang lebih baru (skema {found}, versi ini {supported}). Perbarui Balai; data tidak diubah."
                 ),
             ),
+            StoreError::WrongKey { .. } => ApiError::new(
+                ErrorCode::WrongKey,
+                "Kunci tidak dapat membuka basis data ini: berkasnya milik kantor atau komputer lain, atau rusak. Data tidak diubah.",
+            ),
             // Store errors carry SQL text and paths, never personal data; still, the UI shows a
             // plain sentence and the detail goes to the message for the operator.
             other => ApiError::new(ErrorCode::Internal, format!("Kesalahan basis data: {other}")),
+        }
+    }
+}
+
+impl From<balai_keys::KeyError> for ApiError {
+    fn from(e: balai_keys::KeyError) -> ApiError {
+        use balai_keys::KeyError;
+        match e {
+            KeyError::BadRecoveryKey(why) => ApiError::field(
+                "recovery_key",
+                "invalid",
+                format!(
+                    "Kunci pemulihan tidak sah: {}.",
+                    match why {
+                        w if w.starts_with("too short") => "terlalu pendek (56 karakter)",
+                        w if w.starts_with("too long") => "terlalu panjang (56 karakter)",
+                        w if w.starts_with("its check") => "ada karakter yang salah ketik",
+                        _ => "ada karakter yang bukan bagian kunci pemulihan",
+                    }
+                ),
+            ),
+            // Key errors never carry a key; the detail is for the operator.
+            other => ApiError::new(
+                ErrorCode::Internal,
+                format!("Penyimpanan kunci komputer ini tidak dapat dipakai: {other}"),
+            ),
         }
     }
 }

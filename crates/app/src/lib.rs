@@ -16,6 +16,7 @@ pub mod error;
 pub mod progress;
 pub mod session;
 
+pub use balai_keys::{DbKey, KeyStore};
 pub use balai_store::migrations::LATEST as SCHEMA_VERSION;
 pub use clock::{Clock, SystemClock};
 pub use commands::{dispatch, Caller, COMMANDS};
@@ -43,6 +44,10 @@ pub struct App {
     /// The office's offset from UTC in seconds (WIB, WITA or WIT, by its kelurahan code), for
     /// "today": read at open and when the profile is saved.
     pub(crate) utc_offset_s: std::sync::atomic::AtomicI32,
+    /// The database's key, for the recovery key shown once to the admin (security.recovery_key).
+    pub(crate) key: DbKey,
+    /// Where the key is kept (`os`, `file`, or `none` when the caller holds it), for app.info.
+    pub(crate) key_store: &'static str,
 }
 
 impl std::fmt::Debug for App {
@@ -52,18 +57,29 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Opens (creating and migrating if needed) the office database at `db`.
-    pub fn open(db: &Path, clock: Arc<dyn Clock>) -> Result<App, ApiError> {
-        App::open_with_link(db, clock, Arc::new(balai_sync::Http::default()))
+    /// Opens (creating and migrating if needed) the office database at `db`, its key kept in
+    /// `keys` ([`office_key`]): what the desktop and the CLI do.
+    pub fn open_kept(db: &Path, keys: &KeyStore, clock: Arc<dyn Clock>) -> Result<App, ApiError> {
+        let key = office_key(db, keys)?;
+        let mut app = App::open(db, &key, clock)?;
+        app.key_store = keys.kind();
+        Ok(app)
+    }
+
+    /// Opens (creating and migrating if needed) the office database at `db`, encrypted with
+    /// `key`.
+    pub fn open(db: &Path, key: &DbKey, clock: Arc<dyn Clock>) -> Result<App, ApiError> {
+        App::open_with_link(db, key, clock, Arc::new(balai_sync::Http::default()))
     }
 
     /// As [`App::open`], reaching the city through `link` (the deterministic simulation's).
     pub fn open_with_link(
         db: &Path,
+        key: &DbKey,
         clock: Arc<dyn Clock>,
         link: Arc<dyn balai_sync::Link>,
     ) -> Result<App, ApiError> {
-        let store = Store::open(db)?;
+        let store = Store::open(db, key.bytes())?;
         let profile = store.read(|c| balai_store::profile::get(c))?;
         let utc_offset_s = office_utc_offset(profile.as_ref());
         Ok(App {
@@ -74,6 +90,8 @@ impl App {
             link,
             city_quiet_until_ms: Default::default(),
             utc_offset_s: utc_offset_s.into(),
+            key: key.clone(),
+            key_store: "none",
         })
     }
 
@@ -119,6 +137,40 @@ impl App {
         rand::thread_rng().fill_bytes(&mut random);
         balai_store::uuid_v7(self.now().timestamp_millis().max(0) as u64, random)
     }
+}
+
+/// The key of the office database at `db`, as `keys` keeps it. A database that does not exist
+/// yet (or is empty, or is a plain file of an earlier build, which opening encrypts) gets a new
+/// key, kept before the database is written with it, so no encrypted file ever exists without
+/// its key kept. An encrypted database with no key kept here is [`ErrorCode::KeyMissing`]: the
+/// office enters its recovery key ([`recover_key`]).
+pub fn office_key(db: &Path, keys: &KeyStore) -> Result<DbKey, ApiError> {
+    if let Some(key) = keys.load(db)? {
+        return Ok(key);
+    }
+    let has_content = std::fs::metadata(db).map(|m| m.len() > 0).unwrap_or(false);
+    if has_content && !balai_store::cipher::is_plain(db)? {
+        return Err(ApiError::new(
+            ErrorCode::KeyMissing,
+            "Basis data kantor terenkripsi dan kuncinya tidak tersimpan di komputer ini. Masukkan kunci pemulihan yang dicatat admin saat penyiapan.",
+        ));
+    }
+    let key = DbKey::generate();
+    keys.save(db, &key)?;
+    Ok(key)
+}
+
+/// Takes the recovery key `text` for the database at `db` (a new PC, a new user profile, a
+/// database moved to another folder): proves it opens the file, then keeps it in `keys`.
+/// A wrong key keeps nothing ([`ErrorCode::WrongKey`]).
+pub fn recover_key(db: &Path, keys: &KeyStore, text: &str) -> Result<(), ApiError> {
+    let key = DbKey::from_recovery_text(text)?;
+    if !db.exists() {
+        return Err(ApiError::not_found("Berkas basis data"));
+    }
+    balai_store::cipher::check_key(db, key.bytes())?;
+    keys.save(db, &key)?;
+    Ok(())
 }
 
 /// Where the office database lives unless `--db` or `BALAI_DB` says otherwise:

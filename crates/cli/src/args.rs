@@ -43,6 +43,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The database's encryption key (kept in the operating system's key store).
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Sync with the city server (Balai Kota).
     #[command(subcommand)]
     Sync(SyncCmd),
@@ -254,6 +257,15 @@ pub enum SyncCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Show the recovery key, once: write it down and keep it apart from the PC.
+    Recovery,
+    /// Give this PC the key of an existing database from its recovery key (read from stdin),
+    /// e.g. after moving the database or on a new user profile.
+    Recover,
 }
 
 #[derive(Debug, Subcommand)]
@@ -669,6 +681,10 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
             ("audit.list", json!({"limit": limit, "before": before}))
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
+        Command::Key(KeyCmd::Recovery) => ("security.recovery_key", json!({})),
+        Command::Key(KeyCmd::Recover) => {
+            bail!("`balai key recover` is handled before the database is opened")
+        }
         Command::Sync(SyncCmd::Enrol { server, code, ca }) => {
             let ca_pem = match ca {
                 Some(path) => Some(

@@ -11,7 +11,7 @@ mod output;
 mod serve;
 
 use anyhow::Context;
-use balai_app::{App, Caller, SystemClock};
+use balai_app::{App, Caller, KeyStore, SystemClock};
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,7 +36,16 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
-    let app = App::open(&db, Arc::new(SystemClock)).map_err(output::ApiFailure)?;
+    let keys = KeyStore::from_env().map_err(|e| output::ApiFailure(e.into()))?;
+    if let args::Command::Key(args::KeyCmd::Recover) = &cli.command {
+        // Before opening: without its key the database cannot be opened at all.
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read the recovery key from stdin")?;
+        balai_app::recover_key(&db, &keys, &text).map_err(output::ApiFailure)?;
+        return output::print(cli.json, "key.recover", &serde_json::json!({"recovered": true}));
+    }
+    let app = App::open_kept(&db, &keys, Arc::new(SystemClock)).map_err(output::ApiFailure)?;
     if let args::Command::Serve(s) = &cli.command {
         return serve::run(Arc::new(app), s, cli.json);
     }

@@ -29,6 +29,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Conflict => 5,
         ErrorCode::DatabaseTooNew => 6,
         ErrorCode::NotInitialized | ErrorCode::NotAvailable => 7,
+        ErrorCode::KeyMissing | ErrorCode::WrongKey => 8,
         ErrorCode::Internal => 1,
     }
 }

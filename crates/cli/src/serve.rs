@@ -117,7 +117,10 @@ fn error_response(e: ApiError) -> Response {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict | ErrorCode::NotInitialized => StatusCode::CONFLICT,
         ErrorCode::NotAvailable => StatusCode::NOT_IMPLEMENTED,
-        ErrorCode::DatabaseTooNew | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::DatabaseTooNew
+        | ErrorCode::KeyMissing
+        | ErrorCode::WrongKey
+        | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };
     (status, Json(serde_json::json!({ "error": e }))).into_response()
 }

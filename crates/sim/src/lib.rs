@@ -229,6 +229,8 @@ struct Pc {
     db: PathBuf,
     clock: Arc<PcClock>,
     link: Arc<SimLink>,
+    /// The database's key (each PC's its own, as in an office).
+    key: balai_app::DbKey,
     app: Option<App>,
     /// NIKs this PC registered (other PCs of the kelurahan sometimes register one again).
     registered: Vec<String>,
@@ -238,7 +240,7 @@ struct Pc {
 
 impl Pc {
     fn open(&mut self) -> Result<(), String> {
-        let app = App::open_with_link(&self.db, self.clock.clone(), self.link.clone())
+        let app = App::open_with_link(&self.db, &self.key, self.clock.clone(), self.link.clone())
             .map_err(|e| e.message)?;
         self.app = Some(app);
         *self.lurah.lock().map_err(|_| "lock")? = None;
@@ -277,7 +279,7 @@ impl Pc {
     }
 
     fn store(&self) -> Result<balai_store::Store, String> {
-        balai_store::Store::open(&self.db).map_err(|e| e.to_string())
+        balai_store::Store::open(&self.db, self.key.bytes()).map_err(|e| e.to_string())
     }
 }
 
@@ -352,6 +354,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                 db: dir.path().join(format!("pc-{k}-{i}.sqlite")),
                 clock: Arc::new(PcClock(Mutex::new(start + skew))),
                 link,
+                key: balai_app::DbKey::from_bytes([(k * 16 + i) as u8; 32]),
                 app: None,
                 registered: Vec::new(),
                 lurah: Mutex::new(None),

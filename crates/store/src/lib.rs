@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod bulk;
+pub mod cipher;
 pub mod conflicts;
 pub mod contest;
 pub mod leases;
@@ -48,6 +49,11 @@ pub enum StoreError {
     TooNew { path: PathBuf, found: i64, supported: i64 },
     #[error("cannot open the database at {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
+    /// The key does not open the file (another database's key, or a file that is not one).
+    #[error("the key does not open the database at {path}")]
+    WrongKey { path: PathBuf },
+    #[error("cannot use the file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
     #[error("backup before migration failed: {0}")]
     Backup(rusqlite::Error),
     #[error("migration to schema version {version} failed: {source}")]
@@ -80,11 +86,18 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if absent) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Store> {
-        migrations::refuse_if_newer(path)?;
+    /// Opens (creating if absent) and migrates the database at `path`, encrypted with `key`.
+    /// A plain database of an earlier build is encrypted first ([`cipher`]).
+    pub fn open(path: &Path, key: &[u8; 32]) -> Result<Store> {
+        // A newer build's file is refused before anything touches it, plain or not.
+        if cipher::is_plain(path)? {
+            migrations::refuse_if_newer(path, None)?;
+            cipher::encrypt_in_place(path, key)?;
+        } else {
+            migrations::refuse_if_newer(path, Some(key))?;
+        }
         let writer =
-            connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+            connect(path, key, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "cache_size", -WRITE_CACHE_KIB)?;
         // Statement journals (one per multi-row statement with triggers) stay in memory.
@@ -96,7 +109,7 @@ impl Store {
         migrations::migrate(&writer, path)?;
         migrations::install_capture_triggers(&writer)?;
         sync::restore_state(&writer, &capture)?;
-        let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let reader = connect(path, key, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         Ok(Store {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
@@ -504,10 +517,11 @@ where
     })
 }
 
-fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+fn connect(path: &Path, key: &[u8; 32], flags: OpenFlags) -> Result<Connection> {
     let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
     let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(open_err)?;
+    cipher::unlock(&conn, path, key)?;
     // FULL: a committed letter or audit entry survives power loss (sync-notes §3.12).
     conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;

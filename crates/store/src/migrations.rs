@@ -33,12 +33,15 @@ pub fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Reads the version read-only so that a database from a newer Balai is left exactly as it was
 /// (no WAL file created, no journal mode changed).
-pub(crate) fn refuse_if_newer(path: &Path) -> Result<()> {
+pub(crate) fn refuse_if_newer(path: &Path, key: Option<&[u8; 32]>) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    if let Some(key) = key {
+        crate::cipher::unlock(&conn, path, key)?;
+    }
     let found = user_version(&conn)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     if found > LATEST {

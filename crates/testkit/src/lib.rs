@@ -49,6 +49,8 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<FixedClock>,
     pub dir: tempfile::TempDir,
+    /// The database's key (a new random one: every test database is encrypted).
+    pub key: balai_app::DbKey,
 }
 
 impl TestApp {
@@ -56,8 +58,10 @@ impl TestApp {
     pub fn empty() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = FixedClock::default_start();
-        let app = App::open(&dir.path().join("balai.sqlite"), clock.clone()).expect("open app");
-        TestApp { app, clock, dir }
+        let key = balai_app::DbKey::generate();
+        let app =
+            App::open(&dir.path().join("balai.sqlite"), &key, clock.clone()).expect("open app");
+        TestApp { app, clock, dir, key }
     }
 
     /// The demo office (profile, signatories, one user per role; see balai_app demo).
@@ -69,6 +73,12 @@ impl TestApp {
 
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("balai.sqlite")
+    }
+
+    /// The statement that gives a raw SQLite connection this database's key (for tests that
+    /// look at the file beneath the app).
+    pub fn key_pragma(&self) -> String {
+        key_pragma(&self.key)
     }
 
     /// Runs a command as the CLI operator.
@@ -88,4 +98,13 @@ impl TestApp {
             .expect("login");
         out["token"].as_str().expect("token").to_string()
     }
+}
+
+/// `PRAGMA key` for a raw connection to a database encrypted with `key`.
+pub fn key_pragma(key: &balai_app::DbKey) -> String {
+    format!("PRAGMA key = \"x'{}'\";", hex_of(key.bytes()))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

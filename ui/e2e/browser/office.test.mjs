@@ -1,7 +1,11 @@
 // The office profile through the browser UI against the real core and a real database.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, login, screenshot, startServer } from '../harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { balaiBin, launchBrowser, login, screenshot, startServer } from '../harness.mjs';
 
 let server;
 let browser;
@@ -31,6 +35,37 @@ describe('login', () => {
     await login(page, 'admin', 'demo-admin');
     await page.getByTestId('office-name').filter({ hasText: 'Kelurahan Yosorejo' }).waitFor();
     await screenshot(page, 'home-1366x768');
+    await page.context().close();
+  });
+});
+
+describe('database key', () => {
+  it('the admin is shown the recovery key once, and it opens the database on an account without its key', async () => {
+    const page = await newPage();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByTestId('office-name').filter({ hasText: 'Kelurahan Yosorejo' }).waitFor();
+    // This run keeps keys in files (harness): the admin is warned that this is weaker.
+    await page.getByTestId('key-file-warning').waitFor();
+    await page.getByRole('button', { name: 'Tampilkan kunci pemulihan (sekali saja)' }).click();
+    const key = (await page.getByTestId('recovery-key').textContent()).trim();
+    assert.match(key, /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}$/);
+    await screenshot(page, 'recovery-key-1366x768');
+    const done = page.getByRole('button', { name: 'Selesai' });
+    assert.equal(await done.isDisabled(), true, 'not before the admin says it is written down');
+    await page.getByLabel('Saya sudah mencatat kunci ini').check();
+    await done.click();
+    await page.getByTestId('recovery-notice').waitFor({ state: 'detached' });
+    // Shown once: after a reload there is no button to show it again.
+    await page.reload();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByTestId('key-file-warning').waitFor();
+    assert.equal(await page.getByTestId('recovery-notice').count(), 0);
+    // What was shown is the database's key: another account's key store takes it and opens it.
+    const keys = mkdtempSync(join(tmpdir(), 'balai-other-account-'));
+    const env = { ...process.env, BALAI_KEY_STORE: `file:${keys}` };
+    execFileSync(balaiBin, ['--db', server.db, 'key', 'recover'], { env, input: key });
+    const profile = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'profile', 'show'], { env }).toString());
+    assert.equal(profile.profile.kelurahan_name, 'Yosorejo');
     await page.context().close();
   });
 });

@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { balaiBin, startKota } from '../harness.mjs';
+import { balaiBin, startKeyring, startKota } from '../harness.mjs';
 import { startCups } from '../cups.mjs';
 import { startDriver, Window } from '../webdriver.mjs';
 
-let driver, dir, win, cups, kota, nik, db;
+let driver, dir, win, cups, kota, nik, db, keyring;
 const find = (css) => win.find(css);
 const waitForText = (css, text) => win.waitForText(css, text);
 const type = (css, text) => win.type(css, text);
@@ -19,9 +19,13 @@ const click = (css) => win.click(css);
 const screenshot = (name) => win.screenshot(name);
 
 before(async () => {
+  // The window and the CLI keep the database key in gnome-keyring, as on an office desktop.
+  keyring = await startKeyring();
   dir = mkdtempSync(join(tmpdir(), 'balai-desktop-'));
   db = join(dir, 'office.sqlite');
   execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', '20'], { stdio: 'ignore' });
+  const info = JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'call', 'app.info']).toString());
+  assert.equal(info.key_store, 'os', 'the key is in gnome-keyring');
   const hits = JSON.parse(execFileSync(balaiBin, ['--db', db, '--json', 'residents', 'search', '187', '--limit', '20']).toString());
   nik = hits.find((h) => h.status === 'hidup').nik;
   cups = await startCups('Kantor');
@@ -37,6 +41,7 @@ after(async () => {
   driver?.stop();
   await cups?.stop();
   kota?.stop();
+  keyring?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

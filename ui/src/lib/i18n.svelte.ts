@@ -391,11 +391,25 @@ const id = {
   'contest.profile': 'Profil kelurahan',
   'contest.by': 'oleh',
   'contest.note': 'Catatan',
+  'key.file_store': 'Kunci basis data komputer ini tersimpan dalam berkas di folder pengguna, bukan di penyimpanan kunci sistem operasi: siapa pun yang menyalin folder itu dapat membuka data. Pasang penyimpanan kunci (mis. GNOME Keyring) lalu pulihkan kuncinya.',
+  'key.recovery_title': 'Kunci pemulihan basis data',
+  'key.recovery_explain': 'Data penduduk di komputer ini terenkripsi. Jika Windows/Linux dipasang ulang atau basis data dipindah, data hanya dapat dibuka dengan kunci pemulihan. Tampilkan sekali, lalu catat di kertas.',
+  'key.recovery_show': 'Tampilkan kunci pemulihan (sekali saja)',
+  'key.recovery_write_down': 'Tulis kunci ini di kertas dan simpan terpisah dari komputer (mis. di lemari arsip kantor). Kunci ini tidak akan ditampilkan lagi.',
+  'key.recovery_written': 'Saya sudah mencatat kunci ini',
+  'key.recovery_done': 'Selesai',
 } as const;
 
 export type Key = keyof typeof id;
 
 const en: Record<Key, string> = {
+  'key.file_store': "This PC keeps the database key in a file in the user's folder, not in the operating system's key store: whoever copies that folder can open the data. Install a key store (e.g. GNOME Keyring) and recover the key there.",
+  'key.recovery_title': 'Database recovery key',
+  'key.recovery_explain': 'Resident data on this PC is encrypted. If Windows/Linux is reinstalled or the database is moved, it opens only with the recovery key. Show it once and write it down.',
+  'key.recovery_show': 'Show the recovery key (once only)',
+  'key.recovery_write_down': 'Write this key on paper and keep it apart from the PC (e.g. in the office archive). It will not be shown again.',
+  'key.recovery_written': 'I have written this key down',
+  'key.recovery_done': 'Done',
   'nav.contest': 'Scorecards',
   'contest.title': 'Kelurahan scorecards',
   'contest.rulesets': 'Scorecard',
@@ -787,6 +801,8 @@ const en: Record<Key, string> = {
 const errorTexts: Record<Lang, Record<string, string>> = {
   id: {
     invalid_credentials: 'Nama pengguna atau kata sandi salah.',
+    key_missing: 'Basis data terenkripsi dan kuncinya tidak tersimpan di komputer ini. Masukkan kunci pemulihan (balai key recover).',
+    wrong_key: 'Kunci tidak dapat membuka basis data ini.',
     forbidden: 'Peran Anda tidak berwenang melakukan ini.',
     session_locked: 'Sesi terkunci karena tidak ada aktivitas.',
     unauthenticated: 'Silakan masuk terlebih dahulu.',
@@ -833,6 +849,8 @@ const errorTexts: Record<Lang, Record<string, string>> = {
   },
   en: {
     invalid_credentials: 'Wrong username or password.',
+    key_missing: 'The database is encrypted and this PC does not keep its key. Enter the recovery key (balai key recover).',
+    wrong_key: 'The key does not open this database.',
     forbidden: 'Your role may not do this.',
     session_locked: 'The session locked after inactivity.',
     unauthenticated: 'Please sign in first.',

@@ -40,6 +40,10 @@ export interface AppInfo {
   has_users: boolean;
   kelurahan_name: string | null;
   city_name: string | null;
+  /** Where this PC keeps the database key: `os`, `file` (weaker: warned) or `none`. */
+  key_store: 'os' | 'file' | 'none';
+  /** The recovery key has not been shown to an admin yet. */
+  recovery_key_pending: boolean;
 }
 
 export interface AuditRecord {

@@ -15,11 +15,18 @@ pub struct Info {
     pub has_users: bool,
     pub kelurahan_name: Option<String>,
     pub city_name: Option<String>,
+    /// Where this PC keeps the database key: `os` (the operating system's key store), `file`
+    /// (a key file in the user's folder: weaker, shown as a warning) or `none` (held by the
+    /// caller).
+    pub key_store: String,
+    /// The recovery key has not been shown to an admin yet.
+    pub recovery_key_pending: bool,
 }
 
 use crate::areas::NoArgs;
 
 pub fn info(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Info, ApiError> {
+    let recovery_key_pending = crate::areas::security::recovery_key_pending(app)?;
     app.store.read(|c| {
         let p = profile::get(c)?;
         Ok(Info {
@@ -29,6 +36,8 @@ pub fn info(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Info, ApiError> {
             has_users: !users::list(c)?.is_empty(),
             kelurahan_name: p.as_ref().map(|p| p.kelurahan_name.clone()),
             city_name: p.as_ref().map(|p| p.city_name.clone()),
+            key_store: app.key_store.into(),
+            recovery_key_pending,
         })
     })
 }

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod requests;
 pub mod residents;
 mod scan;
+pub mod security;
 pub mod settings;
 pub mod signatories;
 pub mod sync;

@@ -212,8 +212,7 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     let ev = |k: usize| s["indicators"][k]["evidence"].as_array().unwrap().clone();
     assert_eq!((ev(0).len(), ev(1).len()), (2, 1));
     assert_eq!(ev(0)[0]["sha256"], ev(1)[0]["sha256"], "one file, two attachments");
-    let stored: i64 = rusqlite::Connection::open(t.db_path())
-        .unwrap()
+    let stored: i64 = crate::raw_db(&t)
         .query_row("SELECT count(*) FROM contest_files", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 2, "the photo once, the PDF once");
@@ -281,8 +280,7 @@ fn evidence_is_kept_once_by_content_with_a_thumbnail_and_only_as_pdf_png_or_jpeg
     check(&t, Some("sekel"), "contest.detach", json!({"id": id}), "ok");
     let pdf_id = ev(0)[1]["id"].as_str().unwrap().to_string();
     check(&t, Some("sekel"), "contest.detach", json!({"id": pdf_id}), "ok");
-    let stored: i64 = rusqlite::Connection::open(t.db_path())
-        .unwrap()
+    let stored: i64 = crate::raw_db(&t)
         .query_row("SELECT count(*) FROM contest_files", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 3, "the photo (still on I1), the scan (on I3) and the report (on I4)");
@@ -473,8 +471,7 @@ fn a_period_is_submitted_only_when_ready_and_is_locked_after() {
         "ok",
     );
     // The submission waits in the outbox for the city.
-    let pending: i64 = rusqlite::Connection::open(t.db_path())
-        .unwrap()
+    let pending: i64 = crate::raw_db(&t)
         .query_row(
             "SELECT count(*) FROM _sync_outbox WHERE field_group = 'submit_contest_period'",
             [],

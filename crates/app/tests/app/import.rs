@@ -228,7 +228,7 @@ fn a_hundred_thousand_rows_import_in_one_transaction() {
     assert_eq!(by_nik.as_array().unwrap().len(), 5);
     // The bulk path dropped and rebuilt the indexes: the schema is exactly a fresh one's.
     let dump = |p: &std::path::Path| {
-        let s = balai_store::Store::open(p).unwrap();
+        let s = balai_store::Store::open(p, t.key.bytes()).unwrap();
         s.read(|c| balai_store::migrations::schema_dump(c)).unwrap()
     };
     let fresh = tempfile::tempdir().unwrap();

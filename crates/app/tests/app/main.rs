@@ -72,3 +72,11 @@ pub fn audit_actions(t: &TestApp) -> Vec<String> {
     v.reverse();
     v
 }
+
+/// A raw SQLite connection to the test's database (encrypted: with its key), to look beneath
+/// the app.
+pub fn raw_db(t: &TestApp) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(t.db_path()).unwrap();
+    conn.execute_batch(&t.key_pragma()).unwrap();
+    conn
+}

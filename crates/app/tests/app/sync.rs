@@ -125,7 +125,7 @@ fn a_pc_the_city_finds_too_old_keeps_its_changes_still_receives_and_sends_after_
 
 /// The newest stamp this PC holds, in milliseconds (its clocks and its outbox).
 fn newest_stamp_ms(t: &TestApp) -> u64 {
-    let c = balai_store::ReadConn::open(t.db_path()).unwrap();
+    let c = crate::raw_db(t);
     let hlc: i64 = c
         .query_row(
             "SELECT max((SELECT max(hlc) FROM _sync_clock), (SELECT max(hlc) FROM _sync_outbox))",

@@ -116,6 +116,7 @@ fn a_database_newer_than_the_app_is_refused_with_its_own_code() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("future.sqlite");
     {
+        // A plain file: refused before anything (encrypting it too) touches it.
         let c = rusqlite::Connection::open(&db).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
@@ -132,7 +133,7 @@ fn editing_an_audit_row_in_the_file_makes_verify_fail() {
     assert_eq!(ok.status, 0);
     assert_eq!(ok.json()["ok"], true);
     {
-        let c = rusqlite::Connection::open(&db).unwrap();
+        let c = crate::office_db(&db);
         c.execute("DROP TRIGGER audit_log_append_only_update", []).unwrap();
         let n = c.execute("UPDATE audit_log SET detail = 'role=admin' WHERE seq = 7", []).unwrap();
         assert_eq!(n, 1);

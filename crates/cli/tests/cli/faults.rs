@@ -51,7 +51,7 @@ fn status(db: &Path) -> Value {
 
 /// The register as rows of text, for comparing PCs (local-only columns left out).
 fn register(db: &Path) -> Vec<String> {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::office_db(db);
     let mut rows = Vec::new();
     for sql in [
         "SELECT hex(id) || nik || full_name || status || rt || rw || coalesce(hex(family_id), '') FROM residents ORDER BY id",
@@ -66,7 +66,7 @@ fn register(db: &Path) -> Vec<String> {
 
 /// The office database is whole: SQLite's own check, and no resident without its identity.
 fn assert_intact(db: &Path) -> i64 {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::office_db(db);
     let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     let broken: i64 = c
@@ -94,7 +94,7 @@ fn poll_until(child: &mut Child, mut cond: impl FnMut() -> bool) -> bool {
 
 /// A's mark as the city last acknowledged it (0 before the first answer), read while A runs.
 fn pushed_through_opt(db: &Path) -> i64 {
-    let Ok(o) = rusqlite::Connection::open(db) else { return 0 };
+    let Some(o) = crate::try_office_db(db) else { return 0 };
     o.query_row("SELECT value FROM _sync_state WHERE key = 'pushed_through'", [], |r| {
         r.get::<_, String>(0)
     })
@@ -105,7 +105,7 @@ fn pushed_through_opt(db: &Path) -> i64 {
 
 /// The snapshot pages the PC has kept so far, in order (none once they were applied).
 fn staged_pages(db: &Path) -> Vec<(i64, Vec<u8>)> {
-    let Ok(c) = rusqlite::Connection::open(db) else { return Vec::new() };
+    let Some(c) = crate::try_office_db(db) else { return Vec::new() };
     let Ok(mut st) = c.prepare("SELECT page, body FROM _sync_snapshot ORDER BY page") else {
         return Vec::new();
     };
@@ -115,7 +115,7 @@ fn staged_pages(db: &Path) -> Vec<(i64, Vec<u8>)> {
 }
 
 fn pushed_through(db: &Path) -> i64 {
-    let o = rusqlite::Connection::open(db).unwrap();
+    let o = crate::office_db(db);
     let mark: String = o
         .query_row("SELECT value FROM _sync_state WHERE key = 'pushed_through'", [], |r| r.get(0))
         .unwrap();
@@ -310,7 +310,7 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
     //    and taken once; a third PC pulls through the same kind of link.
     let link = FlakyLink::start(&kota.url, (1..60).map(|i| i * 70));
     let niks: Vec<String> = {
-        let c = rusqlite::Connection::open(&a).unwrap();
+        let c = crate::office_db(&a);
         let mut st = c
             .prepare("SELECT nik FROM residents WHERE status = 'hidup' ORDER BY nik LIMIT 8")
             .unwrap();
@@ -324,8 +324,7 @@ fn killed_servers_killed_pcs_and_lost_answers_lose_nothing_and_duplicate_nothing
         assert_eq!(r.status, 0, "{}", r.stderr);
     }
     // A talks to the city through the link from now on (the URL is the enrolment's).
-    rusqlite::Connection::open(&a)
-        .unwrap()
+    crate::office_db(&a)
         .execute("UPDATE _sync_state SET value = ?1 WHERE key = 'server_url'", [&link.url])
         .unwrap();
     let (mut failed, mut lost_answer) = (0, false);

@@ -122,12 +122,24 @@ fn run_as_clerk(
     let mut command = if own == 0 {
         let bin = dir.join("balai");
         std::fs::copy(env!("CARGO_BIN_EXE_balai"), &bin).unwrap();
+        // The clerk's account keeps the database key in its own store (as after `balai key
+        // recover` on that account).
+        let clerk_keys = dir.join("clerk-keys");
+        let key =
+            balai_app::KeyStore::files(crate::key_dir().to_path_buf()).load(db).unwrap().unwrap();
+        balai_app::KeyStore::files(clerk_keys.clone()).save(db, &key).unwrap();
+        for entry in std::fs::read_dir(&clerk_keys).unwrap() {
+            std::os::unix::fs::chown(entry.unwrap().path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
         for entry in std::fs::read_dir(dir).unwrap() {
             std::os::unix::fs::chown(entry.unwrap().path(), Some(NOBODY), Some(NOBODY)).unwrap();
         }
         std::os::unix::fs::chown(dir, Some(NOBODY), Some(NOBODY)).unwrap();
         let mut c = Command::new(bin);
-        c.uid(NOBODY).gid(NOBODY).env("HOME", dir);
+        c.uid(NOBODY)
+            .gid(NOBODY)
+            .env("HOME", dir)
+            .env("BALAI_KEY_STORE", format!("file:{}", clerk_keys.display()));
         c
     } else {
         balai()

@@ -5,6 +5,7 @@
 mod commands;
 mod contest;
 mod faults;
+mod keys;
 mod letters;
 mod register;
 mod serve;
@@ -31,8 +32,31 @@ impl Run {
     }
 }
 
+/// `balai`, keeping database keys in this test run's own key files (the operating system's key
+/// store is tested in balai-keys, and the desktop suite runs on it).
 pub fn balai() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_balai"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_balai"));
+    c.env("BALAI_KEY_STORE", format!("file:{}", key_dir().display()));
+    c
+}
+
+pub fn key_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// A raw SQLite connection to an office database the CLI made (with the key it kept), to look
+/// beneath the app; `None` while the key or the file is not there yet.
+pub fn try_office_db(db: &Path) -> Option<rusqlite::Connection> {
+    let key = balai_app::KeyStore::files(key_dir().to_path_buf()).load(db).ok()??;
+    let conn = rusqlite::Connection::open(db).ok()?;
+    let hex: String = key.bytes().iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).ok()?;
+    Some(conn)
+}
+
+pub fn office_db(db: &Path) -> rusqlite::Connection {
+    try_office_db(db).unwrap_or_else(|| panic!("no key kept for {}", db.display()))
 }
 
 pub fn run(db: &Path, args: &[&str]) -> Run {

@@ -58,7 +58,7 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
     // From now on this PC's changes carry the id the city gave it, the earlier ones too.
     let device = enrolled.json()["device_id"].as_str().unwrap().to_string();
     let ids = |db: &Path| -> Vec<String> {
-        let c = rusqlite::Connection::open(db).unwrap();
+        let c = crate::office_db(db);
         let mut st = c
             .prepare("SELECT DISTINCT device_id FROM _sync_outbox UNION SELECT DISTINCT device_id FROM _sync_clock")
             .unwrap();
@@ -106,7 +106,7 @@ fn an_office_enrols_with_the_citys_code_and_pushes_its_register_once() {
 
     // The PC forgets what the server acknowledged (its answers were lost): pushing again
     // changes nothing on the server.
-    let c = rusqlite::Connection::open(&db).unwrap();
+    let c = crate::office_db(&db);
     c.execute("UPDATE _sync_state SET value = '0' WHERE key = 'pushed_through'", []).unwrap();
     drop(c);
     let report = run(&db, &["--json", "sync", "now"]).json();
@@ -138,7 +138,7 @@ fn with_the_server_gone_changes_wait_and_the_clerk_is_told() {
 
 /// Every synced table's rows (all columns but the local write times), to compare two PCs.
 fn register_dump(db: &Path) -> String {
-    let c = rusqlite::Connection::open(db).unwrap();
+    let c = crate::office_db(db);
     let mut out = String::new();
     for table in ["families", "residents", "resident_events"] {
         let mut st = c.prepare(&format!("SELECT * FROM {table} ORDER BY id")).unwrap();
@@ -324,8 +324,7 @@ fn a_pc_whose_copy_drifted_from_the_citys_sees_it_by_digest_and_repairs_itself()
     assert_eq!(sync_now(&b)["digest"], "not_compared", "a round that moved nothing");
 
     // B's record of when the resident's fields were written is damaged (as a bug might).
-    let damaged = rusqlite::Connection::open(&b)
-        .unwrap()
+    let damaged = crate::office_db(&b)
         .execute("DELETE FROM _sync_clock WHERE tbl = 'residents'", [])
         .unwrap();
     assert!(damaged > 0);
@@ -344,7 +343,7 @@ fn a_pc_whose_copy_drifted_from_the_citys_sees_it_by_digest_and_repairs_itself()
     assert_eq!(register_dump(&a), register_dump(&b), "B holds A's register again");
     let status = run(&b, &["--json", "sync", "status"]).json();
     assert_eq!(status["diverged"], serde_json::json!([]), "{status}");
-    let c = rusqlite::Connection::open(&b).unwrap();
+    let c = crate::office_db(&b);
     let clocks: i64 = c
         .query_row("SELECT count(*) FROM _sync_clock WHERE tbl = 'residents'", [], |r| r.get(0))
         .unwrap();
@@ -402,7 +401,7 @@ fn letters_issued_offline_on_two_pcs_of_one_office_never_share_a_number() {
     assert_eq!(all.len(), 6, "no number twice: A {on_a:?}, B {on_b:?}");
 
     // An empty reserve stops the counter with a clear message, not a guessed number.
-    let c = rusqlite::Connection::open(&b).unwrap();
+    let c = crate::office_db(&b);
     c.execute("UPDATE number_leases SET next = last + 1 WHERE series LIKE '%/domisili'", [])
         .unwrap();
     drop(c);

@@ -1,7 +1,6 @@
 use crate::{open, temp_db};
 use balai_domain::audit::ChainBreak;
 use balai_store::audit::{append, verify, NewEntry};
-use rusqlite::Connection;
 
 fn entry<'a>(action: &'a str) -> NewEntry<'a> {
     NewEntry {
@@ -43,7 +42,7 @@ fn editing_the_file_behind_the_apps_back_breaks_the_chain() {
     }
     // Someone with the file drops the guard trigger and rewrites entry 3.
     {
-        let conn = Connection::open(&path).unwrap();
+        let conn = crate::keyed(&path, &crate::TEST_KEY);
         conn.execute("DROP TRIGGER audit_log_append_only_update", []).unwrap();
         conn.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3", []).unwrap();
     }
@@ -61,7 +60,7 @@ fn deleting_a_row_in_the_middle_breaks_the_chain() {
         }
     }
     {
-        let conn = Connection::open(&path).unwrap();
+        let conn = crate::keyed(&path, &crate::TEST_KEY);
         conn.execute("DROP TRIGGER audit_log_append_only_delete", []).unwrap();
         conn.execute("DELETE FROM audit_log WHERE seq = 2", []).unwrap();
     }

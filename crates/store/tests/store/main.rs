@@ -1,6 +1,7 @@
 //! balai-store against real SQLite files in temporary directories.
 
 mod audit;
+mod cipher;
 mod leases;
 mod migrations;
 mod pull;
@@ -15,8 +16,19 @@ pub fn temp_db() -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// The key of every test database (tests of the key itself use others).
+pub const TEST_KEY: [u8; 32] = [7; 32];
+
 pub fn open(path: &std::path::Path) -> Store {
-    Store::open(path).unwrap()
+    Store::open(path, &TEST_KEY).unwrap()
+}
+
+/// A raw connection to a database encrypted with `key`, beneath the store.
+pub fn keyed(path: &std::path::Path, key: &[u8; 32]) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).unwrap();
+    conn
 }
 
 pub fn ctx() -> balai_store::WriteCtx {

@@ -46,7 +46,9 @@ fn a_database_with_content_is_backed_up_before_it_is_migrated() {
         .filter(|p| p.to_string_lossy().contains(".pre-v"))
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
-    let backup = Connection::open(&backups[0]).unwrap();
+    // The backup is encrypted with the database's key, like the database.
+    assert!(!balai_store::cipher::is_plain(&backups[0]).unwrap(), "a plain backup");
+    let backup = crate::keyed(&backups[0], &crate::TEST_KEY);
     let v: String = backup.query_row("SELECT v FROM marker", [], |r| r.get(0)).unwrap();
     assert_eq!(v, "before");
     assert_eq!(migrations::user_version(&backup).unwrap(), LATEST - 1);
@@ -73,7 +75,7 @@ fn a_database_from_a_newer_balai_is_refused_and_left_untouched() {
     let files_before: Vec<_> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
 
-    let err = balai_store::Store::open(&path).unwrap_err();
+    let err = balai_store::Store::open(&path, &crate::TEST_KEY).unwrap_err();
     match err {
         StoreError::TooNew { found, supported, .. } => {
             assert_eq!(found, LATEST + 5);

@@ -1,0 +1,114 @@
+//! Encryption at rest (docs/adr/0010-encryption-at-rest.md): every connection to the office
+//! database is given its key before anything else, so every page, of the file and of its WAL,
+//! is written encrypted by SQLCipher (AES-256, each page authenticated); a plain database left by
+//! an earlier build is encrypted in place the first time it is opened with a key.
+
+use crate::{Result, StoreError};
+use rusqlite::Connection;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The first 16 bytes of every plain SQLite file; an encrypted file starts with random salt.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// The key as SQLCipher takes a raw key (no passphrase derivation: the key is already random).
+fn key_pragma(key: &[u8; 32]) -> String {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    format!("PRAGMA key = \"x'{hex}'\";")
+}
+
+/// Gives `conn` its key and proves it opens the file: a wrong key (or a file that is not a
+/// database) is [`StoreError::WrongKey`], told apart from every other failure.
+pub(crate) fn unlock(conn: &Connection, path: &Path, key: &[u8; 32]) -> Result<()> {
+    // SQLCipher writes its own lines ("hmac check failed") to stderr for a wrong key; the
+    // caller gets WrongKey instead, and the CLI's stderr stays one JSON error.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    conn.execute_batch(&key_pragma(key))
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(StoreError::WrongKey { path: path.to_path_buf() })
+        }
+        Err(source) => Err(StoreError::Open { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Whether the file at `path` is a plain (unencrypted) SQLite database. A missing or empty file
+/// is not.
+pub fn is_plain(path: &Path) -> Result<bool> {
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => match f.read_exact(&mut header) {
+            Ok(()) => Ok(&header == PLAIN_HEADER),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::Io { path: path.to_path_buf(), source: e }),
+    }
+}
+
+/// Replaces the plain database at `path` by an encrypted copy with the same content and schema
+/// version. The copy is written beside it, synced and renamed over it, so a crash leaves either
+/// the plain file or the encrypted one, whole. Nothing plain is left behind: the WAL is
+/// checkpointed into the file first and the copy replaces the file's name.
+pub(crate) fn encrypt_in_place(path: &Path, key: &[u8; 32]) -> Result<()> {
+    let err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let tmp = sibling(path, "encrypting");
+    let _ = std::fs::remove_file(&tmp); // a copy a crash left half-written
+    {
+        let plain = Connection::open(path).map_err(err)?;
+        plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(err)?;
+        let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        plain
+            .execute(
+                "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+                [tmp.to_string_lossy().as_ref(), &format!("x'{hex}'")],
+            )
+            .map_err(err)?;
+        plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(())).map_err(err)?;
+        plain.execute_batch(&format!("PRAGMA encrypted.user_version = {version};")).map_err(err)?;
+        plain.execute_batch("DETACH DATABASE encrypted;").map_err(err)?;
+    }
+    let io = |source| StoreError::Io { path: path.to_path_buf(), source };
+    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
+    for suffix in ["-wal", "-shm"] {
+        match std::fs::remove_file(sibling(path, suffix)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The rename itself survives power loss once the folder is synced (not on Windows,
+        // where a folder cannot be opened as a file; NTFS journals the rename).
+        #[cfg(unix)]
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        #[cfg(not(unix))]
+        let _ = dir;
+    }
+    Ok(())
+}
+
+/// `path` with `suffix` added to its file name (`balai.sqlite` → `balai.sqlite-wal`).
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    if !suffix.starts_with('-') {
+        name.push(".");
+    }
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Whether `key` opens the database at `path`, read only and without migrating anything.
+pub fn check_key(path: &Path, key: &[u8; 32]) -> Result<()> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    unlock(&conn, path, key)
+}

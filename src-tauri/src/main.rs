@@ -9,6 +9,8 @@
 //! worker thread dispatches `sync.now`, as the CLI would; before enrolment or offline that
 //! answers an error and the next round tries again. The UI is never blocked by it.
 //!
+//! A third thread asks for the daily backup every hour (`backup.daily`: one a day, kept 7 days).
+//!
 //! What it does not do: no logic of its own; anything a person can do here goes through the
 //! same command table as `balai serve` and the CLI.
 
@@ -78,10 +80,23 @@ fn background_sync(app: Arc<App>) {
     });
 }
 
+/// Asks every hour for the daily backup (made when the newest is a day old; those older than
+/// 7 days removed), on a thread of its own.
+fn daily_backup(app: Arc<App>) {
+    let caller = Caller::Operator("cadangan".into());
+    std::thread::spawn(move || loop {
+        // A failure (disk full, a read-only folder) is tried again in an hour; the backup
+        // page lists what exists, with when it was made.
+        let _ = balai_app::dispatch(&app, &caller, "backup.daily", serde_json::json!({}));
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+}
+
 fn main() {
     let office = open_office();
     if let Ok(app) = &office {
         background_sync(app.clone());
+        daily_backup(app.clone());
     }
     tauri::Builder::default()
         .manage(Office(office))

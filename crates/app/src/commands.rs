@@ -4,7 +4,7 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, conflicts, contest, demo, import, info, letters, print, profile, reports,
+    audit, auth, backup, conflicts, contest, demo, import, info, letters, print, profile, reports,
     requests, residents, security, settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
@@ -109,6 +109,10 @@ pub static COMMANDS: &[Command] = &[
     command!("signatories.list", Access::AnyUser, false, signatories::list),
     command!("signatories.save", ADMIN, true, signatories::save),
     command!("security.recovery_key", ADMIN, true, security::recovery_key),
+    command!("backup.create", ADMIN, true, backup::create),
+    command!("backup.list", ADMIN, false, backup::list),
+    command!("backup.daily", ADMIN, true, backup::daily),
+    command!("backup.restore", ADMIN, true, backup::restore),
     command!("users.list", ADMIN, false, users::list),
     command!("users.add", ADMIN, true, users::add),
     command!("users.passwd", ADMIN, true, users::passwd),

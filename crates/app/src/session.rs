@@ -86,6 +86,11 @@ impl Sessions {
         }
     }
 
+    /// Ends every session (the database was replaced by a backup: its users may differ).
+    pub(crate) fn end_every(&self) {
+        self.map().clear();
+    }
+
     pub(crate) fn end(&self, token: &str) {
         self.map().remove(token);
     }

@@ -46,6 +46,9 @@ pub enum Command {
     /// The database's encryption key (kept in the operating system's key store).
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Backups of the office database (encrypted with its key).
+    #[command(subcommand)]
+    Backup(BackupCmd),
     /// Sync with the city server (Balai Kota).
     #[command(subcommand)]
     Sync(SyncCmd),
@@ -256,6 +259,34 @@ pub enum SyncCmd {
         id: String,
         #[arg(long, default_value = "")]
         note: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCmd {
+    /// Make a backup now.
+    Create {
+        /// Another folder (e.g. a USB stick); default: `backups` beside the database.
+        #[arg(long)]
+        dir: Option<String>,
+    },
+    /// The backups in the folder, newest first.
+    List {
+        #[arg(long)]
+        dir: Option<String>,
+    },
+    /// A backup if the newest is a day old, and daily backups older than 7 days removed
+    /// (the desktop app does this by itself; for cron on a PC without it).
+    Daily {
+        #[arg(long)]
+        dir: Option<String>,
+    },
+    /// Replace the database by a backup (a name from `backup list`, or a path), after proving
+    /// it whole; the database as it was is kept as a backup first.
+    Restore {
+        backup: String,
+        #[arg(long)]
+        dir: Option<String>,
     },
 }
 
@@ -682,6 +713,12 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Key(KeyCmd::Recovery) => ("security.recovery_key", json!({})),
+        Command::Backup(BackupCmd::Create { dir }) => ("backup.create", json!({"dir": dir})),
+        Command::Backup(BackupCmd::List { dir }) => ("backup.list", json!({"dir": dir})),
+        Command::Backup(BackupCmd::Daily { dir }) => ("backup.daily", json!({"dir": dir})),
+        Command::Backup(BackupCmd::Restore { backup, dir }) => {
+            ("backup.restore", json!({"backup": backup, "dir": dir}))
+        }
         Command::Key(KeyCmd::Recover) => {
             bail!("`balai key recover` is handled before the database is opened")
         }

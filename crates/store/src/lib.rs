@@ -473,10 +473,29 @@ impl Store {
         f(&conn)
     }
 
-    /// Writes a consistent copy of the whole database to `dest` (which must not exist).
+    /// Writes a consistent copy of the whole database to `dest` (which must not exist),
+    /// encrypted with the database's key.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
         let conn = lock(&self.reader);
         migrations::vacuum_into(&conn, dest).map_err(StoreError::Backup)
+    }
+
+    /// Replaces the whole content of this database by a backup [`verify_backup`] proved whole.
+    /// The copy runs through SQLite's backup API on the writer in one transaction, so a crash
+    /// leaves the old content or the backup's, whole; an older backup is then migrated like any
+    /// older file.
+    pub fn restore_from(&self, backup: VerifiedBackup) -> Result<()> {
+        let mut writer = lock(&self.writer);
+        rusqlite::backup::Backup::new(&backup.conn, &mut writer)?.run_to_completion(
+            4096,
+            std::time::Duration::ZERO,
+            None,
+        )?;
+        drop(backup);
+        migrations::migrate(&writer, &self.path)?;
+        migrations::install_capture_triggers(&writer)?;
+        sync::restore_state(&writer, &self.capture)?;
+        Ok(())
     }
 }
 
@@ -532,6 +551,53 @@ fn connect(path: &Path, key: &[u8; 32], flags: OpenFlags) -> Result<Connection> 
     conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
     Ok(conn)
+}
+
+/// A backup proven whole by [`verify_backup`], open and ready for [`Store::restore_from`].
+pub struct VerifiedBackup {
+    conn: Connection,
+    /// Its schema version (older ones are migrated after the restore).
+    pub schema_version: i64,
+}
+
+impl std::fmt::Debug for VerifiedBackup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedBackup").field("schema_version", &self.schema_version).finish()
+    }
+}
+
+/// Proves the backup at `src` whole before anything is replaced by it: it opens with `key`
+/// (another database's is [`StoreError::WrongKey`]), passes `PRAGMA integrity_check` (else
+/// [`StoreError::Corrupt`], as is a file that is not a Balai database), and is no newer than
+/// this build ([`StoreError::TooNew`]). Reads only.
+pub fn verify_backup(src: &Path, key: &[u8; 32]) -> Result<VerifiedBackup> {
+    let conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|source| StoreError::Open { path: src.to_path_buf(), source })?;
+    cipher::unlock(&conn, src, key)?;
+    // A damaged page fails its HMAC: the check answers an error rather than a row.
+    let damaged = |e: rusqlite::Error| StoreError::Corrupt(format!("the backup is damaged ({e})"));
+    let check: String =
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(damaged)?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt(format!("the backup is damaged ({check})")));
+    }
+    let schema_version = migrations::user_version(&conn)?;
+    if schema_version > migrations::LATEST {
+        return Err(StoreError::TooNew {
+            path: src.to_path_buf(),
+            found: schema_version,
+            supported: migrations::LATEST,
+        });
+    }
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('settings', 'audit_log')",
+        [],
+        |r| r.get(0),
+    )?;
+    if schema_version == 0 || tables < 2 {
+        return Err(StoreError::Corrupt("the file is not a Balai database".into()));
+    }
+    Ok(VerifiedBackup { conn, schema_version })
 }
 
 /// A seed from the standard library's per-process random keys (no extra dependency).

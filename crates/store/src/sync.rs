@@ -703,3 +703,16 @@ pub fn group_clocks(conn: &Connection) -> rusqlite::Result<Vec<GroupClock>> {
     }
     Ok(out)
 }
+
+/// After a restore from a backup on an enrolled PC: the copy may hold leases whose numbers were
+/// issued after the backup was made, and op numbers the city already holds for other changes.
+/// Fenced until an admin enrols it again (a new epoch), its leases void. Answers whether the
+/// PC was enrolled.
+pub fn fence_restored(tx: &rusqlite::Transaction) -> rusqlite::Result<bool> {
+    if state(tx, "server_device_id")?.is_none() {
+        return Ok(false);
+    }
+    set_state(tx, &[("fenced", "epoch_fenced")])?;
+    tx.execute("DELETE FROM number_leases", [])?;
+    Ok(true)
+}

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod conflicts;
 pub mod contest;
 pub mod demo;

@@ -2,6 +2,7 @@
 //! SQLite file. `check` renders an outcome as one line so expectations read like the API.
 
 mod auth;
+mod backup;
 mod contest;
 mod import;
 mod letters;

@@ -70,6 +70,39 @@ describe('database key', () => {
   });
 });
 
+describe('backups', () => {
+  it('the admin makes a backup and restores it from the page; work done after it is gone, the state before kept', async () => {
+    const page = await newPage();
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Cadangan' }).click();
+    await page.getByRole('heading', { name: 'Cadangan basis data' }).waitFor();
+    await page.getByRole('button', { name: 'Buat cadangan sekarang' }).click();
+    await page.getByRole('status').filter({ hasText: 'dibuat' }).waitFor();
+    const rows = page.locator('section[aria-labelledby="backup-title"] tbody tr');
+    assert.equal(await rows.count(), 1);
+    // Work after the backup (a script adds a user).
+    execFileSync(balaiBin, ['--db', server.db, 'users', 'add', '--username', 'setelah', '--full-name', 'Sesudah Cadangan', '--role', 'petugas', '--password', 'rahasia-panjang'], { stdio: 'ignore' });
+    await rows.first().getByRole('button', { name: 'Pulihkan' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Keadaan sekarang disimpan dulu').waitFor();
+    await screenshot(page, 'backup-restore-1366x768');
+    // Escape cancels; nothing restored.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await rows.first().getByRole('button', { name: 'Pulihkan' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Ya, pulihkan' }).click();
+    // Every session ended: the login screen; the user added after the backup is gone.
+    await page.getByLabel('Nama pengguna').waitFor();
+    const users = execFileSync(balaiBin, ['--db', server.db, '--json', 'users', 'list']).toString();
+    assert.ok(!users.includes('"setelah"'), users);
+    await login(page, 'admin', 'demo-admin');
+    await page.getByRole('link', { name: 'Cadangan' }).click();
+    await page.locator('section[aria-labelledby="backup-title"] tbody tr').nth(1).waitFor();
+    assert.equal(await page.locator('tbody tr', { hasText: 'sebelum pemulihan' }).count(), 1);
+    await page.context().close();
+  });
+});
+
 describe('office profile', () => {
   it('an invalid NIP shows the Indonesian error and saves nothing; a valid edit survives a reload', async () => {
     const page = await newPage();

@@ -146,3 +146,11 @@ export interface ImportReport {
   unknown_columns: string[];
   rejected: { line: number; column: string; value: string; code: string; message: string }[];
 }
+
+export interface BackupFile {
+  name: string;
+  path: string;
+  bytes: number;
+  made_at: string;
+  kind: 'manual' | 'daily' | 'before_restore';
+}

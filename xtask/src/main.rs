@@ -5,7 +5,7 @@
 //! - `cargo xtask test`  installs what is missing and runs every suite, one summary line each.
 //! - `cargo xtask bench` runs the criterion benchmarks and writes BENCHMARKS.md.
 //! - `cargo xtask soak [SEEDS [STEPS]]` runs the sync simulation long (release; 200 seeds of
-//!   1,000 steps by default) and prints what it did.
+//!   1,000 steps by default) and the crash tests with 300 kills each, and prints what they did.
 //! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
 //!
 //! It shells out to apt, npm, cargo and node; it holds no product logic.
@@ -166,17 +166,26 @@ struct Suite {
     seconds: f64,
 }
 
-/// The deterministic sync simulation (balai-sim), many seeds, release build.
+/// The deterministic sync simulation (balai-sim), many seeds, release build; then the crash
+/// tests, 300 kills per case.
 fn soak(args: &[String]) -> Result<bool> {
     let seeds = args.first().map_or("200", String::as_str);
     let steps = args.get(1).map_or("1000", String::as_str);
-    status(
+    let sim = status(
         cargo()
             .current_dir(root())
             .args(["test", "--release", "-p", "balai-sim", "--test", "sim", "--", "--nocapture"])
             .env("BALAI_SIM_SEEDS", seeds)
             .env("BALAI_SIM_STEPS", steps),
-    )
+    )?;
+    // The crash tests (SIGKILL during an import, a letter, a migration), 300 kills each.
+    let crashes = status(
+        cargo()
+            .current_dir(root())
+            .args(["test", "-p", "balai-cli", "--test", "cli", "--", "crashes", "--nocapture"])
+            .env("BALAI_CRASH_ROUNDS", "300"),
+    )?;
+    Ok(sim && crashes)
 }
 
 fn test() -> Result<bool> {

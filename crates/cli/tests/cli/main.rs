@@ -5,6 +5,7 @@
 mod backup;
 mod commands;
 mod contest;
+mod crashes;
 mod faults;
 mod keys;
 mod letters;

@@ -119,10 +119,11 @@ fn an_import_killed_at_any_moment_is_there_whole_or_not_at_all() {
     assert_eq!(count(&db, "SELECT count(*) FROM residents"), 8000);
 
     let mut moments = Moments::new("import");
-    let (mut whole, mut none) = (0, 0);
+    let (mut whole, mut none, mut killed) = (0, 0, 0);
     for round in 0..rounds() {
         reset(&template, &db);
         let (finished, _) = kill_at(spawn(&db, &import), moments.next(window));
+        killed += usize::from(!finished);
         assert_eq!(integrity(&db), "ok", "round {round}");
         let n = count(&db, "SELECT count(*) FROM residents");
         match n {
@@ -140,7 +141,10 @@ fn an_import_killed_at_any_moment_is_there_whole_or_not_at_all() {
         let r = run(&db, &["--json", "residents", "search", "a", "--limit", "1"]);
         assert_eq!(r.status, 0, "round {round}: {}", r.stderr);
     }
-    eprintln!("crashes/import: {} kills: {whole} whole, {none} not at all", rounds());
+    eprintln!(
+        "crashes/import: {} runs, {killed} killed: {whole} whole, {none} not at all",
+        rounds()
+    );
 }
 
 #[test]
@@ -177,8 +181,9 @@ fn a_letter_reported_issued_survives_any_kill_and_none_is_half_written() {
     let verify = run(&db, &["--json", "audit", "verify"]);
     assert_eq!(verify.status, 0, "{}", verify.stdout);
     eprintln!(
-        "crashes/letters: {} kills, {} letters reported issued, {} stored",
+        "crashes/letters: {} runs, {} killed; {} letters reported issued, {} stored",
         rounds(),
+        rounds() - reported.len(),
         reported.len(),
         stored.len()
     );
@@ -204,10 +209,11 @@ fn a_migration_killed_at_any_moment_leaves_the_old_file_or_the_new_with_all_of_i
     let open = ["--json", "call", "app.info"];
     let window = duration_of(&db, &open);
     let mut moments = Moments::new("migration");
-    let (mut old, mut new) = (0, 0);
+    let (mut old, mut new, mut killed) = (0, 0, 0);
     for round in 0..rounds() {
         reset(&template, &db);
         let (finished, _) = kill_at(spawn(&db, &open), moments.next(window));
+        killed += usize::from(!finished);
         if balai_store::cipher::is_plain(&db).unwrap() {
             assert!(!finished, "round {round}: reported done, still plain");
             let plain = rusqlite::Connection::open(&db).unwrap();
@@ -225,5 +231,8 @@ fn a_migration_killed_at_any_moment_leaves_the_old_file_or_the_new_with_all_of_i
         assert_eq!(info.json()["schema_version"], balai_store::migrations::LATEST);
         assert_eq!(count(&db, "SELECT count(*) FROM settings WHERE key LIKE 'lama-%'"), ROWS);
     }
-    eprintln!("crashes/migration: {} kills: {old} left plain and old, {new} encrypted", rounds());
+    eprintln!(
+        "crashes/migration: {} runs, {killed} killed: {old} left plain and old, {new} encrypted",
+        rounds()
+    );
 }

@@ -33,6 +33,12 @@ pub enum ErrorCode {
     KeyMissing,
     /// The key given (a recovery key, or the one kept) does not open this database.
     WrongKey,
+    /// The disk is full: nothing was changed.
+    DiskFull,
+    /// The database file or its folder cannot be written: nothing was changed.
+    ReadOnly,
+    /// Another program holds the database locked: nothing was changed; try again.
+    DatabaseBusy,
     /// A fault that is not the caller's (disk, corrupt data).
     Internal,
 }
@@ -81,6 +87,27 @@ impl From<FieldErrors> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        match e.storage_problem() {
+            Some(balai_store::StorageProblem::Full) => {
+                return ApiError::new(
+                    ErrorCode::DiskFull,
+                    "Disk penuh: perubahan tidak disimpan dan data yang ada tetap utuh. Kosongkan ruang disk lalu ulangi.",
+                )
+            }
+            Some(balai_store::StorageProblem::ReadOnly) => {
+                return ApiError::new(
+                    ErrorCode::ReadOnly,
+                    "Basis data atau foldernya tidak dapat ditulis (izin akses, atau disk hanya-baca): tidak ada yang diubah. Periksa izin folder data.",
+                )
+            }
+            Some(balai_store::StorageProblem::Busy) => {
+                return ApiError::new(
+                    ErrorCode::DatabaseBusy,
+                    "Basis data sedang dikunci program lain: tidak ada yang diubah. Tutup program itu lalu ulangi.",
+                )
+            }
+            None => {}
+        }
         match e {
             StoreError::TooNew { found, supported, .. } => ApiError::new(
                 ErrorCode::DatabaseTooNew,

@@ -30,6 +30,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::DatabaseTooNew => 6,
         ErrorCode::NotInitialized | ErrorCode::NotAvailable => 7,
         ErrorCode::KeyMissing | ErrorCode::WrongKey => 8,
+        ErrorCode::DiskFull | ErrorCode::ReadOnly | ErrorCode::DatabaseBusy => 9,
         ErrorCode::Internal => 1,
     }
 }

@@ -117,6 +117,8 @@ fn error_response(e: ApiError) -> Response {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict | ErrorCode::NotInitialized => StatusCode::CONFLICT,
         ErrorCode::NotAvailable => StatusCode::NOT_IMPLEMENTED,
+        ErrorCode::DatabaseBusy => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::DiskFull | ErrorCode::ReadOnly => StatusCode::INSUFFICIENT_STORAGE,
         ErrorCode::DatabaseTooNew
         | ErrorCode::KeyMissing
         | ErrorCode::WrongKey

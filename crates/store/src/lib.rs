@@ -68,6 +68,47 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Why the database could not be written, when the cause is the machine, not the data: each
+/// leaves what was stored as it was (the transaction rolled back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageProblem {
+    /// The disk (or the database's size limit) is full.
+    Full,
+    /// The file or its folder cannot be written (permissions, a read-only disk).
+    ReadOnly,
+    /// Another program holds the database locked longer than the busy timeout.
+    Busy,
+}
+
+impl StoreError {
+    /// The machine's problem behind this error, if it is one.
+    pub fn storage_problem(&self) -> Option<StorageProblem> {
+        let e = match self {
+            StoreError::Sql(e) | StoreError::Backup(e) => e,
+            StoreError::Open { source, .. } | StoreError::Migration { source, .. } => source,
+            StoreError::Io { source, .. } => {
+                return match source.kind() {
+                    std::io::ErrorKind::StorageFull => Some(StorageProblem::Full),
+                    std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::ReadOnlyFilesystem => Some(StorageProblem::ReadOnly),
+                    _ => None,
+                }
+            }
+            _ => return None,
+        };
+        match e.sqlite_error_code()? {
+            rusqlite::ErrorCode::DiskFull => Some(StorageProblem::Full),
+            rusqlite::ErrorCode::ReadOnly
+            | rusqlite::ErrorCode::CannotOpen
+            | rusqlite::ErrorCode::PermissionDenied => Some(StorageProblem::ReadOnly),
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                Some(StorageProblem::Busy)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// An open office database.
 pub struct Store {
     path: PathBuf,

@@ -11,6 +11,7 @@ mod keys;
 mod letters;
 mod register;
 mod serve;
+mod storage;
 mod sync;
 
 use serde_json::Value;

@@ -62,7 +62,8 @@ fn open_office() -> Result<Arc<App>, ApiError> {
         })?;
     }
     let keys = balai_app::KeyStore::from_env()?;
-    App::open_kept(&path, &keys, Arc::new(SystemClock)).map(Arc::new)
+    // Checked whole at every start: a damaged file is set aside and the newest backup restored.
+    App::open_checked(&path, &keys, Arc::new(SystemClock)).map(Arc::new)
 }
 
 /// Pushes waiting changes every few minutes on a thread of its own.

@@ -48,6 +48,23 @@ pub struct App {
     pub(crate) key: DbKey,
     /// Where the key is kept (`os`, `file`, or `none` when the caller holds it), for app.info.
     pub(crate) key_store: &'static str,
+    /// What [`App::open_checked`] found damaged and did about it, for app.info.
+    pub(crate) recovery: std::sync::Mutex<Option<Recovery>>,
+}
+
+/// A damaged office database found at start, and what was done: set aside, never deleted; the
+/// newest whole backup restored in its place, if there was one.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Recovery {
+    /// What was wrong (truncated, a page that fails its check, …).
+    pub damage: String,
+    /// Where the damaged file now is, with its WAL beside it.
+    pub set_aside: String,
+    /// The backup now in its place; `None`: there was no whole backup, the office starts empty
+    /// (an enrolled office gets its register again from the city after enrolling anew).
+    pub restored_from: Option<String>,
+    /// When the backup restored was made.
+    pub backup_made_at: Option<String>,
 }
 
 impl std::fmt::Debug for App {
@@ -63,6 +80,44 @@ impl App {
         let key = office_key(db, keys)?;
         let mut app = App::open(db, &key, clock)?;
         app.key_store = keys.kind();
+        Ok(app)
+    }
+
+    /// As [`App::open_kept`], after checking the file whole (`balai_store::cipher::damage`:
+    /// truncation, a page that fails its check, a first page the key no longer opens). A damaged
+    /// file is moved aside with its WAL (renamed `….rusak-YYYYMMDD-HHMMSS`, never deleted) and the
+    /// newest backup that proves whole is restored in its place (fenced, if enrolled, as after
+    /// any restore); without one, the office starts from an empty database. What happened is in
+    /// `app.info` (`recovery`) and the audit trail. Reads every page: for the desktop's start and
+    /// `balai check`, not for every CLI call.
+    pub fn open_checked(
+        db: &Path,
+        keys: &KeyStore,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, ApiError> {
+        let key = office_key(db, keys)?;
+        let has_content = std::fs::metadata(db).map(|m| m.len() > 0).unwrap_or(false);
+        let mut recovery = None;
+        if has_content && !balai_store::cipher::is_plain(db)? {
+            if let Some(damage) = balai_store::cipher::damage(db, key.bytes())? {
+                let set_aside = set_aside(db, clock.now())?;
+                recovery = Some(Recovery {
+                    damage,
+                    set_aside: set_aside.display().to_string(),
+                    restored_from: None,
+                    backup_made_at: None,
+                });
+            }
+        }
+        let mut app = App::open(db, &key, clock)?;
+        app.key_store = keys.kind();
+        if let Some(mut r) = recovery {
+            if let Some(b) = areas::backup::restore_newest_whole(&app, &r.set_aside)? {
+                r.restored_from = Some(b.path);
+                r.backup_made_at = Some(b.made_at);
+            }
+            *app.recovery.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        }
         Ok(app)
     }
 
@@ -92,6 +147,7 @@ impl App {
             utc_offset_s: utc_offset_s.into(),
             key: key.clone(),
             key_store: "none",
+            recovery: Default::default(),
         })
     }
 
@@ -158,6 +214,31 @@ pub fn office_key(db: &Path, keys: &KeyStore) -> Result<DbKey, ApiError> {
     let key = DbKey::generate();
     keys.save(db, &key)?;
     Ok(key)
+}
+
+/// Moves the damaged database at `db` and its WAL aside: `….rusak-YYYYMMDD-HHMMSS`.
+fn set_aside(db: &Path, now: DateTime<Utc>) -> Result<std::path::PathBuf, ApiError> {
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let aside = db.with_file_name(format!("{name}.rusak-{}", now.format("%Y%m%d-%H%M%S")));
+    let move_it =
+        |from: std::path::PathBuf, to: std::path::PathBuf| match std::fs::rename(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ApiError::new(
+                ErrorCode::Internal,
+                format!("Basis data rusak tidak dapat disisihkan ({}): {e}", from.display()),
+            )),
+        };
+    for suffix in ["-wal", "-shm"] {
+        let from = db.with_file_name(format!("{name}{suffix}"));
+        let to = aside.with_file_name(format!(
+            "{}{suffix}",
+            aside.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        move_it(from, to)?;
+    }
+    move_it(db.to_path_buf(), aside.clone())?;
+    Ok(aside)
 }
 
 /// Takes the recovery key `text` for the database at `db` (a new PC, a new user profile, a

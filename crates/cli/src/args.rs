@@ -49,6 +49,9 @@ pub enum Command {
     /// Backups of the office database (encrypted with its key).
     #[command(subcommand)]
     Backup(BackupCmd),
+    /// Check the database whole (every page); a damaged one is set aside and the newest whole
+    /// backup restored in its place, as the desktop app does at start.
+    Check,
     /// Sync with the city server (Balai Kota).
     #[command(subcommand)]
     Sync(SyncCmd),
@@ -713,6 +716,7 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         }
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Key(KeyCmd::Recovery) => ("security.recovery_key", json!({})),
+        Command::Check => ("app.info", json!({})),
         Command::Backup(BackupCmd::Create { dir }) => ("backup.create", json!({"dir": dir})),
         Command::Backup(BackupCmd::List { dir }) => ("backup.list", json!({"dir": dir})),
         Command::Backup(BackupCmd::Daily { dir }) => ("backup.daily", json!({"dir": dir})),

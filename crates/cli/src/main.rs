@@ -45,7 +45,13 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         balai_app::recover_key(&db, &keys, &text).map_err(output::ApiFailure)?;
         return output::print(cli.json, "key.recover", &serde_json::json!({"recovered": true}));
     }
-    let app = App::open_kept(&db, &keys, Arc::new(SystemClock)).map_err(output::ApiFailure)?;
+    // `check` and `serve` (a UI starting, like the desktop) check every page first.
+    let app = if let args::Command::Check | args::Command::Serve(_) = &cli.command {
+        App::open_checked(&db, &keys, Arc::new(SystemClock))
+    } else {
+        App::open_kept(&db, &keys, Arc::new(SystemClock))
+    }
+    .map_err(output::ApiFailure)?;
     if let args::Command::Serve(s) = &cli.command {
         return serve::run(Arc::new(app), s, cli.json);
     }

@@ -112,3 +112,50 @@ pub fn check_key(path: &Path, key: &[u8; 32]) -> Result<()> {
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
     unlock(&conn, path, key)
 }
+
+/// What is wrong with the office database at `path`, if anything, found before it is opened for
+/// work: a key that no longer opens it (its first page damaged), a file shorter than its own
+/// header says (truncated: copied half, a disk that lost its end), or pages that fail SQLite's
+/// `quick_check` (each page's HMAC is checked as it is read). Reads only. `None`: whole.
+pub fn damage(path: &Path, key: &[u8; 32]) -> Result<Option<String>> {
+    let conn = match Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(c) => c,
+        Err(e) => return Ok(Some(format!("cannot be opened ({e})"))),
+    };
+    match unlock(&conn, path, key) {
+        Ok(()) => {}
+        Err(StoreError::WrongKey { .. }) => {
+            return Ok(Some("its first page does not open with its key".into()))
+        }
+        Err(e) => return Ok(Some(e.to_string())),
+    }
+    let checked = (|| -> rusqlite::Result<Option<String>> {
+        // Without a WAL to replay, the file holds every page its header counts.
+        let wal = sibling(path, "-wal");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        // SQLCipher answers `page_size` as text (its own `cipher_page_size`).
+        let number = |pragma: &str| -> rusqlite::Result<i64> {
+            let v: rusqlite::types::Value = conn.query_row(pragma, [], |r| r.get(0))?;
+            Ok(match v {
+                rusqlite::types::Value::Integer(n) => n,
+                rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(0),
+                _ => 0,
+            })
+        };
+        let page_size = number("PRAGMA page_size")?;
+        let pages = number("PRAGMA page_count")?;
+        let file_len = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
+        if wal_len == 0 && file_len < pages * page_size {
+            return Ok(Some(format!(
+                "truncated: {file_len} bytes of the {} its header counts",
+                pages * page_size
+            )));
+        }
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        Ok((check != "ok").then_some(check))
+    })();
+    Ok(match checked {
+        Ok(found) => found,
+        Err(e) => Some(format!("a page cannot be read ({e})")),
+    })
+}

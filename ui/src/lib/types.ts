@@ -44,6 +44,8 @@ export interface AppInfo {
   key_store: 'os' | 'file' | 'none';
   /** The recovery key has not been shown to an admin yet. */
   recovery_key_pending: boolean;
+  /** A damaged database found at this start: set aside, the newest whole backup restored. */
+  recovery: { damage: string; set_aside: string; restored_from: string | null; backup_made_at: string | null } | null;
 }
 
 export interface AuditRecord {

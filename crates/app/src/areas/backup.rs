@@ -243,3 +243,40 @@ pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiE
         fenced,
     })
 }
+
+/// At start, after a damaged database was set aside (`set_aside`): the newest backup beside it
+/// that proves whole, restored into the new empty database; `None` when there is none.
+pub(crate) fn restore_newest_whole(
+    app: &App,
+    set_aside: &str,
+) -> Result<Option<BackupFile>, ApiError> {
+    let actor = crate::Actor::operator("pemulihan");
+    for b in scan(&folder(app, None))? {
+        let Ok(verified) = balai_store::verify_backup(Path::new(&b.path), app.key.bytes()) else {
+            continue; // damaged too, or another database's: the next older one
+        };
+        app.store.restore_from(verified)?;
+        app.write(&actor, |tx| {
+            balai_store::sync::fence_restored(tx).map_err(balai_store::StoreError::from)?;
+            audit::record_in(
+                tx,
+                app,
+                &actor,
+                "database.recovered",
+                "backup",
+                &b.name,
+                &format!("rusak={set_aside}"),
+            )
+        })?;
+        return Ok(Some(b));
+    }
+    audit::record(
+        app,
+        &actor,
+        "database.recovered",
+        "backup",
+        "",
+        &format!("rusak={set_aside}; tanpa cadangan"),
+    )?;
+    Ok(None)
+}

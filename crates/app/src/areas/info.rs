@@ -21,6 +21,8 @@ pub struct Info {
     pub key_store: String,
     /// The recovery key has not been shown to an admin yet.
     pub recovery_key_pending: bool,
+    /// A damaged database found at this start and what was done about it.
+    pub recovery: Option<crate::Recovery>,
 }
 
 use crate::areas::NoArgs;
@@ -38,6 +40,7 @@ pub fn info(app: &App, _ctx: &Ctx, _args: NoArgs) -> Result<Info, ApiError> {
             city_name: p.as_ref().map(|p| p.city_name.clone()),
             key_store: app.key_store.into(),
             recovery_key_pending,
+            recovery: app.recovery.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         })
     })
 }

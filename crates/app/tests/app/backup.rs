@@ -180,3 +180,94 @@ fn an_enrolled_pc_restored_from_a_backup_issues_no_letter_until_enrolled_again()
     let again = t.call(Some(&lurah), "letters.issue", domisili(&niks[1])).unwrap();
     assert_ne!(again["number"], first["number"]);
 }
+
+/// Closes the test's app, lets `harm` do its damage to the file, and opens it again as the
+/// desktop does at start.
+fn reopen_checked(
+    t: TestApp,
+    harm: impl FnOnce(&std::path::Path),
+) -> (balai_app::App, tempfile::TempDir, tempfile::TempDir) {
+    let db = t.db_path();
+    let TestApp { app, clock, dir, key } = t;
+    drop(app); // closed cleanly: the WAL is in the file
+    harm(&db);
+    let keys_dir = tempfile::tempdir().unwrap();
+    let keys = balai_app::KeyStore::files(keys_dir.path().to_path_buf());
+    keys.save(&db, &key).unwrap();
+    (balai_app::App::open_checked(&db, &keys, clock).unwrap(), dir, keys_dir)
+}
+
+fn info(app: &balai_app::App) -> Value {
+    balai_app::dispatch(app, &balai_app::Caller::Operator("t".into()), "app.info", json!({}))
+        .unwrap()
+}
+
+fn op(app: &balai_app::App, command: &str, args: Value) -> Value {
+    balai_app::dispatch(app, &balai_app::Caller::Operator("t".into()), command, args).unwrap()
+}
+
+#[test]
+fn a_whole_database_opens_as_it_is() {
+    let t = TestApp::demo();
+    set_idle_minutes(&t, 14);
+    let (app, _dir, _keys) = reopen_checked(t, |_| {});
+    assert!(info(&app)["recovery"].is_null(), "{}", info(&app));
+    assert_eq!(op(&app, "settings.get", json!({}))["idle_lock_minutes"], 14);
+}
+
+#[test]
+fn a_truncated_or_damaged_database_is_set_aside_and_the_newest_whole_backup_restored() {
+    for damage in ["truncated", "a page changed"] {
+        let t = TestApp::demo();
+        set_idle_minutes(&t, 11);
+        t.operator("backup.create", json!({})).unwrap();
+        t.clock.advance(chrono::Duration::hours(1));
+        set_idle_minutes(&t, 12);
+        let mut harmed = Vec::new();
+        let (app, dir, _keys) = reopen_checked(t, |db| {
+            let mut bytes = std::fs::read(db).unwrap();
+            match damage {
+                "truncated" => bytes.truncate(bytes.len() / 2),
+                _ => {
+                    let at = bytes.len() / 2 + 100;
+                    bytes[at] ^= 0xff;
+                }
+            }
+            std::fs::write(db, &bytes).unwrap();
+            harmed = bytes;
+        });
+        let recovery = info(&app)["recovery"].clone();
+        assert!(
+            recovery["restored_from"].as_str().unwrap().contains("backups"),
+            "{damage}: {recovery}"
+        );
+        assert_eq!(
+            op(&app, "settings.get", json!({}))["idle_lock_minutes"],
+            11,
+            "{damage}: the backup's"
+        );
+        // The damaged file is kept, byte for byte.
+        let aside = std::path::PathBuf::from(recovery["set_aside"].as_str().unwrap());
+        assert!(
+            aside.starts_with(dir.path()) && aside.to_string_lossy().contains(".rusak-"),
+            "{aside:?}"
+        );
+        assert_eq!(std::fs::read(&aside).unwrap(), harmed, "{damage}");
+        let audit = op(&app, "audit.list", json!({"limit": 5})).to_string();
+        assert!(audit.contains("database.recovered"), "{damage}: {audit}");
+    }
+}
+
+#[test]
+fn a_damaged_database_without_a_backup_is_set_aside_and_the_office_starts_empty() {
+    let t = TestApp::demo();
+    let (app, _dir, _keys) = reopen_checked(t, |db| {
+        let len = std::fs::metadata(db).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(db).unwrap().set_len(len / 3).unwrap();
+    });
+    let info = info(&app);
+    assert!(info["recovery"]["restored_from"].is_null(), "{info}");
+    let damage = info["recovery"]["damage"].as_str().unwrap();
+    assert!(damage.contains("truncated") || damage.contains("malformed"), "{info}");
+    assert_eq!(info["initialized"], false, "an empty database: set up again or enrol");
+}

@@ -47,3 +47,25 @@ fn a_script_makes_lists_and_restores_a_backup_and_a_refusal_names_the_field() {
     assert_eq!(daily.status, 0, "{}", daily.stderr);
     assert!(daily.json()["made"].is_null());
 }
+
+#[test]
+fn check_sets_a_damaged_database_aside_and_restores_the_newest_backup() {
+    let (dir, db) = demo_db();
+    let whole = run(&db, &["--json", "check"]);
+    assert_eq!(whole.status, 0, "{}", whole.stderr);
+    assert!(whole.json()["recovery"].is_null(), "{}", whole.stdout);
+    assert_eq!(run(&db, &["--json", "backup", "create"]).status, 0);
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+
+    let checked = run(&db, &["--json", "check"]);
+    assert_eq!(checked.status, 0, "{}", checked.stderr);
+    let recovery = checked.json()["recovery"].clone();
+    assert!(recovery["restored_from"].as_str().unwrap().contains("backups"), "{recovery}");
+    let aside = std::path::PathBuf::from(recovery["set_aside"].as_str().unwrap());
+    assert_eq!(std::fs::metadata(&aside).unwrap().len(), len / 2, "kept as it was");
+    assert!(aside.starts_with(dir.path()));
+    let profile = run(&db, &["--json", "profile", "show"]);
+    assert_eq!(profile.json()["profile"]["kelurahan_name"], "Yosorejo");
+    assert!(run(&db, &["--json", "check"]).json()["recovery"].is_null());
+}

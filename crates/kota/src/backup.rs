@@ -13,6 +13,11 @@
 //! lies in the window (and no other letter has it), as those are the leases it lost. New
 //! series start above the gap too.
 //!
+//! With a backup key (`--key-file`: 64 hex digits, e.g. `openssl rand -hex 32`), the backup is
+//! written encrypted by SQLCipher (`sqlcipher_export` into a keyed file: nothing plain is
+//! written on the way) and a restore decrypts it into the staging file the same way. The key
+//! lives apart from the backups (another machine, the city's safe).
+//!
 //! What it does not do: online requests submitted after the backup are lost (the residents
 //! submit again); devices enrolled after it are unknown (`unknown_device`: they enrol again
 //! and send everything); revocations after it must be repeated.
@@ -58,9 +63,58 @@ pub fn hold_lock(db: &Path) -> Result<std::fs::File, KotaError> {
     Ok(file)
 }
 
+/// A backup key: 32 bytes, read from a file of 64 hex digits.
+pub struct BackupKey([u8; 32]);
+
+impl std::fmt::Debug for BackupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupKey(…)")
+    }
+}
+
+impl BackupKey {
+    pub fn from_file(path: &Path) -> Result<BackupKey, KotaError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        let bytes = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}: kunci cadangan harus 64 digit heksadesimal (openssl rand -hex 32).",
+                    path.display()
+                ))
+            })?;
+        Ok(BackupKey(bytes))
+    }
+
+    /// The key as SQLCipher's ATTACH takes a raw key.
+    fn sql(&self) -> String {
+        format!("x'{}'", hex::encode(self.0))
+    }
+}
+
+/// Copies the whole of `from` (the main database of `c`) into a new file `to`, encrypted with
+/// `key`, or plain with `None` (an empty key): one statement, one consistent read.
+fn export(c: &Connection, to: &Path, key: Option<&BackupKey>) -> Result<(), KotaError> {
+    let version: i64 = c.query_row("PRAGMA main.user_version", [], |r| r.get(0))?;
+    let key_sql = key.map(BackupKey::sql).unwrap_or_default();
+    c.execute(
+        "ATTACH DATABASE ?1 AS backup_copy KEY ?2",
+        [to.to_string_lossy().as_ref(), &key_sql],
+    )?;
+    let copied = c
+        .query_row("SELECT sqlcipher_export('backup_copy')", [], |_| Ok(()))
+        .and_then(|()| c.execute_batch(&format!("PRAGMA backup_copy.user_version = {version};")));
+    c.execute_batch("DETACH DATABASE backup_copy;")?;
+    copied?;
+    Ok(())
+}
+
 impl Db {
-    /// A consistent copy of the whole database into `to` (which must not exist).
-    pub fn backup(&self, to: &Path) -> Result<u64, KotaError> {
+    /// A consistent copy of the whole database into `to` (which must not exist), encrypted
+    /// with `key` when one is given.
+    pub fn backup(&self, to: &Path, key: Option<&BackupKey>) -> Result<u64, KotaError> {
         if to.exists() {
             return Err(KotaError::BadRequest(format!("{} sudah ada.", to.display())));
         }
@@ -70,8 +124,13 @@ impl Db {
                     "Basis data kota di PostgreSQL: cadangkan dengan pg_dump dari PostgreSQL sendiri.".into(),
                 ));
             };
-            lite.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
-            Ok(())
+            match key {
+                Some(key) => export(lite, to, Some(key)),
+                None => {
+                    lite.execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+                    Ok(())
+                }
+            }
         })?;
         Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
     }
@@ -89,15 +148,47 @@ fn bad(what: impl std::fmt::Display) -> KotaError {
     KotaError::BadRequest(what.to_string())
 }
 
-/// Replaces the database at `db` by the backup `from` (see the module's documentation).
-pub fn restore(db: &Path, from: &Path, now_ms: u64) -> Result<Restored, KotaError> {
+/// Replaces the database at `db` by the backup `from`, encrypted with `key` if it was made with
+/// one (see the module's documentation).
+pub fn restore(
+    db: &Path,
+    from: &Path,
+    key: Option<&BackupKey>,
+    now_ms: u64,
+) -> Result<Restored, KotaError> {
     let _lock = hold_lock(db)?;
+    let staging = db.with_extension("restoring");
+    let _ = std::fs::remove_file(&staging);
     {
-        let c = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        // Read-write (never written): a database attached to a read-only connection is
+        // read-only too, and an encrypted backup is decrypted into an attached staging file.
+        if !from.is_file() {
+            return Err(bad(format!("{}: berkas cadangan tidak ada.", from.display())));
+        }
+        let flags = if key.is_some() {
+            // CREATE: also for the attached staging file (the backup itself exists).
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        };
+        let c = Connection::open_with_flags(from, flags)
             .map_err(|e| bad(format!("{}: {e}", from.display())))?;
-        let check: String = c
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| bad(format!("{} bukan basis data Balai Kota: {e}", from.display())))?;
+        if let Some(key) = key {
+            c.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+            c.execute_batch(&format!("PRAGMA key = \"{}\";", key.sql()))?;
+        }
+        let check: String =
+            c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| {
+                bad(format!(
+                    "{} bukan basis data Balai Kota{}: {e}",
+                    from.display(),
+                    if key.is_some() {
+                        ", atau kunci cadangan salah"
+                    } else {
+                        " (cadangan terenkripsi? beri --key-file)"
+                    }
+                ))
+            })?;
         if check != "ok" {
             return Err(bad(format!("{} rusak: {check}", from.display())));
         }
@@ -108,10 +199,14 @@ pub fn restore(db: &Path, from: &Path, now_ms: u64) -> Result<Restored, KotaErro
                 from.display()
             )));
         }
+        if key.is_some() {
+            // Decrypted straight into the staging file.
+            export(&c, &staging, None)?;
+        }
     }
-    let staging = db.with_extension("restoring");
-    let _ = std::fs::remove_file(&staging);
-    std::fs::copy(from, &staging).map_err(|e| bad(format!("{}: {e}", staging.display())))?;
+    if key.is_none() {
+        std::fs::copy(from, &staging).map_err(|e| bad(format!("{}: {e}", staging.display())))?;
+    }
     let (server_epoch, series_moved) = {
         let restored = Db::open(&staging)?;
         restored.mark_restored(from, now_ms)?

@@ -88,11 +88,20 @@ enum Command {
     Backup {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Encrypt the backup with the key in this file (64 hex digits: `openssl rand -hex 32`;
+        /// keep it apart from the backups).
+        #[arg(long, value_name = "KEY_FILE")]
+        key_file: Option<PathBuf>,
     },
     /// Replace the database by a backup (stop the server first). The one replaced is set
     /// aside, the offices re-send what the backup lacks, and letter numbers skip ahead so none
     /// is issued twice.
-    Restore { backup: PathBuf },
+    Restore {
+        backup: PathBuf,
+        /// The key the backup was encrypted with.
+        #[arg(long, value_name = "KEY_FILE")]
+        key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,14 +170,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
-    if let Command::Restore { backup } = &cli.command {
+    if let Command::Restore { backup, key_file } = &cli.command {
         if cli.database_url.is_some() {
             anyhow::bail!(
                 "Pemulihan di PostgreSQL memakai pg_restore; `balai-kota restore` hanya untuk \
                  basis data SQLite."
             );
         }
-        let r = balai_kota::backup::restore(&cli.db, backup, now_ms())?;
+        let key = key_file.as_deref().map(balai_kota::backup::BackupKey::from_file).transpose()?;
+        let r = balai_kota::backup::restore(&cli.db, backup, key.as_ref(), now_ms())?;
         let text = format!(
             "Dipulihkan dari {}; epoch server baru {}; {} seri nomor melompat {}{}",
             backup.display(),
@@ -189,8 +199,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Restore { .. } => unreachable!("handled above"),
-        Command::Backup { out } => {
-            let bytes = db.backup(&out)?;
+        Command::Backup { out, key_file } => {
+            let key =
+                key_file.as_deref().map(balai_kota::backup::BackupKey::from_file).transpose()?;
+            let bytes = db.backup(&out, key.as_ref())?;
             say(
                 json,
                 serde_json::json!({"file": out, "bytes": bytes}),

@@ -438,7 +438,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     "idle".to_string()
                 } else {
                     let path = dir.path().join("kota-backup.sqlite");
-                    n.city.server()?.db.backup(&path).map_err(|e| e.to_string())?;
+                    n.city.server()?.db.backup(&path, None).map_err(|e| e.to_string())?;
                     n.city.backup = Some(path);
                     "fault: city backed up".to_string()
                 }
@@ -451,7 +451,7 @@ pub fn run(seed: u64, cfg: &Config) -> Result<Report, String> {
                     Some(path) if !n.city.restored => {
                         n.city.running = None;
                         let at = now.load(Ordering::SeqCst);
-                        balai_kota::backup::restore(&n.city.db, &path, at)
+                        balai_kota::backup::restore(&n.city.db, &path, None, at)
                             .map_err(|e| e.to_string())?;
                         n.city.restored = true;
                         n.city.start()?;

@@ -868,8 +868,15 @@ fn a_city_restored_from_a_backup_gets_back_what_the_offices_hold_and_numbers_no_
     kota.enrol(&a);
     sync_now(&a);
     let backup = kota.db.with_file_name("kota-backup.sqlite");
-    let out = kota.cli(&["--json", "backup", "--out", backup.to_str().unwrap()], &[]);
+    // Encrypted with a backup key kept apart (`openssl rand -hex 32`).
+    let key_file = kota.db.with_file_name("backup.key");
+    std::fs::write(&key_file, format!("{}\n", "5a".repeat(32))).unwrap();
+    let key = key_file.to_str().unwrap();
+    let out =
+        kota.cli(&["--json", "backup", "--out", backup.to_str().unwrap(), "--key-file", key], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let header = std::fs::read(&backup).unwrap();
+    assert_ne!(&header[..16], b"SQLite format 3\0", "the backup is not plain");
 
     // After the backup: B is enrolled, leases numbers and issues a letter; A records a death.
     let (_b_dir, b) = crate::demo_db();
@@ -883,10 +890,25 @@ fn a_city_restored_from_a_backup_gets_back_what_the_offices_hold_and_numbers_no_
     assert_eq!(r.status, 0, "{}", r.stderr);
     sync_now(&a);
 
-    // The city's disk is lost; it is restored from the backup (refused while it still runs).
-    let restore = ["--json", "restore", backup.to_str().unwrap()];
+    // The city's disk is lost; it is restored from the backup (refused while it still runs,
+    // and without its key or with another).
+    let restore = ["--json", "restore", backup.to_str().unwrap(), "--key-file", key];
     assert!(!kota.cli(&restore, &[]).status.success(), "restore refused while serving");
     kota.stop();
+    let keyless = kota.cli(&["--json", "restore", backup.to_str().unwrap()], &[]);
+    assert!(!keyless.status.success());
+    assert!(
+        String::from_utf8_lossy(&keyless.stderr).contains("--key-file"),
+        "{}",
+        String::from_utf8_lossy(&keyless.stderr)
+    );
+    let other_key = kota.db.with_file_name("other.key");
+    std::fs::write(&other_key, "a5".repeat(32)).unwrap();
+    let wrong = kota.cli(
+        &["--json", "restore", backup.to_str().unwrap(), "--key-file", other_key.to_str().unwrap()],
+        &[],
+    );
+    assert!(!wrong.status.success());
     let out = kota.cli(&restore, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let restored: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     /// The session is locked after idle time: enter the password again.
     SessionLocked,
     InvalidCredentials,
+    /// Too many failed logins for this user name: refused for a while.
+    TooManyAttempts,
     /// The caller's role may not run this command.
     Forbidden,
     NotFound,

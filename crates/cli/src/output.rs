@@ -24,6 +24,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Unauthenticated
         | ErrorCode::SessionLocked
         | ErrorCode::InvalidCredentials
+        | ErrorCode::TooManyAttempts
         | ErrorCode::Forbidden => 3,
         ErrorCode::NotFound => 4,
         ErrorCode::Conflict => 5,

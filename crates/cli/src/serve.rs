@@ -114,6 +114,7 @@ fn error_response(e: ApiError) -> Response {
         ErrorCode::UnknownCommand | ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::SessionLocked => StatusCode::LOCKED,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::Conflict | ErrorCode::NotInitialized => StatusCode::CONFLICT,
         ErrorCode::NotAvailable => StatusCode::NOT_IMPLEMENTED,

@@ -108,3 +108,29 @@ pub fn verify(conn: &Connection) -> Result<Result<i64, ChainBreak>> {
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)
 }
+
+/// Failed logins for `username` since the account's last successful login, password reset or
+/// re-enabling (`user_id`, when the account exists), and at or after `since` (RFC 3339): how
+/// many, and when the last one was.
+pub fn failed_logins(
+    conn: &Connection,
+    username: &str,
+    user_id: Option<&str>,
+    since: &str,
+) -> Result<(i64, Option<String>)> {
+    let reset: i64 = match user_id {
+        Some(id) => conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM audit_log
+             WHERE action IN ('auth.login', 'users.passwd', 'users.enable') AND entity_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?,
+        None => 0,
+    };
+    Ok(conn.query_row(
+        "SELECT count(*), max(at) FROM audit_log
+         WHERE action = 'auth.login_failed' AND entity_id = ?1 AND seq > ?2 AND at >= ?3",
+        rusqlite::params![username, reset, since],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}

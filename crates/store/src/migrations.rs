@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_sync_snapshot.sql"),
     include_str!("migrations/011_identity_conflicts.sql"),
     include_str!("migrations/012_contest.sql"),
+    include_str!("migrations/013_login_lockout.sql"),
 ];
 
 /// The schema version this build writes.

@@ -901,6 +901,7 @@ const errorTexts: Record<Lang, Record<string, string>> = {
   },
   en: {
     invalid_credentials: 'Wrong username or password.',
+    too_many_attempts: 'Too many failed logins for this user: try again in 15 minutes, or ask an admin to reset the password.',
     key_missing: 'The database is encrypted and this PC does not keep its key. Enter the recovery key (balai key recover).',
     wrong_key: 'The key does not open this database.',
     damaged: 'The backup is damaged or not a Balai backup; nothing was restored.',

@@ -8,6 +8,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use balai_domain::FieldErrors;
 use balai_store::{settings, users as store_users};
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -70,10 +71,42 @@ pub struct LoginOut {
     pub idle_lock_minutes: i64,
 }
 
+/// Failed logins in a row (within [`LOCKOUT`]) after which a user name is refused.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How long a user name stays refused after its last failed login; an admin's password reset
+/// lifts it at once.
+pub const LOCKOUT: chrono::Duration = chrono::Duration::minutes(15);
+
 pub fn login(app: &App, _ctx: &Ctx, args: LoginArgs) -> Result<LoginOut, ApiError> {
-    let user = app
+    let username = args.username.trim();
+    let user = app.store.read(|c| Ok::<_, ApiError>(store_users::by_username(c, username)?))?;
+    // Guessing passwords at the counter or over `balai serve`: after five failures the name is
+    // refused for 15 minutes, the right password too (the same for names that do not exist, so
+    // the refusal reveals nothing).
+    let since = (app.now() - LOCKOUT).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let user_id = user.as_ref().map(|u| u.id.to_string());
+    let (failures, last) = app
         .store
-        .read(|c| Ok::<_, ApiError>(store_users::by_username(c, args.username.trim())?))?;
+        .read(|c| balai_store::audit::failed_logins(c, username, user_id.as_deref(), &since))?;
+    if failures >= MAX_FAILED_LOGINS {
+        let until = last
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc) + LOCKOUT)
+            .unwrap_or_else(|| app.now() + LOCKOUT);
+        let anon = Actor {
+            user_id: None,
+            name: "(tidak dikenal)".into(),
+            role: balai_domain::Role::Petugas,
+        };
+        audit::record(app, &anon, "auth.login_locked", "user", username, "")?;
+        let minutes = (until - app.now()).num_minutes().max(1);
+        return Err(ApiError::new(
+            ErrorCode::TooManyAttempts,
+            format!(
+                "Terlalu banyak percobaan masuk yang gagal untuk pengguna ini. Coba lagi {minutes} menit lagi, atau minta admin mengganti kata sandinya."
+            ),
+        ));
+    }
     let ok = match &user {
         Some(u) => verify_password(&u.password_hash, &args.password) && u.active,
         None => {
@@ -89,7 +122,7 @@ pub fn login(app: &App, _ctx: &Ctx, args: LoginArgs) -> Result<LoginOut, ApiErro
             name: "(tidak dikenal)".into(),
             role: balai_domain::Role::Petugas,
         };
-        audit::record(app, &anon, "auth.login_failed", "user", args.username.trim(), "")?;
+        audit::record(app, &anon, "auth.login_failed", "user", username, "")?;
         return Err(invalid_credentials());
     };
     let mut raw = [0u8; 32];

@@ -192,3 +192,50 @@ fn the_audit_trail_holds_no_passwords_and_verifies() {
     assert_eq!(report["ok"], true, "{report}");
     assert!(report["entries"].as_i64().unwrap() >= 8);
 }
+
+#[test]
+fn five_failed_logins_refuse_the_name_for_fifteen_minutes_unless_an_admin_resets_the_password() {
+    let t = TestApp::demo();
+    let login = |user: &str, password: &str| {
+        outcome(&t.call(None, "auth.login", json!({"username": user, "password": password})))
+    };
+    // Four failures, then a success: the count starts again.
+    for _ in 0..4 {
+        assert_eq!(login("petugas", "tebak-tebak"), "err invalid_credentials");
+    }
+    assert_eq!(login("petugas", "demo-petugas"), "ok");
+    for _ in 0..5 {
+        assert_eq!(login("petugas", "tebak-tebak"), "err invalid_credentials");
+    }
+    // Now even the right password is refused, and says for how long; other users are not.
+    assert_eq!(login("petugas", "demo-petugas"), "err too_many_attempts");
+    let e = t.call(None, "auth.login", json!({"username": "petugas", "password": "demo-petugas"}));
+    assert!(e.unwrap_err().message.contains("15 menit"));
+    assert_eq!(login("lurah", "demo-lurah"), "ok");
+    // A name that does not exist behaves the same (nothing to learn from the refusal).
+    for _ in 0..5 {
+        assert_eq!(login("tidak.ada", "tebak-tebak"), "err invalid_credentials");
+    }
+    assert_eq!(login("tidak.ada", "tebak-tebak"), "err too_many_attempts");
+    assert!(audit_actions(&t).iter().any(|a| a == "auth.login_locked"));
+
+    // Fifteen minutes after the last failure it opens again.
+    t.clock.advance(Duration::minutes(14));
+    assert_eq!(login("petugas", "demo-petugas"), "err too_many_attempts");
+    t.clock.advance(Duration::minutes(2));
+    assert_eq!(login("petugas", "demo-petugas"), "ok");
+
+    // Locked again, an admin's password reset lifts it at once.
+    for _ in 0..5 {
+        assert_eq!(login("petugas", "tebak-tebak"), "err invalid_credentials");
+    }
+    assert_eq!(login("petugas", "demo-petugas"), "err too_many_attempts");
+    check(
+        &t,
+        Some("admin"),
+        "users.passwd",
+        json!({"username": "petugas", "password": "baru-sekali"}),
+        "ok",
+    );
+    assert_eq!(login("petugas", "baru-sekali"), "ok");
+}

@@ -1,12 +1,15 @@
 //! balai-store: the only SQL on the desktop.
 //!
-//! What it does: opens the office database (WAL, `synchronous=FULL`, one writer connection and
-//! one reader connection), migrates it by `PRAGMA user_version` after a `VACUUM INTO` backup,
+//! What it does: opens the office database encrypted with its key (SQLCipher, [`cipher`]; a
+//! plain file of an earlier build encrypted in place), in WAL with `synchronous=FULL`, one writer
+//! connection and one reader connection; migrates it by `PRAGMA user_version` after a `VACUUM
+//! INTO` backup; checks and restores backups ([`verify_backup`], [`Store::restore_from`]);
 //! refuses a database newer than this build without touching it, and offers one module of
 //! queries per area. Writes take a `&Transaction`, reads a `&Connection`.
 //!
 //! What it does not do: no validation of domain rules (balai-domain does that before a write
-//! reaches here), no roles or sessions (balai-app), no clock (callers pass times in).
+//! reaches here), no roles or sessions (balai-app), no clock (callers pass times in), no keys
+//! of its own (balai-keys makes and keeps them; the caller hands one in).
 
 pub mod audit;
 mod bulk;

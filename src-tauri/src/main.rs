@@ -11,6 +11,9 @@
 //!
 //! A third thread asks for the daily backup every hour (`backup.daily`: one a day, kept 7 days).
 //!
+//! Before the database is open for want of its key (`key_missing`: another OS account, a
+//! reinstalled PC), `api` answers one more call, `key.recover`, which takes the recovery key.
+//!
 //! What it does not do: no logic of its own; anything a person can do here goes through the
 //! same command table as `balai serve` and the CLI.
 
@@ -22,7 +25,31 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The opened app, or why it could not be opened (shown by the UI through every call).
-struct Office(Result<Arc<App>, ApiError>);
+struct Office(std::sync::RwLock<Result<Arc<App>, ApiError>>);
+
+impl Office {
+    fn app(&self) -> Result<Arc<App>, ApiError> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// `key.recover {recovery_key}`, the one call the window answers before the database is
+    /// open: when this account keeps no key for it, the recovery key opens it (see
+    /// balai_app::recover_and_open) and the office starts as it would have.
+    fn recover(&self, args: &Value) -> Result<Value, ApiError> {
+        if !matches!(self.app(), Err(ApiError { code: ErrorCode::KeyMissing, .. })) {
+            return Err(ApiError::new(ErrorCode::Conflict, "Basis data sudah terbuka."));
+        }
+        let text = args.get("recovery_key").and_then(Value::as_str).unwrap_or_default();
+        let path = db_path().ok_or_else(|| {
+            ApiError::new(ErrorCode::Internal, "Lokasi basis data tidak diketahui.")
+        })?;
+        let keys = balai_app::KeyStore::from_env()?;
+        let app = Arc::new(balai_app::recover_and_open(&path, &keys, text, Arc::new(SystemClock))?);
+        start_background(app.clone());
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Ok(app);
+        Ok(serde_json::json!({"recovered": true}))
+    }
+}
 
 #[tauri::command]
 async fn api(
@@ -31,7 +58,10 @@ async fn api(
     args: Value,
     token: Option<String>,
 ) -> Result<Value, ApiError> {
-    let app = office.0.clone()?;
+    if command == "key.recover" {
+        return office.recover(&args);
+    }
+    let app = office.app()?;
     tauri::async_runtime::spawn_blocking(move || {
         balai_app::dispatch(&app, &Caller::Session(token), &command, args)
     })
@@ -93,14 +123,18 @@ fn daily_backup(app: Arc<App>) {
     });
 }
 
+fn start_background(app: Arc<App>) {
+    background_sync(app.clone());
+    daily_backup(app);
+}
+
 fn main() {
     let office = open_office();
     if let Ok(app) = &office {
-        background_sync(app.clone());
-        daily_backup(app.clone());
+        start_background(app.clone());
     }
     tauri::Builder::default()
-        .manage(Office(office))
+        .manage(Office(std::sync::RwLock::new(office)))
         .invoke_handler(tauri::generate_handler![api])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -254,6 +254,19 @@ pub fn recover_key(db: &Path, keys: &KeyStore, text: &str) -> Result<(), ApiErro
     Ok(())
 }
 
+/// For a shell whose database did not open for want of its key (`key_missing`): takes the
+/// recovery key `text` ([`recover_key`]: proved on the file, then kept) and opens the database as
+/// [`App::open_checked`] does.
+pub fn recover_and_open(
+    db: &Path,
+    keys: &KeyStore,
+    text: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<App, ApiError> {
+    recover_key(db, keys, text)?;
+    App::open_checked(db, keys, clock)
+}
+
 /// Where the office database lives unless `--db` or `BALAI_DB` says otherwise:
 /// `$XDG_DATA_HOME/balai/balai.sqlite`, else `~/.local/share/balai/balai.sqlite`. The CLI and
 /// the desktop app use the same default so they open the same office.

@@ -100,4 +100,33 @@ describe('desktop window', () => {
     await new Promise((r) => setTimeout(r, 1000));
     await screenshot('desktop-letter-printed-1366x768');
   });
+
+  it('a database whose key this account does not keep opens with the recovery key typed in the window', async () => {
+    // Made under another account's key store (key files); the window keeps keys in gnome-keyring.
+    const other = { ...process.env, BALAI_KEY_STORE: `file:${join(dir, 'other-account-keys')}` };
+    const db2 = join(dir, 'moved.sqlite');
+    execFileSync(balaiBin, ['--db', db2, 'demo', 'seed', '--residents', '5'], { env: other, stdio: 'ignore' });
+    const shown = JSON.parse(execFileSync(balaiBin, ['--db', db2, '--json', 'key', 'recovery'], { env: other }).toString());
+    await win.close();
+    win = await Window.open(driver.base, ['--db', db2]);
+    await waitForText('[data-testid="recover-form"]', 'kunci pemulihan');
+    await screenshot('desktop-recover-key-1366x768');
+    // A typo is refused by the key's check, in Indonesian.
+    const typo = shown.recovery_key.slice(0, -1) + (shown.recovery_key.endsWith('0') ? '1' : '0');
+    await type('#recovery-key', typo);
+    await click('[data-testid="recover-form"] button[type="submit"]');
+    await waitForText('[data-testid="recover-form"] [role="alert"]', 'salah ketik');
+    await win.wd('POST', win.s(`/element/${await find('#recovery-key')}/clear`), {});
+    await type('#recovery-key', shown.recovery_key.toLowerCase());
+    await click('[data-testid="recover-form"] button[type="submit"]');
+    await waitForText('main.login', 'Kelurahan Yosorejo');
+    await type('#login-username', 'admin');
+    await type('#login-password', 'demo-admin');
+    await click('button[type="submit"]');
+    await waitForText('[data-testid="office-name"]', 'Kelurahan Yosorejo');
+    // From now on this account keeps the key in gnome-keyring: the CLI opens the file with it.
+    const info = JSON.parse(execFileSync(balaiBin, ['--db', db2, '--json', 'call', 'app.info']).toString());
+    assert.equal(info.key_store, 'os');
+    assert.equal(info.kelurahan_name, 'Yosorejo');
+  });
 });

@@ -529,22 +529,48 @@ impl Store {
         migrations::vacuum_into(&conn, dest).map_err(StoreError::Backup)
     }
 
-    /// Replaces the whole content of this database by a backup [`verify_backup`] proved whole.
-    /// The copy runs through SQLite's backup API on the writer in one transaction, so a crash
-    /// leaves the old content or the backup's, whole; an older backup is then migrated like any
-    /// older file.
-    pub fn restore_from(&self, backup: VerifiedBackup) -> Result<()> {
-        let mut writer = lock(&self.writer);
-        rusqlite::backup::Backup::new(&backup.conn, &mut writer)?.run_to_completion(
-            4096,
-            std::time::Duration::ZERO,
-            None,
-        )?;
+    /// Replaces the whole content of this database by a backup [`verify_backup`] proved whole,
+    /// after `prepare` has changed the copy (in one transaction on a staging copy beside the
+    /// database, e.g. fencing a restored PC), so what `prepare` does arrives with the content,
+    /// not after it. The copy runs through SQLite's backup API on the writer in one
+    /// transaction, so a crash leaves the old content or the prepared backup's, whole; an older
+    /// backup is then migrated like any older file.
+    pub fn restore_from<T>(
+        &self,
+        backup: VerifiedBackup,
+        prepare: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let name =
+            self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let staging = self.path.with_file_name(format!("{name}.restoring"));
+        let _ = std::fs::remove_file(&staging);
+        migrations::vacuum_into(&backup.conn, &staging).map_err(StoreError::Backup)?;
         drop(backup);
-        migrations::migrate(&writer, &self.path)?;
-        migrations::install_capture_triggers(&writer)?;
-        sync::restore_state(&writer, &self.capture)?;
-        Ok(())
+        let restored = (|| {
+            let mut copy = Connection::open(&staging)
+                .map_err(|source| StoreError::Open { path: staging.clone(), source })?;
+            cipher::unlock(&copy, &staging, &self.key)?;
+            let tx = copy.transaction()?;
+            let out = prepare(&tx)?;
+            tx.commit()?;
+            let mut writer = lock(&self.writer);
+            rusqlite::backup::Backup::new(&copy, &mut writer)?.run_to_completion(
+                4096,
+                std::time::Duration::ZERO,
+                None,
+            )?;
+            drop(copy);
+            migrations::migrate(&writer, &self.path)?;
+            migrations::install_capture_triggers(&writer)?;
+            sync::restore_state(&writer, &self.capture)?;
+            Ok(out)
+        })();
+        for leftover in
+            [staging.clone(), self.path.with_file_name(format!("{name}.restoring-journal"))]
+        {
+            let _ = std::fs::remove_file(leftover);
+        }
+        restored
     }
 }
 

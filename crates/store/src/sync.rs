@@ -713,6 +713,14 @@ pub fn fence_restored(tx: &rusqlite::Transaction) -> rusqlite::Result<bool> {
         return Ok(false);
     }
     set_state(tx, &[("fenced", "epoch_fenced")])?;
-    tx.execute("DELETE FROM number_leases", [])?;
+    // A backup older than the leases' schema holds none.
+    let has_leases: i64 = tx.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'number_leases'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_leases > 0 {
+        tx.execute("DELETE FROM number_leases", [])?;
+    }
     Ok(true)
 }

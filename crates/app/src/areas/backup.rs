@@ -219,11 +219,11 @@ pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiE
     let version = verified.schema_version;
     // The database as it is, kept first: a restore can itself be undone.
     let before = make(app, &dir, "before_restore")?;
-    app.store.restore_from(verified)?;
+    // Fenced inside the copy before it replaces anything: there is no moment in which the
+    // restored PC could draw a number from a lease another copy may have used.
+    let fenced = app.store.restore_from(verified, balai_store::sync::fence_restored)?;
     app.sessions.end_every();
-    let fenced = app.write(&actor, |tx| {
-        let fenced =
-            balai_store::sync::fence_restored(tx).map_err(balai_store::StoreError::from)?;
+    app.write(&actor, |tx| {
         let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         audit::record_in(
             tx,
@@ -233,8 +233,7 @@ pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiE
             "backup",
             &name,
             &format!("sebelumnya={}", before.name),
-        )?;
-        Ok(fenced)
+        )
     })?;
     Ok(Restored {
         restored_from: src.display().to_string(),
@@ -255,9 +254,8 @@ pub(crate) fn restore_newest_whole(
         let Ok(verified) = balai_store::verify_backup(Path::new(&b.path), app.key.bytes()) else {
             continue; // damaged too, or another database's: the next older one
         };
-        app.store.restore_from(verified)?;
+        app.store.restore_from(verified, balai_store::sync::fence_restored)?;
         app.write(&actor, |tx| {
-            balai_store::sync::fence_restored(tx).map_err(balai_store::StoreError::from)?;
             audit::record_in(
                 tx,
                 app,

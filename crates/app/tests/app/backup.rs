@@ -45,6 +45,12 @@ fn a_restore_brings_back_the_backup_and_can_itself_be_undone() {
     );
     let audit = crate::audit_actions(&t);
     assert!(audit.iter().any(|a| a == "backup.restore"), "{audit:?}");
+    let left: Vec<String> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("restoring"))
+        .collect();
+    assert!(left.is_empty(), "the staging copy is removed: {left:?}");
 
     // The database as it was before the restore was kept: restoring it undoes the restore.
     let before = restored["before_restore"]["name"].as_str().unwrap().to_string();

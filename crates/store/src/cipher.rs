@@ -11,10 +11,16 @@ use std::path::{Path, PathBuf};
 /// The first 16 bytes of every plain SQLite file; an encrypted file starts with random salt.
 const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// The key as SQLCipher takes a raw key (no passphrase derivation: the key is already random).
-fn key_pragma(key: &[u8; 32]) -> String {
+/// The key as SQLCipher takes a raw key, `x'…'` (no passphrase derivation: the key is already
+/// random), for `PRAGMA key` and `ATTACH … KEY`.
+fn raw_key(key: &[u8; 32]) -> String {
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    format!("PRAGMA key = \"x'{hex}'\";")
+    format!("x'{hex}'")
+}
+
+/// The statement that gives a connection `key` (also for tests that look beneath the store).
+pub fn key_pragma(key: &[u8; 32]) -> String {
+    format!("PRAGMA key = \"{}\";", raw_key(key))
 }
 
 /// Gives `conn` its key and proves it opens the file: a wrong key (or a file that is not a
@@ -64,11 +70,10 @@ pub(crate) fn encrypt_in_place(path: &Path, key: &[u8; 32]) -> Result<()> {
         let plain = Connection::open(path).map_err(err)?;
         plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(err)?;
         let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         plain
             .execute(
                 "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-                [tmp.to_string_lossy().as_ref(), &format!("x'{hex}'")],
+                [tmp.to_string_lossy().as_ref(), &raw_key(key)],
             )
             .map_err(err)?;
         plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(())).map_err(err)?;
@@ -106,11 +111,18 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Whether `key` opens the database at `path`, read only and without migrating anything.
-pub fn check_key(path: &Path, key: &[u8; 32]) -> Result<()> {
+/// A read-only connection to the database at `path`, unlocked with `key` (a wrong one is
+/// [`StoreError::WrongKey`]).
+pub(crate) fn open_read_only(path: &Path, key: &[u8; 32]) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    unlock(&conn, path, key)
+    unlock(&conn, path, key)?;
+    Ok(conn)
+}
+
+/// Whether `key` opens the database at `path`, read only and without migrating anything.
+pub fn check_key(path: &Path, key: &[u8; 32]) -> Result<()> {
+    open_read_only(path, key).map(drop)
 }
 
 /// What is wrong with the office database at `path`, if anything, found before it is opened for
@@ -118,17 +130,13 @@ pub fn check_key(path: &Path, key: &[u8; 32]) -> Result<()> {
 /// header says (truncated: copied half, a disk that lost its end), or pages that fail SQLite's
 /// `quick_check` (each page's HMAC is checked as it is read). Reads only. `None`: whole.
 pub fn damage(path: &Path, key: &[u8; 32]) -> Result<Option<String>> {
-    let conn = match Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+    let conn = match open_read_only(path, key) {
         Ok(c) => c,
-        Err(e) => return Ok(Some(format!("cannot be opened ({e})"))),
-    };
-    match unlock(&conn, path, key) {
-        Ok(()) => {}
         Err(StoreError::WrongKey { .. }) => {
             return Ok(Some("its first page does not open with its key".into()))
         }
         Err(e) => return Ok(Some(e.to_string())),
-    }
+    };
     let checked = (|| -> rusqlite::Result<Option<String>> {
         // Without a WAL to replay, the file holds every page its header counts.
         let wal = sibling(path, "-wal");

@@ -646,9 +646,7 @@ impl std::fmt::Debug for VerifiedBackup {
 /// [`StoreError::Corrupt`], as is a file that is not a Balai database), and is no newer than
 /// this build ([`StoreError::TooNew`]). Reads only.
 pub fn verify_backup(src: &Path, key: &[u8; 32]) -> Result<VerifiedBackup> {
-    let conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|source| StoreError::Open { path: src.to_path_buf(), source })?;
-    cipher::unlock(&conn, src, key)?;
+    let conn = cipher::open_read_only(src, key)?;
     // A damaged page fails its HMAC: the check answers an error rather than a row.
     let damaged = |e: rusqlite::Error| StoreError::Corrupt(format!("the backup is damaged ({e})"));
     let check: String =

@@ -53,8 +53,7 @@ pub fn key_dir() -> &'static Path {
 pub fn try_office_db(db: &Path) -> Option<rusqlite::Connection> {
     let key = balai_app::KeyStore::files(key_dir().to_path_buf()).load(db).ok()??;
     let conn = rusqlite::Connection::open(db).ok()?;
-    let hex: String = key.bytes().iter().map(|b| format!("{b:02x}")).collect();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).ok()?;
+    conn.execute_batch(&balai_store::cipher::key_pragma(key.bytes())).ok()?;
     Some(conn)
 }
 

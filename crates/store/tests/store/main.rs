@@ -26,8 +26,7 @@ pub fn open(path: &std::path::Path) -> Store {
 /// A raw connection to a database encrypted with `key`, beneath the store.
 pub fn keyed(path: &std::path::Path, key: &[u8; 32]) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).unwrap();
+    conn.execute_batch(&balai_store::cipher::key_pragma(key)).unwrap();
     conn
 }
 

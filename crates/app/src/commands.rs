@@ -131,7 +131,7 @@ pub static COMMANDS: &[Command] = &[
     command!("audit.list", OVERSIGHT, false, audit::list),
     command!("audit.verify", OVERSIGHT, false, audit::verify),
     command!("residents.search", Access::AnyUser, false, residents::search),
-    command!("residents.show", Access::AnyUser, false, residents::show),
+    command!("residents.show", Access::AnyUser, true, residents::show),
     command!("residents.add", REGISTRAR, true, residents::add),
     command!("residents.edit", REGISTRAR, true, residents::edit),
     command!("residents.event", REGISTRAR, true, residents::event),

@@ -120,7 +120,7 @@ fn print_text(command: &str, out: &Value) {
             for r in out.as_array().into_iter().flatten() {
                 println!(
                     "{}  {:<32} {} {}  RT {:>3}/RW {:>3}  {}",
-                    s(&r["nik"]),
+                    s(&r["nik_masked"]),
                     s(&r["full_name"]),
                     s(&r["sex"]),
                     s(&r["birth_date"]),

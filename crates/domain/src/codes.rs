@@ -81,7 +81,14 @@ pub struct CodeList {
 
 /// Upper-case letters and digits only: "Tamat SD / Sederajat" and "TAMAT SD/SEDERAJAT" meet.
 pub fn normalize_label(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()
+    let mut key: String =
+        s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect();
+    // A closing + or - is a rhesus sign (AB+, O-), not punctuation: without it AB+, AB- and AB
+    // would be one blood type.
+    if let Some(sign @ ('+' | '-')) = s.trim().chars().last() {
+        key.push(sign);
+    }
+    key
 }
 
 fn parse(kind: CodeKind) -> CodeList {
@@ -166,6 +173,25 @@ mod tests {
         assert_eq!(pend.lookup("tamat sd/sederajat"), Some(3));
         assert_eq!(pend.lookup("TIDAK/BELUM  SEKOLAH"), Some(1));
         assert_eq!(list(CodeKind::GolonganDarah).lookup("-"), Some(13));
+    }
+
+    #[test]
+    fn every_label_is_found_as_itself_so_no_two_labels_collapse_into_one() {
+        // AB+, AB- and AB once all read as AB: a rhesus sign was dropped with the punctuation.
+        for kind in CodeKind::ALL {
+            let l = list(kind);
+            for e in &l.entries {
+                assert_eq!(l.lookup(&e.label), Some(e.code), "{} {}", kind.name(), e.label);
+            }
+        }
+        let blood = list(CodeKind::GolonganDarah);
+        assert_eq!(blood.lookup("ab +"), Some(9));
+        assert_eq!(blood.lookup("o-"), Some(12));
+        assert_eq!(blood.lookup("AB"), Some(3));
+        assert_eq!(
+            list(CodeKind::Pekerjaan).lookup("anggota dpr ri"),
+            list(CodeKind::Pekerjaan).lookup("ANGGOTA DPR-RI")
+        );
     }
 
     #[test]

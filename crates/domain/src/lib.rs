@@ -20,6 +20,7 @@ pub mod letter_payload;
 pub mod merge;
 pub mod nik;
 pub mod office;
+pub mod privacy;
 pub mod resident;
 pub mod role;
 

@@ -65,6 +65,22 @@ export interface VerifyReport {
   message: string;
 }
 
+/** A line of `residents.search`: NIK and KK masked (the record has them in full). */
+export interface ResidentHit {
+  id: string;
+  nik_masked: string;
+  no_kk_masked: string | null;
+  full_name: string;
+  sex: 'L' | 'P';
+  birth_place: string;
+  birth_date: string;
+  rt: number;
+  rw: number;
+  status: SearchHit['status'];
+  shdk: number;
+}
+
+/** A resident in `residents.duplicates`, where the numbers are compared in full. */
 export interface SearchHit {
   id: string;
   nik: string;
@@ -123,6 +139,8 @@ export interface ResidentView {
   } | null;
   events: { id: string; kind: string; event_date: string; details: string; recorded_by: string }[];
   duplicates: { other_id: string; other_name: string; other_nik: string; reason: string }[];
+  /** Categories of specific personal data held (`kesehatan`, `disabilitas`, `anak`). */
+  specific: string[];
 }
 
 /** An office letter-signing key's public half (`letters.keys`). */

@@ -7,7 +7,9 @@ use crate::areas::audit;
 use crate::error::{ApiError, ErrorCode};
 use crate::{App, Ctx};
 use balai_domain::codes::{list, CodeKind};
+use balai_domain::letter_payload::mask_nik;
 use balai_domain::nik::Sex;
+use balai_domain::privacy;
 use balai_domain::resident::{
     parse_date, EventKind, LifeStatus, Resident, ResidentInput, SHDK_KEPALA,
 };
@@ -36,7 +38,48 @@ pub struct SearchArgs {
     pub limit: Option<u32>,
 }
 
-pub fn search(app: &App, _ctx: &Ctx, a: SearchArgs) -> Result<Vec<SearchHit>, ApiError> {
+/// One line of a search result. The NIK and KK are masked: a list is read over a clerk's
+/// shoulder, and the record itself (`residents.show`) has the full numbers.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ResidentHit {
+    pub id: String,
+    pub nik_masked: String,
+    pub no_kk_masked: Option<String>,
+    pub full_name: String,
+    pub sex: Sex,
+    pub birth_place: String,
+    pub birth_date: NaiveDate,
+    pub rt: u16,
+    pub rw: u16,
+    pub status: LifeStatus,
+    pub shdk: u16,
+}
+
+impl std::fmt::Debug for ResidentHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResidentHit").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl From<SearchHit> for ResidentHit {
+    fn from(h: SearchHit) -> Self {
+        ResidentHit {
+            id: h.id,
+            nik_masked: mask_nik(&h.nik),
+            no_kk_masked: h.no_kk.as_deref().map(mask_nik),
+            full_name: h.full_name,
+            sex: h.sex,
+            birth_place: h.birth_place,
+            birth_date: h.birth_date,
+            rt: h.rt,
+            rw: h.rw,
+            status: h.status,
+            shdk: h.shdk,
+        }
+    }
+}
+
+pub fn search(app: &App, _ctx: &Ctx, a: SearchArgs) -> Result<Vec<ResidentHit>, ApiError> {
     let today = today(app);
     let years_ago = |y: u32| today.with_year(today.year() - y as i32).unwrap_or(today);
     let sex = match a.sex.as_deref().filter(|s| !s.is_empty()) {
@@ -64,7 +107,8 @@ pub fn search(app: &App, _ctx: &Ctx, a: SearchArgs) -> Result<Vec<SearchHit>, Ap
         born_after: a.max_age.map(|y| years_ago(y + 1)),
         limit: a.limit,
     };
-    app.store.read(|c| Ok(register::search(c, &q)?))
+    let hits = app.store.read(|c| register::search(c, &q))?;
+    Ok(hits.into_iter().map(ResidentHit::from).collect())
 }
 
 /// A resident as the UI shows it: stored fields plus their code labels.
@@ -81,6 +125,9 @@ pub struct ResidentView {
     pub duplicates: Vec<DuplicateView>,
     pub created_at: String,
     pub updated_at: String,
+    /// The categories of specific personal data the record holds (`kesehatan`, `disabilitas`,
+    /// `anak`; `assets/privacy/rules.toml`). When not empty, showing it was audited.
+    pub specific: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -225,6 +272,7 @@ fn view(
         duplicates,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        specific: privacy::rules().specific_categories(&r.data, today(app)),
         resident: r.data,
     })
 }
@@ -260,8 +308,22 @@ pub struct KeyArgs {
     pub key: String,
 }
 
-pub fn show(app: &App, _ctx: &Ctx, a: KeyArgs) -> Result<ResidentView, ApiError> {
-    let r = find(app, &a.key)?;
+/// Shows a record. Showing one that holds specific personal data (health, disability, a child)
+/// is audited, naming the categories and never the values (UU 27/2022; `docs/privacy.md`).
+pub fn show(app: &App, ctx: &Ctx, a: KeyArgs) -> Result<ResidentView, ApiError> {
+    let actor = ctx.actor()?;
+    let v = current(app, &a.key)?;
+    if !v.specific.is_empty() {
+        let detail = format!("kategori={}", v.specific.join("+"));
+        audit::record(app, actor, "residents.read_specific", "resident", &v.id, &detail)?;
+    }
+    Ok(v)
+}
+
+/// The record as stored now, without auditing the read: for answers to a write, which showed
+/// the writer nothing they had not just entered.
+fn current(app: &App, key: &str) -> Result<ResidentView, ApiError> {
+    let r = find(app, key)?;
     app.store.read(|c| view(app, c, r))
 }
 
@@ -416,7 +478,7 @@ pub fn add(app: &App, ctx: &Ctx, a: AddArgs) -> Result<ResidentView, ApiError> {
             &sensitive_detail(&r),
         )
     })?;
-    show(app, ctx, KeyArgs { key: id.to_string() })
+    current(app, &id.to_string())
 }
 
 #[derive(Debug, Deserialize)]
@@ -451,7 +513,7 @@ pub fn edit(app: &App, ctx: &Ctx, a: EditArgs) -> Result<ResidentView, ApiError>
             &sensitive_detail(&r),
         )
     })?;
-    show(app, ctx, KeyArgs { key: id.to_string() })
+    current(app, &id.to_string())
 }
 
 #[derive(Debug, Deserialize)]
@@ -527,7 +589,7 @@ pub fn event(app: &App, ctx: &Ctx, a: EventArgs) -> Result<ResidentView, ApiErro
             kind.as_str(),
         )
     })?;
-    show(app, ctx, KeyArgs { key: r.id.to_string() })
+    current(app, &r.id.to_string())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -606,7 +668,7 @@ pub fn merge(app: &App, ctx: &Ctx, a: MergeArgs) -> Result<ResidentView, ApiErro
             &format!("merged={}", drop.id),
         )
     })?;
-    show(app, ctx, KeyArgs { key: keep.id.to_string() })
+    current(app, &keep.id.to_string())
 }
 
 #[derive(Debug, Deserialize)]

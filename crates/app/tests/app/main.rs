@@ -7,6 +7,7 @@ mod contest;
 mod import;
 mod letters;
 mod office;
+mod privacy;
 mod register;
 mod reports;
 mod sync;

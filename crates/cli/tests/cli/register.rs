@@ -45,9 +45,11 @@ fn search_show_event_and_family_from_the_command_line() {
     std::fs::write(&file, FILE).unwrap();
     run(&db, &["residents", "import", file.to_str().unwrap()]);
     let hits = run(&db, &["--json", "residents", "search", "wiryo"]).json();
-    assert_eq!(hits[0]["nik"], "1872040101800002");
+    assert_eq!(hits[0]["nik_masked"], "1872********0002");
     let text = run(&db, &["residents", "search", "1872045508"]);
     assert!(text.stdout.contains("Sukma Percobaan"), "{}", text.stdout);
+    assert!(text.stdout.contains("1872********0001"), "a list masks the NIK: {}", text.stdout);
+    assert!(!text.stdout.contains("1872045508900001"), "{}", text.stdout);
     let ev = run(
         &db,
         &[

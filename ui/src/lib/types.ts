@@ -66,19 +66,10 @@ export interface VerifyReport {
 }
 
 /** A line of `residents.search`: NIK and KK masked (the record has them in full). */
-export interface ResidentHit {
-  id: string;
+export type ResidentHit = Omit<SearchHit, 'nik' | 'no_kk'> & {
   nik_masked: string;
   no_kk_masked: string | null;
-  full_name: string;
-  sex: 'L' | 'P';
-  birth_place: string;
-  birth_date: string;
-  rt: number;
-  rw: number;
-  status: SearchHit['status'];
-  shdk: number;
-}
+};
 
 /** A resident in `residents.duplicates`, where the numbers are compared in full. */
 export interface SearchHit {

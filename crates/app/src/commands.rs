@@ -4,8 +4,8 @@
 //! arguments; nothing else of balai-app is reachable from the UI.
 
 use crate::areas::{
-    audit, auth, backup, conflicts, contest, demo, import, info, letters, print, profile, reports,
-    requests, residents, security, settings, signatories, sync, users,
+    audit, auth, backup, conflicts, contest, demo, import, info, letters, print, privacy, profile,
+    reports, requests, residents, security, settings, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::progress;
@@ -128,6 +128,18 @@ pub static COMMANDS: &[Command] = &[
     command!("requests.list", LETTER_DESK, false, requests::list),
     command!("requests.claim", LETTER_DESK, true, requests::claim),
     command!("requests.resolve", LETTER_DESK, true, requests::resolve),
+    command!("privacy.rules", Access::AnyUser, false, privacy::rules),
+    command!("privacy.hold", OVERSIGHT, true, privacy::hold),
+    command!("privacy.release", OVERSIGHT, true, privacy::release),
+    command!("privacy.retention", OVERSIGHT, false, privacy::retention),
+    command!("privacy.anonymise_due", ADMIN, true, privacy::anonymise_due),
+    command!("privacy.subject_add", Access::AnyUser, true, privacy::subject_add),
+    command!("privacy.subject_list", Access::AnyUser, false, privacy::subject_list),
+    command!("privacy.subject_decide", SUPERVISOR, true, privacy::subject_decide),
+    command!("privacy.subject_copy", SUPERVISOR, true, privacy::subject_copy),
+    command!("privacy.breaches", OVERSIGHT, false, privacy::breaches),
+    command!("privacy.breach_open", OVERSIGHT, true, privacy::breach_open),
+    command!("privacy.breach_mark", OVERSIGHT, true, privacy::breach_mark),
     command!("audit.list", OVERSIGHT, false, audit::list),
     command!("audit.verify", OVERSIGHT, false, audit::verify),
     command!("residents.search", Access::AnyUser, false, residents::search),

@@ -172,6 +172,24 @@ impl PrivacyRules {
     }
 }
 
+/// NIKs of anonymised records start with 99, a province code no province has (temporary NIKs,
+/// for residents who have none yet, start with 00).
+pub const ANONYMOUS_NIK_PREFIX: &str = "99";
+
+/// The NIK an anonymised record carries: 99 and 14 digits drawn from the record's id, so that
+/// every PC that anonymises the same record writes the same value, and no two records share one.
+pub fn anonymous_nik(record_id: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(record_id);
+    let n =
+        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]) % 100_000_000_000_000;
+    format!("{ANONYMOUS_NIK_PREFIX}{n:014}")
+}
+
+pub fn is_anonymised(nik: &str) -> bool {
+    nik.starts_with(ANONYMOUS_NIK_PREFIX)
+}
+
 fn age_on(birth: NaiveDate, today: NaiveDate) -> i32 {
     let mut age = today.year() - birth.year();
     if (today.month(), today.day()) < (birth.month(), birth.day()) {
@@ -256,6 +274,17 @@ mod tests {
             rule.kept_until(d("2010-06-15")),
             d("2010-06-15").with_year(2010 + years).unwrap()
         );
+    }
+
+    #[test]
+    fn an_anonymous_nik_is_sixteen_digits_fixed_by_the_record_and_never_a_province() {
+        let a = anonymous_nik(&[1; 16]);
+        assert_eq!(a, anonymous_nik(&[1; 16]));
+        assert_ne!(a, anonymous_nik(&[2; 16]));
+        assert_eq!(a.len(), 16);
+        assert!(a.bytes().all(|b| b.is_ascii_digit()) && is_anonymised(&a));
+        assert!(crate::nik::Nik::parse(&a).is_ok());
+        assert!(!is_anonymised("1872045508900001") && !is_anonymised("0072045508900001"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod contest;
 pub mod leases;
 pub mod letters;
 pub mod migrations;
+pub mod privacy;
 pub mod profile;
 pub mod pull;
 pub mod register;

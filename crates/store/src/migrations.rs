@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_identity_conflicts.sql"),
     include_str!("migrations/012_contest.sql"),
     include_str!("migrations/013_login_lockout.sql"),
+    include_str!("migrations/014_personal_data.sql"),
 ];
 
 /// The schema version this build writes.

@@ -577,6 +577,7 @@ pub fn duplicates(
             "SELECT a.id, b.id FROM residents a JOIN residents b
                ON b.name_norm = a.name_norm AND b.birth_date = a.birth_date AND b.id > a.id
              WHERE a.merged_into IS NULL AND b.merged_into IS NULL
+               AND substr(a.nik, 1, 2) <> '99'
                AND (?1 IS NULL OR a.id = ?1 OR b.id = ?1)",
             DuplicateReason::NameAndBirthDate,
         ),

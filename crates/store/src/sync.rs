@@ -68,6 +68,7 @@ pub const SYNCED: &[SyncedTable] = &[
             ),
             ("status", &["status"]),
             ("merge", &["merged_into"]),
+            ("hold", &["legal_hold"]),
         ],
         local_only: &["id", "name_norm", "created_at", "updated_at"],
         blob_columns: &["family_id", "merged_into"],

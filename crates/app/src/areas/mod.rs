@@ -11,6 +11,7 @@ pub mod import;
 pub mod info;
 pub mod letters;
 pub mod print;
+pub mod privacy;
 pub mod profile;
 pub mod reports;
 pub mod requests;

@@ -128,6 +128,8 @@ pub struct ResidentView {
     /// The categories of specific personal data the record holds (`kesehatan`, `disabilitas`,
     /// `anak`; `assets/privacy/rules.toml`). When not empty, showing it was audited.
     pub specific: Vec<String>,
+    /// The reason of a legal hold (`privacy.hold`); empty when there is none.
+    pub legal_hold: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -273,6 +275,7 @@ fn view(
         created_at: r.created_at,
         updated_at: r.updated_at,
         specific: privacy::rules().specific_categories(&r.data, today(app)),
+        legal_hold: balai_store::privacy::legal_hold(conn, r.id)?.unwrap_or_default(),
         resident: r.data,
     })
 }
@@ -322,7 +325,7 @@ pub fn show(app: &App, ctx: &Ctx, a: KeyArgs) -> Result<ResidentView, ApiError> 
 
 /// The record as stored now, without auditing the read: for answers to a write, which showed
 /// the writer nothing they had not just entered.
-fn current(app: &App, key: &str) -> Result<ResidentView, ApiError> {
+pub(crate) fn current(app: &App, key: &str) -> Result<ResidentView, ApiError> {
     let r = find(app, key)?;
     app.store.read(|c| view(app, c, r))
 }

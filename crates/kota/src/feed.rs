@@ -200,6 +200,7 @@ pub fn push(
             return Err(KotaError::Gap { expected: last + 1 });
         }
         pending.write(&tx, device)?;
+        redact_feed(&tx, &device.kelurahan_code, &std::mem::take(&mut pending.anonymised))?;
         let ops: Vec<&dyn ToCell> = applied_ops
             .iter()
             .flat_map(|(seq, id, outcome)| [seq as &dyn ToCell, id, outcome])
@@ -416,6 +417,11 @@ fn apply_row(
             )?;
         }
         if let Merged::Won { .. } = merged {
+            if let Change::Set { group, version } = &change {
+                if table == "residents" && group == "identity" && anonymised(&version.value) {
+                    pending.anonymised.push(row_id);
+                }
+            }
             match change {
                 Change::Set { group, version } => {
                     pending.groups.insert((table.clone(), row_id, group), (version, entry));
@@ -446,6 +452,137 @@ fn apply_row(
     }
     pending.rows.insert(key, row);
     Ok(Outcome::Ok { clamped_hlc })
+}
+
+/// Whether an identity group's value is that of an anonymised resident (balai-domain's rule:
+/// its NIK starts with the anonymous prefix).
+fn anonymised(identity: &str) -> bool {
+    serde_json::from_str::<Value>(identity)
+        .is_ok_and(|v| v["nik"].as_str().is_some_and(balai_domain::privacy::is_anonymised))
+}
+
+/// After an office anonymised residents at the end of their retention (UU 27/2022), no earlier
+/// version of them stays in the kelurahan's feed, where it would be kept for ever and sent to
+/// every PC that syncs from scratch: each entry about one of those rows, or about one of their
+/// events, is rewritten to hold the row's current groups. The entries keep their clocks, so
+/// a PC that applies one again changes nothing; one that never had the row receives it
+/// anonymised. One scan of the feed per few rows: retention runs are rare, pushes are not.
+fn redact_feed(tx: &Tx, k: &str, residents: &[Uuid]) -> Result<(), KotaError> {
+    if residents.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<(&str, Uuid)> = residents.iter().map(|r| ("residents", *r)).collect();
+    for r in residents {
+        // Blob ids travel as lower-case hex.
+        let pattern = format!("%\"resident_id\":\"{}\"%", r.simple());
+        let events = tx
+            .prepare_cached(
+                "SELECT DISTINCT row_id FROM row_groups
+                 WHERE kelurahan_code = ?1 AND tbl = 'resident_events' AND value LIKE ?2",
+            )?
+            .query_map(params![k, pattern], |r| r.get::<String>(0))?;
+        for e in events {
+            if let Ok(id) = Uuid::parse_str(&e?) {
+                rows.push(("resident_events", id));
+            }
+        }
+    }
+    let mut current: HashMap<Uuid, serde_json::Map<String, Value>> = HashMap::new();
+    for (table, id) in &rows {
+        let groups = tx
+            .prepare_cached(
+                "SELECT field_group, value FROM row_groups
+                 WHERE kelurahan_code = ?1 AND tbl = ?2 AND row_id = ?3",
+            )?
+            .query_map(params![k, *table, id.to_string()], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })?;
+        let mut map = serde_json::Map::new();
+        for g in groups {
+            let (group, value) = g?;
+            map.insert(group, serde_json::from_str(&value).unwrap_or(Value::Null));
+        }
+        current.insert(*id, map);
+    }
+    for chunk in rows.chunks(16) {
+        let like: Vec<String> = (0..chunk.len()).map(|i| format!("body LIKE ?{}", i + 2)).collect();
+        let patterns: Vec<String> =
+            chunk.iter().map(|(_, id)| format!("%\"row_id\":\"{id}\"%")).collect();
+        let mut args: Vec<&dyn ToCell> = vec![&k];
+        args.extend(patterns.iter().map(|p| p as &dyn ToCell));
+        let sql = format!(
+            "SELECT server_seq, body FROM feed WHERE kelurahan_code = ?1 AND ({})",
+            like.join(" OR ")
+        );
+        let found: Vec<(i64, String)> = tx
+            .prepare_cached(&sql)?
+            .query_map(&args[..], |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (seq, body) in found {
+            let (table, row_id, field_group, mut value, hlc) = match serde_json::from_str(&body) {
+                Ok(OpBody::Set { table, row_id, field_group, value, hlc }) => {
+                    (table, row_id, field_group, value, hlc)
+                }
+                Ok(OpBody::Command { name, args }) if name == balai_protocol::IDENTITY_CONFLICT => {
+                    redact_conflict(tx, k, seq, args, &current)?;
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(now) = current.get(&row_id) else { continue };
+            let before = value.clone();
+            if field_group == "*" {
+                if let Value::Object(groups) = &mut value {
+                    for (g, v) in groups.iter_mut() {
+                        if let Some(c) = now.get(g) {
+                            *v = c.clone();
+                        }
+                    }
+                }
+            } else if let Some(c) = now.get(&field_group) {
+                value = c.clone();
+            }
+            if value != before {
+                let body = OpBody::Set { table, row_id, field_group, value, hlc };
+                let text = serde_json::to_string(&body)
+                    .map_err(|e| KotaError::BadRequest(e.to_string()))?;
+                tx.prepare_cached(
+                    "UPDATE feed SET body = ?3 WHERE kelurahan_code = ?1 AND server_seq = ?2",
+                )?
+                .execute(params![k, seq, text])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An identity conflict about a redacted row keeps both versions of the name and NIK: in its
+/// feed entry and in the city's review list, both become the row's current identity.
+fn redact_conflict(
+    tx: &Tx,
+    k: &str,
+    seq: i64,
+    mut args: Value,
+    current: &HashMap<Uuid, serde_json::Map<String, Value>>,
+) -> Result<(), KotaError> {
+    let row = args["row_id"].as_str().and_then(|r| Uuid::parse_str(r).ok());
+    let group = args["field_group"].as_str().unwrap_or_default().to_string();
+    let Some(now) = row.and_then(|r| current.get(&r)).and_then(|g| g.get(&group)) else {
+        return Ok(());
+    };
+    args["kept"]["value"] = now.clone();
+    args["lost"]["value"] = now.clone();
+    let conflict_id = args["conflict_id"].as_str().unwrap_or_default().to_string();
+    let body = serde_json::to_string(&OpBody::Command {
+        name: balai_protocol::IDENTITY_CONFLICT.into(),
+        args: args.clone(),
+    })
+    .map_err(|e| KotaError::BadRequest(e.to_string()))?;
+    tx.prepare_cached("UPDATE feed SET body = ?3 WHERE kelurahan_code = ?1 AND server_seq = ?2")?
+        .execute(params![k, seq, body])?;
+    tx.prepare_cached("UPDATE identity_conflicts SET body = ?2 WHERE conflict_id = ?1")?
+        .execute(params![conflict_id, args.to_string()])?;
+    Ok(())
 }
 
 /// Records an identity conflict (see `crate::conflicts`) when this version of an identity
@@ -578,6 +715,8 @@ struct Pending {
     capped: u64,
     /// `PushRequest.seen_through`.
     seen_through: Option<u64>,
+    /// Residents this push anonymised (their identity now carries an anonymous NIK).
+    anonymised: Vec<Uuid>,
 }
 
 impl Pending {

@@ -98,6 +98,9 @@ pub(crate) fn apply(
     }
     applied?;
     index_new_names(tx, &mut page)?;
+    if page.anonymised {
+        crate::privacy::compact_name_index(tx)?;
+    }
     Ok(total)
 }
 
@@ -314,6 +317,8 @@ struct PageState {
     /// When the names of new residents are indexed at the end of the page: the highest rowid
     /// before them (see [`apply`]).
     names_after: Option<i64>,
+    /// A resident of the page was anonymised: the name index is compacted at its end.
+    anonymised: bool,
 }
 
 impl PageState {
@@ -421,6 +426,14 @@ fn apply_one(tx: &Transaction, c: &Pulled, at: &str, page: &mut PageState) -> Re
             Outcome::Won { .. } => {
                 update_group(tx, t, c.row_id, g, v, at, page)?;
                 set_clock(tx, t.name, c.row_id, g, c.hlc, &c.device)?;
+                if t.name == "residents"
+                    && g == "identity"
+                    && v["nik"].as_str().is_some_and(balai_domain::privacy::is_anonymised)
+                {
+                    // Anonymised on another PC: this PC's own earlier edits of it go too.
+                    crate::privacy::redact_history(tx, c.row_id)?;
+                    page.anonymised = true;
+                }
                 done.applied += 1;
             }
             Outcome::Lost | Outcome::Repeat => done.older += 1,

@@ -196,7 +196,7 @@ pub(crate) fn register(conn: &Connection, seed: u64) -> rusqlite::Result<Shared>
     Ok(state)
 }
 
-fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
+pub(crate) fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
     let parts: Vec<String> = cols
         .iter()
         .map(|c| {
@@ -218,6 +218,30 @@ fn whole_row_value(t: &SyncedTable) -> String {
         .map(|(group, cols)| format!("'{group}', {}", value_expr(t, cols, "new")))
         .collect();
     format!("json_object({})", groups.join(", "))
+}
+
+/// The statement that rewrites every captured change of row `?1` of `t` still holding a value
+/// (group updates; inserts hold none and are read from the row when pushed) to the row's
+/// current value of that group: after an anonymisation, the outbox keeps no earlier version of
+/// what identified the person.
+pub(crate) fn redact_outbox_sql(t: &SyncedTable) -> String {
+    let cases: Vec<String> = t
+        .groups
+        .iter()
+        .map(|(group, cols)| {
+            format!(
+                "WHEN '{group}' THEN (SELECT {} FROM {tbl} AS new WHERE new.id = ?1)",
+                value_expr(t, cols, "new"),
+                tbl = t.name
+            )
+        })
+        .collect();
+    format!(
+        "UPDATE _sync_outbox SET value = coalesce(CASE field_group {} END, '{{}}')
+         WHERE tbl = '{tbl}' AND row_id = ?1 AND value IS NOT NULL",
+        cases.join(" "),
+        tbl = t.name
+    )
 }
 
 /// One captured change as it is pushed.

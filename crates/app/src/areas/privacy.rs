@@ -188,6 +188,9 @@ pub fn anonymise_due(app: &App, ctx: &Ctx, _a: NoArgs) -> Result<Anonymised, Api
             let detail = format!("aturan={} versi={version}", d.kind.code());
             audit::record_in(tx, app, actor, "privacy.anonymised", &d.entity, &d.id, &detail)?;
         }
+        if done.residents > 0 {
+            store::compact_name_index(tx)?;
+        }
         Ok(done)
     })
 }
@@ -374,6 +377,7 @@ pub fn subject_decide(
                 ));
             }
             store::anonymise_resident(tx, rid, &privacy::anonymous_nik(rid.as_bytes()), &at)?;
+            store::compact_name_index(tx)?;
             audit::record_in(tx, app, actor, "privacy.anonymised", "resident", &rid.to_string(), "aturan=permintaan_penghapusan")?;
         }
         if !store::decide_subject_request(tx, id, &status, a.outcome.trim(), &actor.name, &at)? {

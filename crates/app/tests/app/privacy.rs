@@ -380,3 +380,104 @@ fn a_breach_starts_the_three_day_clock_and_drafts_both_notices() {
         3
     );
 }
+
+/// Every table of `conn` whose rows hold `needle` (text, or bytes read as text), with the count.
+fn tables_holding(conn: &rusqlite::Connection, needle: &str) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let needle = needle.to_lowercase();
+    let mut found = Vec::new();
+    for t in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        let mut hits = 0;
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..n {
+                let text = match row.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        String::from_utf8_lossy(b).to_lowercase()
+                    }
+                    _ => continue,
+                };
+                if text.contains(&needle) {
+                    hits += 1;
+                }
+            }
+        }
+        if hits > 0 {
+            found.push(format!("{t}: {hits}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn an_anonymised_resident_leaves_no_earlier_version_on_any_pc_or_at_the_city() {
+    use balai_testkit::kota::Kota;
+    let kota = Kota::start();
+    let pc = || {
+        let t = TestApp::empty();
+        t.operator("demo.seed", json!({"residents": 0})).unwrap();
+        t.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
+        t
+    };
+    let sync = |t: &TestApp| {
+        let r = t.operator("sync.now", json!({})).unwrap();
+        assert_eq!((r["pending"].as_u64(), r["rejected"].as_u64()), (Some(0), Some(0)), "{r}");
+    };
+    let (a, b) = (pc(), pc());
+    const NIK: &str = "1872040101500002";
+    let mut p = person(NIK, "Wiryo Sepuh", "L", "01-01-1950", "Kepala Keluarga");
+    let id = add(&a, p.clone());
+    // Edits on both PCs, so that each PC's outbox and the city's feed hold versions of the name.
+    p["full_name"] = json!("Wiryo Sepuh Tua");
+    check(&a, Some("petugas"), "residents.edit", json!({"id": id, "resident": p}), "ok");
+    event(&a, &id, "mati", "10-02-2015", "sakit jantung");
+    sync(&a);
+    sync(&b);
+    p["full_name"] = json!("Wirjo Sepuh Tua");
+    check(&b, Some("petugas"), "residents.edit", json!({"id": id, "resident": p}), "ok");
+    // A hold placed on B holds on A too.
+    check(&b, Some("lurah"), "privacy.hold", json!({"key": id, "reason": "Sengketa waris"}), "ok");
+    sync(&b);
+    sync(&a);
+    assert_eq!(due(&a), ["penduduk_meninggal held=true"]);
+    assert_eq!(check(&a, Some("admin"), "privacy.anonymise_due", json!({}), "ok")["residents"], 0);
+    check(&a, Some("lurah"), "privacy.release", json!({"key": id}), "ok");
+    assert_eq!(check(&a, Some("admin"), "privacy.anonymise_due", json!({}), "ok")["residents"], 1);
+    sync(&a);
+    sync(&b);
+    let on_b = check(&b, Some("admin"), "residents.show", json!({"key": id}), "ok");
+    assert_eq!(on_b["resident"]["full_name"], "ANONIM");
+    assert_eq!(on_b["events"][0]["details"], "");
+    // A PC enrolled afterwards receives the record anonymised.
+    let c = pc();
+    sync(&c);
+    let on_c = check(&c, Some("admin"), "residents.show", json!({"key": id}), "ok");
+    assert_eq!(on_c["resident"]["full_name"], "ANONIM");
+
+    let city = rusqlite::Connection::open(&kota.db).unwrap();
+    for needle in ["Wiryo", "Wirjo", NIK, "jantung"] {
+        for (name, conn) in [
+            ("A", crate::raw_db(&a)),
+            ("B", crate::raw_db(&b)),
+            ("C", crate::raw_db(&c)),
+            ("city", city_copy(&city)),
+        ] {
+            assert_eq!(tables_holding(&conn, needle), Vec::<String>::new(), "{needle} on {name}");
+        }
+    }
+}
+
+fn city_copy(c: &rusqlite::Connection) -> rusqlite::Connection {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("kota-copy.sqlite");
+    c.execute("VACUUM INTO ?1", [path.to_str().unwrap()]).unwrap();
+    rusqlite::Connection::open(path).unwrap()
+}

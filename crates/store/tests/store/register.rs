@@ -101,7 +101,17 @@ fn changes_are_captured_per_field_group_in_the_same_transaction() {
     keys.sort();
     assert_eq!(
         keys,
-        ["address", "civil", "documents", "family", "hold", "identity", "merge", "parents", "status"]
+        [
+            "address",
+            "civil",
+            "documents",
+            "family",
+            "hold",
+            "identity",
+            "merge",
+            "parents",
+            "status"
+        ]
     );
     assert_eq!(value["identity"]["nik"], "1872045508900001");
     assert_eq!(value["family"]["family_id"].as_str().unwrap().len(), 32, "blob ids travel as hex");

@@ -741,3 +741,53 @@ fn a_copy_from_before_a_lease_ask_is_fenced_by_its_next_ask_or_pull_and_its_numb
     let (status, fenced) = b.send("GET", early, &Value::Null);
     assert_eq!((status, fenced["code"].as_str()), (409, Some("epoch_fenced")), "{fenced}");
 }
+
+#[test]
+fn an_anonymised_resident_is_rewritten_through_the_feed_and_a_new_pc_never_receives_the_name() {
+    let kota = Kota::start();
+    let mut a = Pc::enrol(&kota, 1);
+    let mut b = Pc::enrol(&kota, 2);
+    let now = kota.server_time() << 16;
+    let who = |name: &str, nik: &str| json!({"nik": nik, "full_name": name});
+    let create = a.set(
+        "*",
+        json!({"identity": who("Wiryo Sepuh", "1872040101500002"), "address": {"address": "Jl. Mawar 3", "rt": "001"}}),
+        now,
+    );
+    let rename = a.set("identity", who("Wiryo Sepuh Tua", "1872040101500002"), now + 10);
+    // The event of his death names him by the row's hex id, with a note.
+    let mut death = a.set("*", json!({"event": {"resident_id": uuid::Uuid::parse_str(ROW).unwrap().simple().to_string(), "kind": "mati", "details": "sakit jantung"}}), now + 11);
+    death["table"] = json!("resident_events");
+    death["row_id"] = json!("019f0000-0000-7000-8000-0000000000bb");
+    assert_eq!(a.push(&[create, rename, death.clone()]).0, 200);
+    // B had pulled it all before the anonymisation.
+    assert!(b.pull_all(100).len() >= 3);
+
+    let anon = a.set("identity", who("ANONIM", "9912345678901234"), now + 20);
+    let moved = a.set("address", json!({"address": "", "rt": "001"}), now + 21);
+    let mut note = a.set("event", json!({"resident_id": uuid::Uuid::parse_str(ROW).unwrap().simple().to_string(), "kind": "mati", "details": ""}), now + 22);
+    note["table"] = json!("resident_events");
+    note["row_id"] = death["row_id"].clone();
+    let (status, res) = a.push(&[anon, moved, note]);
+    assert_eq!(status, 200, "{res}");
+
+    for needle in ["Wiryo", "1872040101500002", "Mawar", "jantung"] {
+        for table in ["feed", "row_groups"] {
+            let column = if table == "feed" { "body" } else { "value" };
+            let rows = kota.db.rows(
+                &format!("SELECT {column} FROM {table} WHERE {column} LIKE ?1"),
+                &format!("%{needle}%"),
+            );
+            assert!(rows.is_empty(), "{needle} in {table}: {rows:?}");
+        }
+    }
+    // A PC that reads the feed from the start gets the record anonymised; B, which had the old
+    // versions, receives the anonymised ones (and the shared merge gives the same row).
+    let mut fresh = Pc::enrol(&kota, 3);
+    let seen = fresh.pull_all(100);
+    assert!(!seen.iter().any(|c| c.to_string().contains("Wiryo")), "{seen:?}");
+    let rows = replay(&seen);
+    assert_eq!(value_of(&rows, "identity"), Some(who("ANONIM", "9912345678901234")));
+    let rows_b = replay(&b.pull_all(100));
+    assert_eq!(value_of(&rows_b, "identity"), Some(who("ANONIM", "9912345678901234")));
+}

@@ -58,6 +58,9 @@ pub enum Command {
     /// Residents' online requests (from the city's public form).
     #[command(subcommand)]
     Requests(RequestsCmd),
+    /// Personal data (UU 27/2022): retention, legal holds, data subjects' requests, breaches.
+    #[command(subcommand)]
+    Privacy(PrivacyCmd),
     /// The resident register.
     #[command(subcommand)]
     Residents(ResidentsCmd),
@@ -211,6 +214,73 @@ pub enum UsersCmd {
     },
     Enable {
         username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCmd {
+    /// The records past their retention period (`assets/privacy/rules.toml`); with `--apply`
+    /// (admin), anonymise every one not under a legal hold (for cron: idempotent).
+    Retention {
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Keep a resident's record as it is past its retention period (e.g. a court case).
+    Hold {
+        /// NIK or id.
+        resident: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a legal hold.
+    Release { resident: String },
+    /// Data subjects' requests: open ones first, soonest due first.
+    Requests,
+    /// Record a data subject's request (due 3 × 24 hours later).
+    Request {
+        /// akses, perbaikan, keberatan or penghapusan.
+        #[arg(long)]
+        kind: String,
+        /// NIK or id of the resident it is about.
+        #[arg(long, default_value = "")]
+        resident: String,
+        #[arg(long)]
+        requester: String,
+        #[arg(long)]
+        details: String,
+    },
+    /// Answer a request: dikabulkan or ditolak, with what was done or why not.
+    Decide {
+        id: String,
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        outcome: String,
+    },
+    /// Everything the office holds about a resident (their access request), as JSON.
+    Copy { resident: String },
+    /// Recorded breaches with their 72-hour deadline and drafted notices.
+    Breaches,
+    /// Record a breach: the 3 × 24-hour clock starts at `--discovered-at` (office time).
+    Breach {
+        /// YYYY-MM-DDTHH:MM, the office's time.
+        #[arg(long)]
+        discovered_at: String,
+        #[arg(long)]
+        what_happened: String,
+        #[arg(long)]
+        data_disclosed: String,
+        #[arg(long)]
+        subjects_estimate: i64,
+        #[arg(long)]
+        measures: String,
+    },
+    /// Record that the residents or the authority were notified, or that it is closed.
+    BreachMark {
+        id: String,
+        /// subjects_notified, authority_notified or closed.
+        #[arg(long)]
+        moment: String,
     },
 }
 
@@ -747,6 +817,7 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         Command::Requests(RequestsCmd::Resolve { id, status, note }) => {
             ("requests.resolve", json!({"id": id, "status": status, "note": note}))
         }
+        Command::Privacy(p) => privacy(p),
         Command::Residents(r) => residents(r)?,
         Command::Reports(ReportsCmd::Monthly { month, xlsx: None, pdf: None }) => {
             ("reports.monthly", json!({"month": month}))
@@ -923,4 +994,40 @@ fn letters_dispatch(c: &LettersCmd) -> anyhow::Result<(&'static str, Value)> {
         ),
         LettersCmd::Keys => ("letters.keys", json!({})),
     })
+}
+
+fn privacy(p: &PrivacyCmd) -> (&'static str, Value) {
+    match p {
+        PrivacyCmd::Retention { apply: false } => ("privacy.retention", json!({})),
+        PrivacyCmd::Retention { apply: true } => ("privacy.anonymise_due", json!({})),
+        PrivacyCmd::Hold { resident, reason } => {
+            ("privacy.hold", json!({"key": resident, "reason": reason}))
+        }
+        PrivacyCmd::Release { resident } => ("privacy.release", json!({"key": resident})),
+        PrivacyCmd::Requests => ("privacy.subject_list", json!({})),
+        PrivacyCmd::Request { kind, resident, requester, details } => (
+            "privacy.subject_add",
+            json!({"kind": kind, "key": resident, "requester": requester, "details": details}),
+        ),
+        PrivacyCmd::Decide { id, status, outcome } => {
+            ("privacy.subject_decide", json!({"id": id, "status": status, "outcome": outcome}))
+        }
+        PrivacyCmd::Copy { resident } => ("privacy.subject_copy", json!({"key": resident})),
+        PrivacyCmd::Breaches => ("privacy.breaches", json!({})),
+        PrivacyCmd::Breach {
+            discovered_at,
+            what_happened,
+            data_disclosed,
+            subjects_estimate,
+            measures,
+        } => (
+            "privacy.breach_open",
+            json!({"discovered_at": discovered_at, "what_happened": what_happened,
+                   "data_disclosed": data_disclosed, "subjects_estimate": subjects_estimate,
+                   "measures": measures}),
+        ),
+        PrivacyCmd::BreachMark { id, moment } => {
+            ("privacy.breach_mark", json!({"id": id, "moment": moment}))
+        }
+    }
 }

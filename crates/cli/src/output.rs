@@ -116,6 +116,29 @@ fn print_text(command: &str, out: &Value) {
             }
             _ => println!("Profil kantor belum diisi (jalankan `balai init`)."),
         },
+        "privacy.retention" => {
+            let due = out["due"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let held = due.iter().filter(|d| d["held"] == true).count();
+            println!(
+                "{} catatan lewat masa simpan ({held} ditahan), aturan versi {}",
+                due.len(),
+                s(&out["rules_version"])
+            );
+            for d in due {
+                let hold = if d["held"] == true { "  DITAHAN" } else { "" };
+                println!(
+                    "{}  {:<20} sejak {}  disimpan s.d. {}{hold}",
+                    s(&d["id"]),
+                    s(&d["kind"]),
+                    s(&d["since"]),
+                    s(&d["kept_until"])
+                );
+            }
+        }
+        "privacy.anonymise_due" => println!(
+            "{} penduduk dan {} permohonan dianonimkan; {} ditahan dan dibiarkan",
+            out["residents"], out["requests"], out["held"]
+        ),
         "residents.search" => {
             for r in out.as_array().into_iter().flatten() {
                 println!(

@@ -9,6 +9,7 @@ mod crashes;
 mod faults;
 mod keys;
 mod letters;
+mod privacy;
 mod register;
 mod serve;
 mod storage;

@@ -8,10 +8,19 @@ export function blobOf(base64: string, type: string): Blob {
 }
 
 export function saveBase64(base64: string, name: string, type: string) {
-  const url = URL.createObjectURL(blobOf(base64, type));
+  saveBlob(blobOf(base64, type), name);
+}
+
+function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
   a.click();
   URL.revokeObjectURL(url);
+}
+
+/** Saves text (e.g. a data subject's copy as JSON) through the browser's download. */
+export function saveText(text: string, name: string, type: string) {
+  saveBlob(new Blob([text], { type }), name);
 }

@@ -132,6 +132,8 @@ export interface ResidentView {
   duplicates: { other_id: string; other_name: string; other_nik: string; reason: string }[];
   /** Categories of specific personal data held (`kesehatan`, `disabilitas`, `anak`). */
   specific: string[];
+  /** Why the record is held for legal reasons (`privacy.hold`); empty when it is not. */
+  legal_hold: string;
 }
 
 /** An office letter-signing key's public half (`letters.keys`). */
@@ -164,4 +166,48 @@ export interface BackupFile {
   bytes: number;
   made_at: string;
   kind: 'manual' | 'daily' | 'before_restore';
+}
+
+/** A data subject's request (`privacy.subject_*`). */
+export interface SubjectRequest {
+  id: string;
+  kind: 'akses' | 'perbaikan' | 'keberatan' | 'penghapusan';
+  resident_id: string | null;
+  requester: string;
+  details: string;
+  received_at: string;
+  due_at: string;
+  status: 'diterima' | 'dikabulkan' | 'ditolak';
+  outcome: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  recorded_by: string;
+  overdue: boolean;
+  hours_left: number;
+}
+
+/** `privacy.retention`. */
+export interface RetentionReport {
+  rules_version: string;
+  today: string;
+  rules: { kind: string; label: string; from: string; years: number; action: string }[];
+  due: { kind: string; entity: 'resident' | 'online_request'; id: string; since: string; kept_until: string; held: boolean }[];
+}
+
+/** A recorded breach with its deadline and drafted notices (`privacy.breaches`). */
+export interface Breach {
+  id: string;
+  discovered_at: string;
+  what_happened: string;
+  data_disclosed: string;
+  subjects_estimate: number;
+  measures: string;
+  subjects_notified_at: string | null;
+  authority_notified_at: string | null;
+  closed_at: string | null;
+  recorded_by: string;
+  deadline: string;
+  hours_left: number;
+  late: boolean;
+  drafts: { subjects: string; authority: string };
 }

@@ -32,8 +32,9 @@ pub struct Server {
     /// Pushes from a client below this protocol are held (`update_required`): the city raises
     /// it to make every office update before a change to what they send.
     pub min_push_protocol: u32,
-    /// Submissions of the public request form per client address in the last hour.
-    pub form_limit: FormLimit,
+    /// What one address (or one admin name) may do per hour on the routes without a device
+    /// signature: the public pages, enrolment and the admin's login.
+    pub limits: Limits,
     /// The most rows one snapshot page holds ([`balai_protocol::MAX_SNAPSHOT_ROWS`]; the
     /// simulation makes it small so that its lost requests cut first syncs in the middle).
     pub snapshot_rows: u32,
@@ -42,27 +43,64 @@ pub struct Server {
 /// How many requests one address may send through the public form per hour (an RT office or
 /// a warnet sends for many residents; a script sends thousands).
 pub const FORM_PER_HOUR: usize = 30;
+/// Letters one address may look up on the public verification page per hour (a bank teller
+/// checks a few dozen a day; a script harvesting masked NIKs checks thousands).
+pub const VERIFY_PER_HOUR: usize = 300;
+/// Failed enrolments one address may make per hour (a one-time code is 10 random characters;
+/// guessing one needs millions of tries).
+pub const ENROL_FAILURES_PER_HOUR: usize = 10;
+/// Failed admin logins per hour, per address and per user name (so that neither one machine
+/// nor many guess one password).
+pub const LOGIN_FAILURES_PER_HOUR: usize = 10;
 
-/// The recent public-form submissions per client address (in memory: a restart forgets them,
-/// the per-NIK limit in the database does not).
+/// The per-hour counters of the routes that need no device signature. In memory: a restart
+/// forgets them (the per-NIK limit of the request form is in the database).
 #[derive(Debug, Default)]
-pub struct FormLimit(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<u64>>>);
+pub struct Limits {
+    pub form: Window,
+    pub verify: Window,
+    pub enrol_failures: Window,
+    pub login_failures: Window,
+}
 
-impl FormLimit {
-    /// Counts one submission from `ip` at `now_ms`; false when it is one too many.
-    pub fn allow(&self, ip: std::net::IpAddr, now_ms: u64) -> bool {
+/// Events per key in the last hour.
+#[derive(Debug, Default)]
+pub struct Window(std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>);
+
+impl Window {
+    fn with<T>(
+        &self,
+        now_ms: u64,
+        f: impl FnOnce(&mut std::collections::HashMap<String, Vec<u64>>) -> T,
+    ) -> T {
         let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let hour_ago = now_ms.saturating_sub(3_600_000);
         seen.retain(|_, times| {
             times.retain(|t| *t > hour_ago);
             !times.is_empty()
         });
-        let times = seen.entry(ip).or_default();
-        if times.len() >= FORM_PER_HOUR {
-            return false;
-        }
-        times.push(now_ms);
-        true
+        f(&mut seen)
+    }
+
+    /// How many events `key` had in the last hour.
+    pub fn count(&self, key: &str, now_ms: u64) -> usize {
+        self.with(now_ms, |seen| seen.get(key).map_or(0, Vec::len))
+    }
+
+    pub fn add(&self, key: &str, now_ms: u64) {
+        self.with(now_ms, |seen| seen.entry(key.to_string()).or_default().push(now_ms));
+    }
+
+    /// Counts one event of `key` unless it already had `max` this hour (then false).
+    pub fn allow(&self, key: &str, now_ms: u64, max: usize) -> bool {
+        self.with(now_ms, |seen| {
+            let times = seen.entry(key.to_string()).or_default();
+            if times.len() >= max {
+                return false;
+            }
+            times.push(now_ms);
+            true
+        })
     }
 }
 
@@ -114,6 +152,8 @@ impl IntoResponse for KotaError {
             KotaError::NotFound(_) => StatusCode::NOT_FOUND,
             KotaError::Gap { .. } | KotaError::EpochFenced => StatusCode::CONFLICT,
             KotaError::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
+            KotaError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            KotaError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             KotaError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
@@ -159,13 +199,48 @@ async fn time(State(s): State<Arc<Server>>) -> Result<Json<ServerTime>, KotaErro
     Ok(Json(ServerTime { server_time_ms: (s.clock)(), server_epoch: s.db.server_epoch() }))
 }
 
-async fn enrol(State(s): State<Arc<Server>>, body: Bytes) -> Result<Json<Enrolled>, KotaError> {
-    let req: EnrolRequest = serde_json::from_slice(&body)
+/// A JSON route refuses a body declared as anything else (a form or plain text is what a
+/// page of another site can send without asking the browser first).
+fn json_only(headers: &axum::http::HeaderMap) -> Result<(), KotaError> {
+    match headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")) {
+        None => Ok(()),
+        Some(t)
+            if t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(KotaError::UnsupportedMediaType),
+    }
+}
+
+async fn enrol(
+    State(s): State<Arc<Server>>,
+    ip: ClientIp,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Json<Enrolled>, KotaError> {
+    json_only(&headers)?;
+    let now = (s.clock)();
+    let who = ip.0.map(|i| i.to_string()).unwrap_or_default();
+    if s.limits.enrol_failures.count(&who, now) >= ENROL_FAILURES_PER_HOUR {
+        let _ = s.db.security_event(None, "enrol_rate_limited", &who, now);
+        return Err(KotaError::TooManyAttempts);
+    }
+    let answer = enrol_with(&s, &body, now).await;
+    if matches!(answer, Err(KotaError::CodeInvalid)) {
+        s.limits.enrol_failures.add(&who, now);
+    }
+    answer
+}
+
+async fn enrol_with(s: &Server, body: &[u8], now: u64) -> Result<Json<Enrolled>, KotaError> {
+    let req: EnrolRequest = serde_json::from_slice(body)
         .map_err(|e| KotaError::BadRequest(format!("Isi permintaan tidak sesuai: {e}")))?;
     if req.versions.protocol < s.min_push_protocol {
         return Err(KotaError::BadRequest("Perbarui aplikasi Balai sebelum mendaftar.".into()));
     }
-    let now = (s.clock)();
     if let Some(office) = req.office_kelurahan.as_deref() {
         let office = balai_domain::office::normalize_region_code(
             office,
@@ -215,6 +290,7 @@ impl FromRequest<Arc<Server>> for Signed {
 
     async fn from_request(req: Request, s: &Arc<Server>) -> Result<Self, KotaError> {
         let (parts, body) = req.into_parts();
+        json_only(&parts.headers)?;
         let body = axum::body::to_bytes(body, MAX_BODY)
             .await
             .map_err(|_| KotaError::BadRequest("Isi permintaan terlalu besar.".into()))?;
@@ -395,16 +471,25 @@ struct VerifyQuery {
 /// The public verification page (no authentication): the form, and the verdict for `?p=`.
 async fn verify(
     State(s): State<Arc<Server>>,
+    ip: ClientIp,
     q: Query<VerifyQuery>,
-) -> Result<axum::response::Html<String>, KotaError> {
+) -> Result<Response, KotaError> {
     let text = q.p.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let now = (s.clock)();
+    if let (Some(_), Some(ip)) = (text, ip.0) {
+        if !s.limits.verify.allow(&ip.to_string(), now, VERIFY_PER_HOUR) {
+            let _ = s.db.security_event(None, "verify_rate_limited", &ip.to_string(), now);
+            let page = crate::verify::busy_page();
+            return Ok((StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response());
+        }
+    }
     // The city's date in its own zone, for "expired".
     let today = crate::html::local_time((s.clock)(), s.db.city_offset()?).date_naive();
     let verdict = match text {
         Some(t) => Some(crate::verify::check(&s.db, t, today)?),
         None => None,
     };
-    Ok(axum::response::Html(crate::verify::page(text, verdict.as_ref())))
+    Ok(axum::response::Html(crate::verify::page(text, verdict.as_ref())).into_response())
 }
 
 /// The session token of the city admin's cookie, if the request carries one.
@@ -470,9 +555,31 @@ struct LoginForm {
 
 async fn login(
     State(s): State<Arc<Server>>,
+    ip: ClientIp,
     form: axum::Form<LoginForm>,
 ) -> Result<Response, KotaError> {
-    match crate::dashboard::login(&s.db, &form.username, &form.password, (s.clock)())? {
+    let now = (s.clock)();
+    let by_address = format!("ip:{}", ip.0.map(|i| i.to_string()).unwrap_or_default());
+    let by_name = format!("user:{}", form.username.trim().to_lowercase());
+    let failures = &s.limits.login_failures;
+    if failures.count(&by_address, now) >= LOGIN_FAILURES_PER_HOUR
+        || failures.count(&by_name, now) >= LOGIN_FAILURES_PER_HOUR
+    {
+        let _ = s.db.security_event(None, "login_rate_limited", &by_address, now);
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::response::Html(crate::dashboard::login_page(Some(
+                "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam satu jam.",
+            ))),
+        )
+            .into_response());
+    }
+    let found = crate::dashboard::login(&s.db, &form.username, &form.password, now)?;
+    if found.is_none() {
+        failures.add(&by_address, now);
+        failures.add(&by_name, now);
+    }
+    match found {
         Some(token) => {
             let cookie = format!(
                 "{}={token}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}",
@@ -527,7 +634,7 @@ async fn request_submit(
 ) -> Result<Response, KotaError> {
     let now = (s.clock)();
     if let Some(ip) = ip.0 {
-        if !s.form_limit.allow(ip, now) {
+        if !s.limits.form.allow(&ip.to_string(), now, FORM_PER_HOUR) {
             let _ = s.db.security_event(None, "form_rate_limited", &ip.to_string(), now);
             let page = crate::requests::busy_page();
             return Ok((StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response());

@@ -72,6 +72,10 @@ pub enum KotaError {
     EpochFenced,
     #[error("Versi Balai di komputer ini terlalu lama: perbarui aplikasi; perubahan tetap tersimpan dan dikirim setelahnya.")]
     UpdateRequired,
+    #[error("Terlalu banyak percobaan dari alamat ini; coba lagi dalam satu jam.")]
+    TooManyAttempts,
+    #[error("Isi permintaan harus JSON (Content-Type: application/json).")]
+    UnsupportedMediaType,
     #[error("basis data: {0}")]
     Database(#[from] crate::sql::SqlError),
 }
@@ -95,6 +99,8 @@ impl KotaError {
             KotaError::Gap { .. } => "gap",
             KotaError::EpochFenced => "epoch_fenced",
             KotaError::UpdateRequired => "update_required",
+            KotaError::TooManyAttempts => "too_many_attempts",
+            KotaError::UnsupportedMediaType => "unsupported_media_type",
             KotaError::Database(_) => "internal",
         }
     }

@@ -221,7 +221,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 db,
                 clock: Arc::new(now_ms),
                 min_push_protocol,
-                form_limit: Default::default(),
+                limits: Default::default(),
                 snapshot_rows,
             });
             let tls = match (&tls_cert, &tls_key) {

@@ -231,6 +231,20 @@ pub fn page(text: Option<&str>, verdict: Option<&Verdict>) -> String {
             escape(why)
         ),
     };
+    shell(text, &result)
+}
+
+/// The page when one address has looked up too many letters this hour.
+pub fn busy_page() -> String {
+    shell(
+        None,
+        "<section class=\"verdict bad\" role=\"alert\"><h2>Terlalu banyak pemeriksaan</h2>\
+         <p>Terlalu banyak surat diperiksa dari alamat ini dalam satu jam terakhir. Coba lagi \
+         nanti, atau tanyakan ke kantor kelurahan yang tertera pada surat.</p></section>",
+    )
+}
+
+fn shell(text: Option<&str>, result: &str) -> String {
     let value = text.map(escape).unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\

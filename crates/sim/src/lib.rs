@@ -137,7 +137,7 @@ impl City {
             db,
             clock: Arc::new(move || now.load(Ordering::SeqCst)),
             min_push_protocol: balai_protocol::MIN_PUSH_PROTOCOL,
-            form_limit: Default::default(),
+            limits: Default::default(),
             // A few rows a page: every first sync takes several requests, and the link loses
             // some of them, so downloads cut off and resumed are part of every run.
             snapshot_rows: SNAPSHOT_ROWS,

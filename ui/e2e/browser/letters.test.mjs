@@ -18,7 +18,9 @@ before(async () => {
   server = await startServer({ residents: 50, env: { CUPS_SERVER: cups.server } });
   browser = await launchBrowser();
   const hits = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'residents', 'search', '187', '--limit', '20']).toString());
-  nik = hits.find((h) => h.status === 'hidup').nik;
+  // A list masks the NIK; the record has it.
+  const hit = hits.find((h) => h.status === 'hidup');
+  nik = JSON.parse(execFileSync(balaiBin, ['--db', server.db, '--json', 'residents', 'show', hit.id]).toString()).resident.nik;
 });
 after(async () => {
   await browser?.close();

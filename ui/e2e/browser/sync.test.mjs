@@ -100,7 +100,8 @@ describe('sync', () => {
       const { context, page } = await enrolledPc(office);
       await page.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
       await page.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
-      const resident = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const hit = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const resident = balai('residents', 'show', hit.id).resident;
       const letter = balai('--user', 'lurah', 'letters', 'issue', '--type', 'domisili', '--nik', resident.nik, '--field', 'keperluan=melamar kerja');
       // The letter's number reaches the city with the next sync; the key that signed it went
       // with the first (it was made when the office was set up).
@@ -133,7 +134,8 @@ describe('sync', () => {
       await admin.getByRole('button', { name: 'Sinkronkan sekarang' }).click();
       await admin.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
       await adminContext.close();
-      const resident = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const hit = balai('residents', 'search', '187', '--limit', '50').find((r) => r.status === 'hidup');
+      const resident = balai('residents', 'show', hit.id).resident;
       const noKk = balai('residents', 'show', resident.nik).family.no_kk;
 
       // The resident, on the city's public form (no account).
@@ -199,7 +201,8 @@ describe('sync', () => {
         await page.getByTestId('sync-notice').filter({ hasText: 'Diterima' }).waitFor();
       };
       for (const pc of pcs) await syncNow(pc);
-      const resident = JSON.parse(execFileSync(balaiBin, ['--db', one.db, '--json', 'residents', 'search', '187', '--limit', '1']).toString())[0];
+      const hit = JSON.parse(execFileSync(balaiBin, ['--db', one.db, '--json', 'residents', 'search', '187', '--limit', '1']).toString())[0];
+      const resident = JSON.parse(execFileSync(balaiBin, ['--db', one.db, '--json', 'residents', 'show', hit.id]).toString()).resident;
       // Both clerks correct the name before either PC syncs; the second one's is the later.
       const names = [`${resident.full_name} Satu`, `${resident.full_name} Dua`];
       for (const [i, { page }] of pcs.entries()) {

@@ -10,6 +10,7 @@
 mod compression;
 mod contest;
 mod dashboard;
+mod hostile;
 mod on_postgres;
 #[path = "../../../testkit/src/pg.rs"]
 mod pg;
@@ -175,10 +176,14 @@ impl Kota {
     ) -> (u16, String, Vec<u8>) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
             body.len()
         );
+        // JSON unless the test says otherwise.
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+            head.push_str("Content-Type: application/json\r\n");
+        }
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }

@@ -26,6 +26,21 @@ impl<'a> Pc<'a> {
         Pc { kota, key, id: v["device_id"].as_str().unwrap().into(), next_seq: 1, cursor: 0 }
     }
 
+    /// A signed request with these extra headers and this body as bytes: (status, body text).
+    pub(crate) fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let auth = signed(&self.key, &self.id, method, path, self.kota.server_time(), body);
+        let mut all = vec![("Authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        let (status, _, body) = self.kota.exchange(method, path, &all, body);
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
     pub(crate) fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
         let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
         let auth = signed(&self.key, &self.id, method, path, self.kota.server_time(), &bytes);

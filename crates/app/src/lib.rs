@@ -290,6 +290,26 @@ impl Ctx {
     pub fn actor(&self) -> Result<&Actor, ApiError> {
         self.actor.as_ref().ok_or_else(ApiError::unauthenticated)
     }
+
+    /// A file on this computer named by its path (`field`), for the command-line operator only:
+    /// the OS user who runs `balai` can read and write the machine's files anyway. A user signed
+    /// in to the window sends and receives a file's contents instead — a clerk's session must
+    /// not read `~/.ssh/id_ed25519` into an import report, nor overwrite a file by name.
+    pub(crate) fn local_path(
+        &self,
+        field: &str,
+        path: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
+        let operator = self.actor.as_ref().is_some_and(|a| a.user_id.is_none());
+        match path {
+            Some(_) if !operator => Err(ApiError::field(
+                field,
+                "path_not_allowed",
+                "Berkas di komputer hanya dapat ditunjuk dari baris perintah; dari aplikasi, unggah atau unduh isinya.",
+            )),
+            p => Ok(p),
+        }
+    }
 }
 
 /// The offset from UTC of the office with `profile` (WIB until it has one).

@@ -787,11 +787,11 @@ pub fn to_dispatch(c: &Command) -> anyhow::Result<(&'static str, Value)> {
         Command::Audit(AuditCmd::Verify) => ("audit.verify", json!({})),
         Command::Key(KeyCmd::Recovery) => ("security.recovery_key", json!({})),
         Command::Check => ("app.info", json!({})),
-        Command::Backup(BackupCmd::Create { dir }) => ("backup.create", json!({"dir": dir})),
-        Command::Backup(BackupCmd::List { dir }) => ("backup.list", json!({"dir": dir})),
-        Command::Backup(BackupCmd::Daily { dir }) => ("backup.daily", json!({"dir": dir})),
+        Command::Backup(BackupCmd::Create { dir }) => ("backup.create", json!({"dir": whole(dir)})),
+        Command::Backup(BackupCmd::List { dir }) => ("backup.list", json!({"dir": whole(dir)})),
+        Command::Backup(BackupCmd::Daily { dir }) => ("backup.daily", json!({"dir": whole(dir)})),
         Command::Backup(BackupCmd::Restore { backup, dir }) => {
-            ("backup.restore", json!({"backup": backup, "dir": dir}))
+            ("backup.restore", json!({"backup": backup, "dir": whole(dir)}))
         }
         Command::Key(KeyCmd::Recover) => {
             bail!("`balai key recover` is handled before the database is opened")
@@ -1030,4 +1030,11 @@ fn privacy(p: &PrivacyCmd) -> (&'static str, Value) {
             ("privacy.breach_mark", json!({"id": id, "moment": moment}))
         }
     }
+}
+
+/// A folder as typed on the command line, made whole from the current directory (the app
+/// takes only whole paths: it may run elsewhere).
+fn whole(dir: &Option<String>) -> Option<String> {
+    dir.as_ref()
+        .map(|d| std::path::absolute(d).map_or_else(|_| d.clone(), |p| p.display().to_string()))
 }

@@ -66,6 +66,7 @@ pub fn router(app: Arc<App>, ui_dir: PathBuf) -> Router {
         // A whole register travels in one import request (a 100,000-row CSV is ~15 MB, its
         // workbook in base64 more); axum's 2 MB default would refuse an office's real file.
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+        .layer(middleware::from_fn(declared_length_within_limit))
         .fallback_service(static_files)
         .layer(middleware::from_fn(loopback_only))
         .with_state(app)
@@ -82,6 +83,19 @@ async fn call(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
+    // JSON only: a form or plain text is what a page of another site can send without the
+    // browser asking first (the Host and Origin checks stop those too; this is the second lock).
+    let declared = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or(""));
+    if declared.is_some_and(|t| {
+        !t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    }) {
+        let e = ApiError::new(
+            ErrorCode::BadArguments,
+            "Badan permintaan harus JSON (Content-Type: application/json).",
+        );
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(serde_json::json!({ "error": e })))
+            .into_response();
+    }
     let args: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -126,6 +140,25 @@ fn error_response(e: ApiError) -> Response {
         | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };
     (status, Json(serde_json::json!({ "error": e }))).into_response()
+}
+
+/// A body declared larger than the limit is refused before a byte of it is read (the limit
+/// itself would refuse it only after reading 256 MB).
+async fn declared_length_within_limit(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > UPLOAD_LIMIT as u64) {
+        let e = ApiError::new(
+            ErrorCode::BadArguments,
+            format!("Isi permintaan lebih dari {} MB.", UPLOAD_LIMIT / (1024 * 1024)),
+        );
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(serde_json::json!({ "error": e })))
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// `true` for `127.0.0.1`, `localhost` and `[::1]`, with or without a port.

@@ -69,10 +69,23 @@ pub struct Daily {
     pub removed: Vec<String>,
 }
 
-fn folder(app: &App, dir: Option<&str>) -> PathBuf {
-    match dir {
-        Some(d) if !d.trim().is_empty() => PathBuf::from(d.trim()),
-        _ => app.db_path().parent().unwrap_or(Path::new(".")).join("backups"),
+/// The folder of backups: `backups` beside the database, or one the admin names (a USB stick).
+/// A named folder must be a whole path: a relative one would land wherever the app happened to
+/// start.
+fn folder(app: &App, dir: Option<&str>) -> Result<PathBuf, ApiError> {
+    match dir.map(str::trim) {
+        Some(d) if !d.is_empty() => {
+            let d = PathBuf::from(d);
+            if d.is_relative() {
+                return Err(ApiError::field(
+                    "dir",
+                    "dir_not_absolute",
+                    "Tulis folder lengkap, mis. /media/flashdisk/cadangan atau E:\\cadangan.",
+                ));
+            }
+            Ok(d)
+        }
+        _ => Ok(app.db_path().parent().unwrap_or(Path::new(".")).join("backups")),
     }
 }
 
@@ -149,20 +162,20 @@ fn make(app: &App, dir: &Path, kind: &str) -> Result<BackupFile, ApiError> {
 
 pub fn create(app: &App, ctx: &Ctx, args: FolderArgs) -> Result<BackupFile, ApiError> {
     let actor = ctx.actor()?;
-    let made = make(app, &folder(app, args.dir.as_deref()), "manual")?;
+    let made = make(app, &folder(app, args.dir.as_deref())?, "manual")?;
     audit::record(app, actor, "backup.create", "backup", &made.name, "")?;
     Ok(made)
 }
 
 pub fn list(app: &App, _ctx: &Ctx, args: FolderArgs) -> Result<Vec<BackupFile>, ApiError> {
-    scan(&folder(app, args.dir.as_deref()))
+    scan(&folder(app, args.dir.as_deref())?)
 }
 
 /// Once a day (the desktop asks every hour; a server's cron may call `balai backup daily`):
 /// a backup when the newest one is a day old, then daily backups older than 7 days removed.
 pub fn daily(app: &App, ctx: &Ctx, args: FolderArgs) -> Result<Daily, ApiError> {
     let actor = ctx.actor()?;
-    let dir = folder(app, args.dir.as_deref());
+    let dir = folder(app, args.dir.as_deref())?;
     let existing = scan(&dir)?;
     let now = app.now();
     let newest = existing.iter().map(made_at).max();
@@ -186,7 +199,7 @@ pub fn daily(app: &App, ctx: &Ctx, args: FolderArgs) -> Result<Daily, ApiError> 
 
 pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiError> {
     let actor = ctx.actor()?.clone();
-    let dir = folder(app, args.dir.as_deref());
+    let dir = folder(app, args.dir.as_deref())?;
     let given = args.backup.trim();
     let src = if given.contains('/') || given.contains('\\') {
         PathBuf::from(given)
@@ -250,7 +263,7 @@ pub(crate) fn restore_newest_whole(
     set_aside: &str,
 ) -> Result<Option<BackupFile>, ApiError> {
     let actor = crate::Actor::operator("pemulihan");
-    for b in scan(&folder(app, None))? {
+    for b in scan(&folder(app, None)?)? {
         let Ok(verified) = balai_store::verify_backup(Path::new(&b.path), app.key.bytes()) else {
             continue; // damaged too, or another database's: the next older one
         };

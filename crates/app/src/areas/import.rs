@@ -299,7 +299,8 @@ const PROGRESS_EVERY: u64 = 1_000;
 pub fn import(app: &App, ctx: &Ctx, a: ImportArgs) -> Result<ImportReport, ApiError> {
     let actor = ctx.actor()?;
     let progress = app.progress.start(a.progress_id.as_deref(), actor);
-    let bytes = match (&a.path, &a.content, &a.content_base64) {
+    let path = ctx.local_path("path", a.path.clone())?;
+    let bytes = match (&path, &a.content, &a.content_base64) {
         (Some(p), None, None) => std::fs::read(p)
             .map_err(|e| file_error("unreadable", format!("Berkas tidak dapat dibaca: {e}")))?,
         (None, Some(c), None) => c.clone().into_bytes(),

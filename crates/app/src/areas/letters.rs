@@ -1111,7 +1111,8 @@ pub struct Verification {
 
 /// Checks a letter's QR text: signature by one of this office's keys, the letter known here
 /// with the same number and content, and not voided.
-pub fn verify(app: &App, _ctx: &Ctx, mut a: VerifyArgs) -> Result<Verification, ApiError> {
+pub fn verify(app: &App, ctx: &Ctx, mut a: VerifyArgs) -> Result<Verification, ApiError> {
+    a.image_path = ctx.local_path("image", a.image_path.take())?;
     let image = match (&a.image_base64, &a.image_path) {
         (Some(b), _) => {
             Some(base64::engine::general_purpose::STANDARD.decode(b.trim()).map_err(|_| {
@@ -1347,7 +1348,7 @@ pub fn register_xlsx(
         &period,
         &format!("rows={}", lines.len()),
     )?;
-    crate::areas::reports::file_out(bytes, a.path)
+    crate::areas::reports::file_out(bytes, ctx.local_path("path", a.path)?)
 }
 
 /// The outgoing register as a PDF on the office letterhead, audited.
@@ -1407,5 +1408,5 @@ pub fn register_pdf(
         &period,
         &format!("rows={}", lines.len()),
     )?;
-    crate::areas::reports::file_out(bytes, a.path)
+    crate::areas::reports::file_out(bytes, ctx.local_path("path", a.path)?)
 }

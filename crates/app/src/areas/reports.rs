@@ -275,7 +275,7 @@ pub fn export(app: &App, ctx: &Ctx, a: ExportArgs) -> Result<ExportOut, ApiError
     audit::record(app, actor, "residents.export", "register", "", &detail)?;
     let base =
         ExportOut { rows: rows.len(), masked, path: None, content: None, content_base64: None };
-    match a.path {
+    match ctx.local_path("path", a.path)? {
         Some(p) => {
             std::fs::write(&p, bytes).map_err(|e| {
                 ApiError::field("path", "unwritable", format!("Berkas tidak dapat ditulis: {e}"))
@@ -352,7 +352,7 @@ pub fn monthly_xlsx(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut,
     let bytes = wb.save_to_buffer().map_err(fail)?;
     let actor = ctx.actor()?;
     audit::record(app, actor, "reports.monthly_xlsx", "report", &r.month, "")?;
-    file_out(bytes, a.path)
+    file_out(bytes, ctx.local_path("path", a.path)?)
 }
 
 /// The monthly report as a PDF on the office letterhead, laid out as it is printed.
@@ -383,7 +383,7 @@ pub fn monthly_pdf(app: &App, ctx: &Ctx, a: MonthlyFileArgs) -> Result<FileOut, 
     let bytes = balai_letters::pdf::render_report(&report, balai_letters::Paper::F4, today)
         .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
     audit::record(app, ctx.actor()?, "reports.monthly_pdf", "report", &r.month, "")?;
-    file_out(bytes, a.path)
+    file_out(bytes, ctx.local_path("path", a.path)?)
 }
 
 /// A generated file: written to `path` (CLI), or returned in base64 (UI download).

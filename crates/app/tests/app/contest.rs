@@ -502,7 +502,16 @@ fn the_jury_report_compares_two_years_in_pdf_and_xlsx() {
     assert!(text.contains("NILAI AKHIR 2,00 3,00 — Baik"), "{text}");
     let xlsx = dir.path().join("r.xlsx");
     let args = json!({"ruleset": "spbe", "period": 2026, "format": "xlsx", "path": xlsx.display().to_string()});
-    check(&t, Some("lurah"), "contest.report", args, "ok");
+    // A file named by path is the command line's (the operator's); the window downloads.
+    check(
+        &t,
+        Some("lurah"),
+        "contest.report",
+        args.clone(),
+        "err invalid_input [path:path_not_allowed]",
+    );
+    assert!(!xlsx.exists());
+    t.operator("contest.report", args).unwrap();
     let bytes = std::fs::read(&xlsx).unwrap();
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
     check(

@@ -110,7 +110,9 @@ fn exports_are_masked_unless_the_role_allows_and_are_always_audited() {
     assert_eq!(actions.iter().filter(|a| *a == "residents.export").count(), 2);
     let log = t.operator("audit.list", json!({"limit": 3})).unwrap().to_string();
     assert!(log.contains("masked=true") && log.contains("masked=false"), "{log}");
-    let bad = t.call(Some(&tok), "residents.export", json!({"path": "/nonexistent-dir/x.csv"}));
+    let by_name = t.call(Some(&tok), "residents.export", json!({"path": "/tmp/x.csv"}));
+    assert_eq!(outcome(&by_name), "err invalid_input [path:path_not_allowed]");
+    let bad = t.operator("residents.export", json!({"path": "/nonexistent-dir/x.csv"}));
     assert_eq!(outcome(&bad), "err invalid_input [path:unwritable]");
 }
 

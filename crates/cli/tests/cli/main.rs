@@ -7,6 +7,7 @@ mod commands;
 mod contest;
 mod crashes;
 mod faults;
+mod hostile;
 mod keys;
 mod letters;
 mod privacy;

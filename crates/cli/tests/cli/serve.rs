@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _ui: tempfile::TempDir,
 }
 
@@ -19,7 +19,7 @@ impl Drop for Server {
     }
 }
 
-fn start(db: &std::path::Path) -> Server {
+pub(crate) fn start(db: &std::path::Path) -> Server {
     let ui = tempfile::tempdir().unwrap();
     std::fs::write(ui.path().join("index.html"), "<!doctype html><title>Balai</title>").unwrap();
     let mut child = balai()
@@ -40,7 +40,7 @@ fn start(db: &std::path::Path) -> Server {
 }
 
 /// Sends one request and returns (status, body).
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -58,7 +58,10 @@ fn http(
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    req.push_str("Content-Type: application/json\r\n\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    req.push_str("\r\n");
     req.push_str(body);
     s.write_all(req.as_bytes()).unwrap();
     let mut resp = String::new();

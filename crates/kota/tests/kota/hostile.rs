@@ -58,7 +58,11 @@ fn every_device_route_refuses_no_forged_or_revoked_credentials_bad_bodies_and_ot
         );
         // A device id the city does not know is told so (a city restored from an old backup
         // answers its PCs this way); it gets nothing else.
-        assert_eq!((status, v["code"].as_str()), (403, Some("unknown_device")), "{path} forged: {v}");
+        assert_eq!(
+            (status, v["code"].as_str()),
+            (403, Some("unknown_device")),
+            "{path} forged: {v}"
+        );
         // Signed, but declared as something else than JSON.
         let (status, text) = pc.send_raw(method, path, &[("Content-Type", "text/plain")], body);
         assert_eq!(

@@ -141,5 +141,5 @@ pub fn report(app: &App, ctx: &Ctx, a: ReportArgs) -> Result<FileOut, ApiError> 
         &format!("{}/{period}", card.ruleset.id),
         format,
     )?;
-    file_out(bytes, a.path)
+    file_out(bytes, ctx.local_path("path", a.path)?)
 }

@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout)] // a command-line tool that reports progress
 
 mod bench;
+mod fuzz;
 mod setup;
 mod tidy;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&root(), args.get(1).map(String::as_str) == Some("--report")),
         Some("soak") => soak(&args[1..]),
+        Some("fuzz") => fuzz::run(&root(), args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {
                 println!("tidy: ok");
@@ -166,8 +168,8 @@ struct Suite {
     seconds: f64,
 }
 
-/// The deterministic sync simulation (balai-sim), many seeds, release build; then the crash
-/// tests, 300 kills per case.
+/// The deterministic sync simulation (balai-sim), many seeds, release build; each fuzz target
+/// for ten minutes; then the crash tests, 300 kills per case.
 fn soak(args: &[String]) -> Result<bool> {
     let seeds = args.first().map_or("200", String::as_str);
     let steps = args.get(1).map_or("1000", String::as_str);
@@ -178,6 +180,8 @@ fn soak(args: &[String]) -> Result<bool> {
             .env("BALAI_SIM_SEEDS", seeds)
             .env("BALAI_SIM_STEPS", steps),
     )?;
+    // Each fuzz target for ten minutes.
+    let fuzzed = fuzz::run(&root(), 600)?;
     // The crash tests (SIGKILL during an import, a letter, a migration), 300 kills each.
     let crashes = status(
         cargo()
@@ -185,7 +189,7 @@ fn soak(args: &[String]) -> Result<bool> {
             .args(["test", "-p", "balai-cli", "--test", "cli", "--", "crashes", "--nocapture"])
             .env("BALAI_CRASH_ROUNDS", "300"),
     )?;
-    Ok(sim && crashes)
+    Ok(sim && fuzzed && crashes)
 }
 
 fn test() -> Result<bool> {
@@ -233,6 +237,10 @@ fn test() -> Result<bool> {
             )
         });
     }
+    step("fuzz (cargo fuzz, 4 targets)", &mut || {
+        let seconds = std::env::var("BALAI_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok());
+        fuzz::run(&root, seconds.unwrap_or(20))
+    });
     step("ui unit (svelte-check + vitest)", &mut || {
         Ok(status(npm(&root).args(["run", "check"]))? && status(npm(&root).args(["test"]))?)
     });

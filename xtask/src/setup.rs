@@ -1,5 +1,6 @@
 //! Installs what the two commands need on a fresh Debian 12 / Ubuntu machine: Debian packages
-//! (with sudo when not root), the UI's npm packages, and tauri-driver (from crates.io).
+//! (with sudo when not root), the UI's npm packages, and tauri-driver and cargo-fuzz (from
+//! crates.io).
 
 use crate::{must, status, Result};
 use std::path::{Path, PathBuf};
@@ -103,6 +104,11 @@ pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         must(Command::new(cargo).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
     }
+    if purpose == Purpose::Test && !cargo_bin("cargo-fuzz").exists() && !have("cargo-fuzz") {
+        println!("xtask: installing cargo-fuzz from crates.io");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        must(Command::new(cargo).args(["install", "cargo-fuzz", "--locked"]))?;
+    }
     Ok(())
 }
 
@@ -124,9 +130,14 @@ fn ensure_node_modules(root: &Path) -> Result<()> {
 
 /// Where `cargo install` puts tauri-driver.
 pub fn tauri_driver_path() -> PathBuf {
+    cargo_bin("tauri-driver")
+}
+
+/// Where `cargo install` puts `name`.
+fn cargo_bin(name: &str) -> PathBuf {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_else(|| PathBuf::from(".cargo"));
-    cargo_home.join("bin").join("tauri-driver")
+    cargo_home.join("bin").join(name)
 }

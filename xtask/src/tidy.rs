@@ -20,11 +20,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("balai-contest", &[]),
     ("balai-kota", &["balai-domain", "balai-protocol", "balai-contest"]),
     ("balai-letters", &["balai-domain"]),
+    ("balai-import", &["balai-domain"]),
     ("balai-sync", &["balai-domain", "balai-store", "balai-protocol"]),
     (
         "balai-app",
         &[
             "balai-domain",
+            "balai-import",
             "balai-store",
             "balai-keys",
             "balai-letters",

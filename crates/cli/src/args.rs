@@ -943,7 +943,9 @@ fn residents(c: &ResidentsCmd) -> anyhow::Result<(&'static str, Value)> {
         }
         ResidentsCmd::Duplicates => ("residents.duplicates", json!({})),
         ResidentsCmd::Export { file, full } => {
-            ("residents.export", json!({"path": file, "full": full}))
+            let xlsx = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let format = if xlsx { "xlsx" } else { "csv" };
+            ("residents.export", json!({"path": file, "full": full, "format": format}))
         }
         ResidentsCmd::Merge { keep, drop } => {
             ("residents.merge", json!({"keep": keep, "drop": drop}))

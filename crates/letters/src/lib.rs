@@ -13,9 +13,12 @@
 //! server verifies with the same code), no decoding of pixels into QR text (balai-app).
 
 pub mod content;
+#[cfg(feature = "render")]
 pub mod emblem;
+#[cfg(feature = "render")]
 pub mod images;
 pub mod layout;
+#[cfg(feature = "render")]
 pub mod pdf;
 pub mod template;
 

@@ -119,6 +119,11 @@ fn reports_and_export_from_the_command_line() {
     let full = run(&db, &["--json", "residents", "export", out.to_str().unwrap(), "--full"]);
     assert_eq!(full.json()["masked"], false, "the operator acts as admin");
     assert!(std::fs::read_to_string(&out).unwrap().contains("1872040101800002"));
+    // A name ending in .xlsx is a workbook (a zip), not CSV text under that name.
+    let book = dir.path().join("ekspor.xlsx");
+    let x = run(&db, &["--json", "residents", "export", book.to_str().unwrap()]);
+    assert_eq!(x.status, 0, "{}", x.stderr);
+    assert!(std::fs::read(&book).unwrap().starts_with(b"PK"), "an XLSX is a zip");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Installs what the two commands need on a fresh Debian 12 / Ubuntu machine: Debian packages
-//! (with sudo when not root), the UI's npm packages, and tauri-driver and cargo-fuzz (from
-//! crates.io).
+//! (with sudo when not root), the UI's npm packages, and tauri-driver, cargo-fuzz and cargo-deny
+//! (from crates.io).
 
 use crate::{must, status, Result};
 use std::path::{Path, PathBuf};
@@ -104,10 +104,12 @@ pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         must(Command::new(cargo).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
     }
-    if purpose == Purpose::Test && !cargo_bin("cargo-fuzz").exists() && !have("cargo-fuzz") {
-        println!("xtask: installing cargo-fuzz from crates.io");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        must(Command::new(cargo).args(["install", "cargo-fuzz", "--locked"]))?;
+    for tool in ["cargo-fuzz", "cargo-deny"] {
+        if purpose == Purpose::Test && !cargo_bin(tool).exists() && !have(tool) {
+            println!("xtask: installing {tool} from crates.io");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            must(Command::new(cargo).args(["install", tool, "--locked"]))?;
+        }
     }
     Ok(())
 }

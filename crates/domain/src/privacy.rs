@@ -274,6 +274,8 @@ mod tests {
             rule.kept_until(d("2010-06-15")),
             d("2010-06-15").with_year(2010 + years).unwrap()
         );
+        // What the store gives for a date it cannot read: never due.
+        assert!(!rule.is_due(NaiveDate::MAX, d("2026-12-07")));
     }
 
     #[test]

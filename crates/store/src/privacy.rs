@@ -58,7 +58,8 @@ pub fn left_residents(conn: &Connection) -> Result<Vec<LeftResident>> {
             id: r.get(0)?,
             status: r.get(1)?,
             held: r.get(2)?,
-            since: NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap_or(NaiveDate::MIN),
+            // A date that does not read is never "long ago": such a record is kept, not erased.
+            since: NaiveDate::parse_from_str(&since, "%Y-%m-%d").unwrap_or(NaiveDate::MAX),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -109,7 +109,8 @@ pub struct Anonymised {
 }
 
 fn ms_date(ms: u64) -> NaiveDate {
-    DateTime::<Utc>::from_timestamp_millis(ms as i64).map_or(NaiveDate::MIN, |t| t.date_naive())
+    // A time that does not read is never "long ago": the request is kept, not anonymised.
+    DateTime::<Utc>::from_timestamp_millis(ms as i64).map_or(NaiveDate::MAX, |t| t.date_naive())
 }
 
 fn due_records(conn: &balai_store::ReadConn, today: NaiveDate) -> Result<Vec<DueRecord>, ApiError> {
@@ -565,7 +566,10 @@ pub fn breach_open(app: &App, ctx: &Ctx, a: BreachOpenArgs) -> Result<BreachView
     let actor = ctx.actor()?;
     let mut e = FieldErrors::default();
     let offset_s = app.utc_offset_s.load(std::sync::atomic::Ordering::Relaxed);
-    let discovered = match NaiveDateTime::parse_from_str(a.discovered_at.trim(), "%Y-%m-%dT%H:%M") {
+    let discovered = match NaiveDateTime::parse_from_str(a.discovered_at.trim(), "%Y-%m-%dT%H:%M")
+        // A browser's datetime field may add seconds.
+        .or_else(|_| NaiveDateTime::parse_from_str(a.discovered_at.trim(), "%Y-%m-%dT%H:%M:%S"))
+    {
         Ok(t) => Some(t.and_utc() - Duration::seconds(offset_s.into())),
         Err(_) => {
             e.push("discovered_at", "datetime_format", "Isi tanggal dan jam (TTTT-BB-HHTjj:mm).");

@@ -210,6 +210,86 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ReadError> {
 /// The first worksheet of an XLSX (or XLS/ODS) workbook. Numbers that are whole print without a
 /// decimal point (a NIK stored as a number stays 16 digits); date cells print as ISO dates.
 fn read_xlsx(bytes: &[u8]) -> Result<Table, ReadError> {
+    check_workbook(bytes)?;
+    // calamine is a parser of untrusted files too: a panic inside it (a case the check above
+    // does not know yet) refuses the file instead of ending the import's thread.
+    std::panic::catch_unwind(|| read_xlsx_checked(bytes)).unwrap_or_else(|_| {
+        Err(file_error("not_a_spreadsheet", "Berkas Excel rusak: isinya tidak dapat dibaca."))
+    })
+}
+
+/// The most a part of a workbook may hold unpacked (a sheet of 100,000 residents is ~60 MB):
+/// more is a damaged file or a zip bomb.
+const MAX_PART_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Excel's own limits: columns to XFD (16,384), rows to 1,048,576. calamine reads a cell or
+/// range reference into 32-bit numbers that overflow on longer ones (found by the fuzz target:
+/// a panic in a debug build, a wrapped — possibly enormous — sheet size in a release one), so a
+/// workbook is looked into first: every part of it bounded in size, every `r`/`ref`/`sqref`
+/// attribute within the limits.
+fn check_workbook(bytes: &[u8]) -> Result<(), ReadError> {
+    use std::io::Read;
+    let damaged =
+        |what: &str| file_error("not_a_spreadsheet", format!("Berkas Excel rusak: {what}."));
+    // Not a zip (an old .xls), or not readable as one: calamine decides.
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index(i) else { return Err(damaged("bagian berkas tidak terbaca")) };
+        if !part.name().is_ok_and(|n| n.ends_with(".xml")) {
+            continue;
+        }
+        let mut text = Vec::new();
+        if part.take(MAX_PART_BYTES + 1).read_to_end(&mut text).is_err() {
+            return Err(damaged("bagian berkas tidak terbaca"));
+        }
+        if text.len() as u64 > MAX_PART_BYTES {
+            return Err(damaged("isinya terlalu besar"));
+        }
+        if !references_within_limits(&text) {
+            return Err(damaged("alamat sel di luar batas lembar kerja"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether every cell reference in the `r`, `ref` and `sqref` attributes of `xml` is within
+/// Excel's limits (3 column letters up to XFD, 7 row digits up to 1,048,576).
+fn references_within_limits(xml: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(pos) = xml[at..].windows(2).position(|w| w == b"=\"") {
+        let eq = at + pos;
+        let name_start =
+            xml[..eq].iter().rposition(|b| b.is_ascii_whitespace()).map_or(0, |p| p + 1);
+        let name = &xml[name_start..eq];
+        let value_start = eq + 2;
+        let Some(len) = xml[value_start..].iter().position(|b| *b == b'"') else { return true };
+        let value = &xml[value_start..value_start + len];
+        at = value_start + len + 1;
+        if !matches!(name, b"r" | b"ref" | b"sqref") {
+            continue;
+        }
+        for cell in value.split(|b| *b == b':' || *b == b' ') {
+            let cell: Vec<u8> = cell.iter().copied().filter(|b| *b != b'$').collect();
+            let letters = cell.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let digits = &cell[letters..];
+            if letters > 3 || digits.len() > 7 {
+                return false;
+            }
+            let column = cell[..letters]
+                .iter()
+                .fold(0u32, |n, b| n * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1);
+            let row = digits
+                .iter()
+                .try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')));
+            if column > 16_384 || row.is_some_and(|r| r > 1_048_576) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn read_xlsx_checked(bytes: &[u8]) -> Result<Table, ReadError> {
     use calamine::{open_workbook_auto_from_rs, Data, Reader};
     let not_a_workbook = |e: &dyn std::fmt::Display| {
         file_error("not_a_spreadsheet", format!("Berkas Excel tidak terbaca: {e}"))
@@ -253,5 +333,31 @@ fn delimiter(first_line: &str) -> u8 {
         b';'
     } else {
         b','
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::references_within_limits;
+
+    #[test]
+    fn cell_references_past_excel_s_limits_are_found() {
+        for ok in [
+            &b"<c r=\"A1\"/>"[..],
+            b"<c r=\"XFD1048576\"/>",
+            b"<dimension ref=\"A1:Z50\"/>",
+            b"<x sqref=\"A1 $B$2:C3\"/>",
+            b"<x name=\"AAAAAAAAAA\"/>",
+        ] {
+            assert!(references_within_limits(ok), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"<c r=\"XFE1\"/>"[..],
+            b"<c r=\"AAAAAAAAAAAAAAA1\"/>",
+            b"<dimension ref=\"A1:B1048577\"/>",
+            b"<c r=\"A99999999999\"/>",
+        ] {
+            assert!(!references_within_limits(bad), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -74,3 +74,15 @@ fn a_workbook_reads_its_first_sheet_and_a_date_cell_outside_the_calendar_is_kept
         [["1872040101800002", "1980-01-01"], ["1872045508900001", "1000000000000000"]]
     );
 }
+
+#[test]
+fn a_workbook_whose_cell_references_overflow_is_refused_not_a_panic() {
+    // Found by the fuzz target `import_file` (a mutation of a seed export): a cell reference
+    // past Excel's limits overflowed calamine's 32-bit arithmetic — a panic in a debug build,
+    // a wrapped sheet size in a release one.
+    let bytes = include_bytes!("cell-reference-overflow.xlsx");
+    let e = read_table(bytes).unwrap_err();
+    assert_eq!(e.code, "not_a_spreadsheet", "{e}");
+    // Refused by the look inside, before calamine runs (not merely caught after its panic).
+    assert!(!e.message.contains("isinya tidak dapat dibaca"), "{e}");
+}

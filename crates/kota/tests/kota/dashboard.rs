@@ -31,7 +31,7 @@ pub(crate) fn exchange(
     (status, head.to_lowercase(), body.to_string())
 }
 
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+pub(crate) const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
 /// Adds a city admin and logs in: the session cookie.
 pub(crate) fn login_admin(kota: &Kota) -> String {

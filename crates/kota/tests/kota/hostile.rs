@@ -4,7 +4,7 @@
 //! device signature. (Another kelurahan's device writing or reading this one's rows:
 //! `sync.rs`, `a_pc_of_another_kelurahan_cannot_write_or_read_this_kelurahans_rows`.)
 
-use crate::dashboard::exchange;
+use crate::dashboard::{exchange, FORM};
 use crate::sync::Pc;
 use crate::{cli, Kota};
 use serde_json::{json, Value};
@@ -144,8 +144,6 @@ const ENROL_GUESSES: usize = 10;
 #[test]
 fn public_pages_refuse_hostile_input_without_harm_and_limit_each_address() {
     let kota = Kota::start();
-    const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-    let enc = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
     // The request form: JSON is not a form; an oversized form is refused before it is read;
     // SQL- and script-shaped text in every field is answered with the form's errors, escaped.
     let (status, _, _) = exchange(
@@ -161,7 +159,7 @@ fn public_pages_refuse_hostile_input_without_harm_and_limit_each_address() {
     assert_eq!(status, 413);
     let fields = ["kelurahan", "nik", "no_kk", "jenis", "keperluan", "kontak"];
     let body: Vec<String> =
-        fields.iter().map(|f| format!("{f}={}", enc(&format!("{SQL}{SCRIPT}")))).collect();
+        fields.iter().map(|f| format!("{f}={}", urlencode(&format!("{SQL}{SCRIPT}")))).collect();
     let (status, _, page) = exchange(&kota, "POST", "/permohonan", &[FORM], &body.join("&"));
     assert_eq!(status, 400, "{page}");
     assert!(!page.contains(SCRIPT), "script reflected unescaped");
@@ -171,14 +169,14 @@ fn public_pages_refuse_hostile_input_without_harm_and_limit_each_address() {
     let (status, _, page) = exchange(
         &kota,
         "GET",
-        &format!("/verify?p={}", enc(&format!("BLV1|{SQL}|{SCRIPT}"))),
+        &format!("/verify?p={}", urlencode(&format!("BLV1|{SQL}|{SCRIPT}"))),
         &[],
         "",
     );
     assert_eq!(status, 200);
     assert!(page.contains("TIDAK SAH") && !page.contains(SCRIPT), "{page}");
     let (status, _, page) =
-        exchange(&kota, "GET", &format!("/permohonan/status?kode={}", enc(SQL)), &[], "");
+        exchange(&kota, "GET", &format!("/permohonan/status?kode={}", urlencode(SQL)), &[], "");
     assert!(status == 200 || status == 404, "{status}");
     assert!(!page.contains(SCRIPT));
 
@@ -218,7 +216,6 @@ fn the_admin_login_stops_a_guesser_by_address_and_by_name_and_keeps_sql_as_text(
     let kota = Kota::start();
     let cookie = crate::dashboard::login_admin(&kota);
     assert!(cookie.starts_with("balai_kota_admin=") || !cookie.is_empty());
-    const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
     let attempt = |user: &str, password: &str| {
         let body = format!("username={}&password={}", urlencode(user), urlencode(password));
         exchange(&kota, "POST", "/admin/login", &[FORM], &body).0

@@ -65,6 +65,9 @@ pub struct Recovery {
     pub restored_from: Option<String>,
     /// When the backup restored was made.
     pub backup_made_at: Option<String>,
+    /// What was taken over from the damaged file: the work the backup lacks, as far as it
+    /// could be read (`balai_store::salvage`).
+    pub taken_over: Option<balai_store::salvage::TakenOver>,
 }
 
 impl std::fmt::Debug for App {
@@ -106,16 +109,19 @@ impl App {
                     set_aside: set_aside.display().to_string(),
                     restored_from: None,
                     backup_made_at: None,
+                    taken_over: None,
                 });
             }
         }
         let mut app = App::open(db, &key, clock)?;
         app.key_store = keys.kind();
         if let Some(mut r) = recovery {
-            if let Some(b) = areas::backup::restore_newest_whole(&app, &r.set_aside)? {
+            let (backup, taken) = areas::backup::restore_newest_whole(&app, &r.set_aside)?;
+            if let Some(b) = backup {
                 r.restored_from = Some(b.path);
                 r.backup_made_at = Some(b.made_at);
             }
+            r.taken_over = Some(taken);
             *app.recovery.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
         }
         Ok(app)
@@ -137,7 +143,7 @@ impl App {
         let store = Store::open(db, key.bytes())?;
         let profile = store.read(|c| balai_store::profile::get(c))?;
         let utc_offset_s = office_utc_offset(profile.as_ref());
-        Ok(App {
+        let app = App {
             store,
             clock,
             sessions: session::Sessions::default(),
@@ -148,7 +154,10 @@ impl App {
             key: key.clone(),
             key_store: "none",
             recovery: Default::default(),
-        })
+        };
+        // A restore whose process stopped before its take-over: finished before any work.
+        areas::backup::finish_take_over(&app)?;
+        Ok(app)
     }
 
     /// The office's date now: its own time zone's, not UTC's.

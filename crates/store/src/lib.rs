@@ -25,6 +25,7 @@ pub mod pull;
 pub mod register;
 pub mod reports;
 pub mod requests;
+pub mod salvage;
 pub mod settings;
 pub mod signatories;
 pub mod sync;

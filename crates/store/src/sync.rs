@@ -211,7 +211,7 @@ pub(crate) fn value_expr(t: &SyncedTable, cols: &[&str], row: &str) -> String {
 }
 
 /// The value of an inserted row (`new`): every field group.
-fn whole_row_value(t: &SyncedTable) -> String {
+pub(crate) fn whole_row_value(t: &SyncedTable) -> String {
     let groups: Vec<String> = t
         .groups
         .iter()

@@ -45,7 +45,13 @@ export interface AppInfo {
   /** The recovery key has not been shown to an admin yet. */
   recovery_key_pending: boolean;
   /** A damaged database found at this start: set aside, the newest whole backup restored. */
-  recovery: { damage: string; set_aside: string; restored_from: string | null; backup_made_at: string | null } | null;
+  recovery: {
+    damage: string;
+    set_aside: string;
+    restored_from: string | null;
+    backup_made_at: string | null;
+    taken_over: TakenOver | null;
+  } | null;
 }
 
 export interface AuditRecord {
@@ -210,4 +216,17 @@ export interface Breach {
   hours_left: number;
   late: boolean;
   drafts: { subjects: string; authority: string };
+}
+
+/** What a restore took over from the database it replaced (balai_store::salvage). */
+export interface TakenOver {
+  /** Whether the replaced file could be read at all. */
+  opened: boolean;
+  letters: number;
+  series_forward: number;
+  rows: number;
+  changes: number;
+  queued: number;
+  /** Places (table and row numbers) that could not be read: never content. */
+  unreadable: string[];
 }

@@ -6,11 +6,14 @@
 //! database unless a folder is named (a USB stick). A restore first writes a backup of the
 //! database as it is, so the restore itself can be undone; then it replaces the content in one
 //! transaction; an enrolled PC is fenced until an admin enrols it again (its letter-number
-//! leases void), as the city would fence a copy.
+//! leases void), as the city would fence a copy. What the restored copy lacks and must not lose
+//! is then taken over from the database it replaced (`balai_store::salvage`): the letters
+//! numbered since the backup, and after damage at start everything readable.
 
 use crate::areas::audit;
 use crate::error::{ApiError, ErrorCode};
 use crate::{App, Ctx};
+use balai_store::salvage::{self, Scope, TakenOver};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -59,6 +62,9 @@ pub struct Restored {
     pub schema_version: i64,
     /// An enrolled PC is fenced until enrolled again: its leases were void.
     pub fenced: bool,
+    /// What was taken over from the database as it was (`balai_store::salvage`): letters
+    /// numbered after the backup, the series marks, their commands for the city.
+    pub taken_over: TakenOver,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,9 +239,17 @@ pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiE
     // The database as it is, kept first: a restore can itself be undone.
     let before = make(app, &dir, "before_restore")?;
     // Fenced inside the copy before it replaces anything: there is no moment in which the
-    // restored PC could draw a number from a lease another copy may have used.
-    let fenced = app.store.restore_from(verified, balai_store::sync::fence_restored)?;
+    // restored PC could draw a number from a lease another copy may have used. The take-over
+    // of the letters numbered since is marked in the same copy: a crash before it is done
+    // finishes it at the next start.
+    let before_path = PathBuf::from(&before.path);
+    let fenced = app.store.restore_from(verified, |tx| {
+        let fenced = balai_store::sync::fence_restored(tx)?;
+        salvage::mark_pending(tx, &before_path, Scope::Letters)?;
+        Ok(fenced)
+    })?;
     app.sessions.end_every();
+    let taken_over = take_over(app, &before_path, Scope::Letters)?;
     app.write(&actor, |tx| {
         let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         audit::record_in(
@@ -253,41 +267,83 @@ pub fn restore(app: &App, ctx: &Ctx, args: RestoreArgs) -> Result<Restored, ApiE
         before_restore: before,
         schema_version: version,
         fenced,
+        taken_over,
     })
 }
 
+/// Takes over from the database file at `old` what the restore just made must not lose
+/// (`balai_store::salvage`), and records it in the audit trail (counts only).
+pub(crate) fn take_over(app: &App, old: &Path, scope: Scope) -> Result<TakenOver, ApiError> {
+    let actor = crate::Actor::operator("pemulihan");
+    let taken = app.store.take_over(&app.write_ctx(&actor), old, scope)?;
+    let name = old.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    audit::record(
+        app,
+        &actor,
+        "database.taken_over",
+        "backup",
+        &name,
+        &format!(
+            "cakupan={}; surat={}; seri_maju={}; baris={}; perubahan={}; antre={}; tak_terbaca={}",
+            scope.as_str(),
+            taken.letters,
+            taken.series_forward,
+            taken.rows,
+            taken.changes,
+            taken.queued,
+            taken.unreadable.len()
+        ),
+    )?;
+    Ok(taken)
+}
+
+/// At open: a take-over a restore marked and did not finish (the process stopped between the
+/// two), finished now. The file it reads from may be gone (removed by hand): then nothing is
+/// taken and the mark is cleared, the audit trail saying so.
+pub(crate) fn finish_take_over(app: &App) -> Result<(), ApiError> {
+    let Some((old, scope)) =
+        app.store.read(|c| salvage::pending(c).map_err(balai_store::StoreError::from))?
+    else {
+        return Ok(());
+    };
+    take_over(app, &old, scope).map(drop)
+}
+
 /// At start, after a damaged database was set aside (`set_aside`): the newest backup beside it
-/// that proves whole, restored into the new empty database; `None` when there is none.
+/// that proves whole, restored into the new empty database (`None` when there is none); then
+/// everything of the office's work readable in the damaged file that the backup lacks is taken
+/// over (into the empty database when there was no backup).
 pub(crate) fn restore_newest_whole(
     app: &App,
     set_aside: &str,
-) -> Result<Option<BackupFile>, ApiError> {
+) -> Result<(Option<BackupFile>, TakenOver), ApiError> {
     let actor = crate::Actor::operator("pemulihan");
+    let damaged = Path::new(set_aside);
+    let mut restored = None;
     for b in scan(&folder(app, None)?)? {
         let Ok(verified) = balai_store::verify_backup(Path::new(&b.path), app.key.bytes()) else {
             continue; // damaged too, or another database's: the next older one
         };
-        app.store.restore_from(verified, balai_store::sync::fence_restored)?;
-        app.write(&actor, |tx| {
-            audit::record_in(
-                tx,
-                app,
-                &actor,
-                "database.recovered",
-                "backup",
-                &b.name,
-                &format!("rusak={set_aside}"),
-            )
+        app.store.restore_from(verified, |tx| {
+            let fenced = balai_store::sync::fence_restored(tx)?;
+            salvage::mark_pending(tx, damaged, Scope::Everything)?;
+            Ok(fenced)
         })?;
-        return Ok(Some(b));
+        restored = Some(b);
+        break;
     }
-    audit::record(
-        app,
-        &actor,
-        "database.recovered",
-        "backup",
-        "",
-        &format!("rusak={set_aside}; tanpa cadangan"),
-    )?;
-    Ok(None)
+    if restored.is_none() {
+        app.write(&actor, |tx| {
+            salvage::mark_pending(tx, damaged, Scope::Everything)
+                .map_err(|e| ApiError::from(balai_store::StoreError::from(e)))
+        })?;
+    }
+    let detail = match &restored {
+        Some(_) => format!("rusak={set_aside}"),
+        None => format!("rusak={set_aside}; tanpa cadangan"),
+    };
+    let name = restored.as_ref().map(|b| b.name.clone()).unwrap_or_default();
+    audit::record(app, &actor, "database.recovered", "backup", &name, &detail)?;
+    let taken = take_over(app, damaged, Scope::Everything)?;
+    Ok((restored, taken))
 }

@@ -174,6 +174,9 @@ fn an_enrolled_pc_restored_from_a_backup_issues_no_letter_until_enrolled_again()
 
     let restored = t.operator("backup.restore", json!({"backup": backup["name"]})).unwrap();
     assert_eq!(restored["fenced"], true);
+    // The letter issued after the backup is kept, its command for the city queued again.
+    assert_eq!(restored["taken_over"]["letters"], 1, "{restored}");
+    assert_eq!(restored["taken_over"]["queued"], 1, "{restored}");
     let status = t.operator("sync.status", json!({})).unwrap();
     assert_eq!(status["fenced"], "epoch_fenced", "{status}");
     assert_eq!(status["reserve"], json!([]), "the copy's leases are void: {status}");
@@ -185,22 +188,52 @@ fn an_enrolled_pc_restored_from_a_backup_issues_no_letter_until_enrolled_again()
     t.operator("sync.enrol", json!({"server": kota.url, "code": kota.code()})).unwrap();
     let again = t.call(Some(&lurah), "letters.issue", domisili(&niks[1])).unwrap();
     assert_ne!(again["number"], first["number"]);
+    // The city hears of both letters. The one numbered from a lease of the copy's earlier epoch
+    // (void since it enrolled again) is answered as a conflict naming its number, shown on
+    // the sync page for the office to renumber (sync-notes §3.5), not lost in silence.
+    let synced = t.operator("sync.now", json!({})).unwrap();
+    let status = t.operator("sync.status", json!({})).unwrap();
+    assert_eq!(
+        (synced["pending"].as_u64(), synced["rejected"].as_u64()),
+        (Some(0), Some(1)),
+        "{status}"
+    );
+    let refused = &status["rejected"][0];
+    assert_eq!(refused["code"], "conflict", "{status}");
+    assert!(refused["message"].as_str().unwrap().contains(first["number"].as_str().unwrap()));
 }
 
-/// Closes the test's app, lets `harm` do its damage to the file, and opens it again as the
-/// desktop does at start.
+/// Closes the test's app, lets `harm` do its damage to the file (given the statement that keys
+/// a raw connection to it), and opens it again as the desktop does at start; with that
+/// statement, for looking beneath the app.
 fn reopen_checked(
     t: TestApp,
-    harm: impl FnOnce(&std::path::Path),
-) -> (balai_app::App, tempfile::TempDir, tempfile::TempDir) {
+    harm: impl FnOnce(&std::path::Path, &str),
+) -> (balai_app::App, tempfile::TempDir, tempfile::TempDir, String) {
     let db = t.db_path();
+    let pragma = t.key_pragma();
     let TestApp { app, clock, dir, key } = t;
     drop(app); // closed cleanly: the WAL is in the file
-    harm(&db);
+    harm(&db, &pragma);
     let keys_dir = tempfile::tempdir().unwrap();
     let keys = balai_app::KeyStore::files(keys_dir.path().to_path_buf());
     keys.save(&db, &key).unwrap();
-    (balai_app::App::open_checked(&db, &keys, clock).unwrap(), dir, keys_dir)
+    (balai_app::App::open_checked(&db, &keys, clock).unwrap(), dir, keys_dir, pragma)
+}
+
+/// A raw connection to the database at `db` (keyed by `pragma`).
+fn raw(db: &std::path::Path, pragma: &str) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch(pragma).unwrap();
+    conn
+}
+
+/// Makes page `page` of the database at `db` fail its check (one byte of its ciphertext).
+fn damage_page(db: &std::path::Path, page: i64) {
+    let mut bytes = std::fs::read(db).unwrap();
+    let at = (page as usize - 1) * 4096 + 200;
+    bytes[at] ^= 0xff;
+    std::fs::write(db, &bytes).unwrap();
 }
 
 fn info(app: &balai_app::App) -> Value {
@@ -216,7 +249,7 @@ fn op(app: &balai_app::App, command: &str, args: Value) -> Value {
 fn a_whole_database_opens_as_it_is() {
     let t = TestApp::demo();
     set_idle_minutes(&t, 14);
-    let (app, _dir, _keys) = reopen_checked(t, |_| {});
+    let (app, _dir, _keys, _) = reopen_checked(t, |_, _| {});
     assert!(info(&app)["recovery"].is_null(), "{}", info(&app));
     assert_eq!(op(&app, "settings.get", json!({}))["idle_lock_minutes"], 14);
 }
@@ -230,7 +263,7 @@ fn a_truncated_or_damaged_database_is_set_aside_and_the_newest_whole_backup_rest
         t.clock.advance(chrono::Duration::hours(1));
         set_idle_minutes(&t, 12);
         let mut harmed = Vec::new();
-        let (app, dir, _keys) = reopen_checked(t, |db| {
+        let (app, dir, _keys, _) = reopen_checked(t, |db, _| {
             let mut bytes = std::fs::read(db).unwrap();
             match damage {
                 "truncated" => bytes.truncate(bytes.len() / 2),
@@ -267,7 +300,7 @@ fn a_truncated_or_damaged_database_is_set_aside_and_the_newest_whole_backup_rest
 #[test]
 fn a_damaged_database_without_a_backup_is_set_aside_and_the_office_starts_empty() {
     let t = TestApp::demo();
-    let (app, _dir, _keys) = reopen_checked(t, |db| {
+    let (app, _dir, _keys, _) = reopen_checked(t, |db, _| {
         let len = std::fs::metadata(db).unwrap().len();
         std::fs::OpenOptions::new().write(true).open(db).unwrap().set_len(len / 3).unwrap();
     });
@@ -275,5 +308,182 @@ fn a_damaged_database_without_a_backup_is_set_aside_and_the_office_starts_empty(
     assert!(info["recovery"]["restored_from"].is_null(), "{info}");
     let damage = info["recovery"]["damage"].as_str().unwrap();
     assert!(damage.contains("truncated") || damage.contains("malformed"), "{info}");
-    assert_eq!(info["initialized"], false, "an empty database: set up again or enrol");
+    // A third of the file is gone: what was in it is taken over, the rest is named unreadable.
+    let unreadable = info["recovery"]["taken_over"]["unreadable"].as_array().unwrap().clone();
+    assert!(!unreadable.is_empty(), "{info}");
+}
+
+/// The numbered letters of the database beneath `conn`: (number, serial, status), by serial.
+fn numbered(conn: &rusqlite::Connection) -> Vec<(String, i64, String)> {
+    let mut st = conn
+        .prepare(
+            "SELECT number, serial, status FROM letters WHERE number IS NOT NULL ORDER BY serial",
+        )
+        .unwrap();
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// Every series' last serial is at least the highest serial it has issued: the next number is
+/// a new one.
+fn series_ahead_of_letters(conn: &rusqlite::Connection) {
+    let behind: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM letters l LEFT JOIN letter_series s ON s.series = l.series
+             WHERE l.number IS NOT NULL AND coalesce(s.last_serial, 0) < l.serial",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(behind, 0, "a series would hand out a number already issued");
+}
+
+#[test]
+fn a_restore_keeps_the_letters_numbered_since_the_backup_and_never_gives_their_numbers_again() {
+    let (t, niks) = office();
+    set_idle_minutes(&t, 11);
+    let backup = t.operator("backup.create", json!({})).unwrap();
+    t.clock.advance(chrono::Duration::minutes(5));
+    let lurah = login_demo(&t, "lurah");
+    let first = t.call(Some(&lurah), "letters.issue", domisili(&niks[0])).unwrap();
+    set_idle_minutes(&t, 12);
+
+    let restored = t.operator("backup.restore", json!({"backup": backup["name"]})).unwrap();
+    assert_eq!(idle_minutes(&t), 11, "everything else is the backup's");
+    let taken = &restored["taken_over"];
+    assert_eq!((taken["letters"].as_u64(), taken["series_forward"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(taken["unreadable"], json!([]), "{restored}");
+    assert_eq!(taken["changes"], 0, "a restore on purpose keeps the backup's register");
+    assert!(crate::audit_actions(&t).iter().any(|a| a == "database.taken_over"));
+    // The letter is in the register, signed and printable as it was.
+    let conn = crate::raw_db(&t);
+    let first_number = first["number"].as_str().unwrap().to_string();
+    assert_eq!(numbered(&conn), [(first_number.clone(), 1, "terbit".to_string())]);
+    let pdf = t.call(Some(&login_demo(&t, "petugas")), "letters.pdf", json!({"id": first["id"]}));
+    assert!(pdf.is_ok(), "{pdf:?}");
+    // The next letter gets the next number, not the one handed out after the backup.
+    let lurah = login_demo(&t, "lurah");
+    let second = t.call(Some(&lurah), "letters.issue", domisili(&niks[1])).unwrap();
+    assert_ne!(second["number"], first["number"]);
+    assert_eq!(numbered(&conn).iter().map(|l| l.1).collect::<Vec<_>>(), [1, 2]);
+    series_ahead_of_letters(&conn);
+}
+
+#[test]
+fn after_damage_the_work_since_the_backup_is_taken_over_from_the_damaged_file() {
+    let (t, niks) = office();
+    set_idle_minutes(&t, 11);
+    t.operator("backup.create", json!({})).unwrap();
+    t.clock.advance(chrono::Duration::hours(1));
+    // The hour's work after the backup: a new resident, a letter, a setting.
+    let clerk = login_demo(&t, "petugas");
+    let mut p = crate::register::person(
+        "1872040101800002",
+        "Sumarno Salvatore",
+        "L",
+        "01-01-1980",
+        "Kepala Keluarga",
+    );
+    p["no_kk"] = json!("1872041203159999");
+    t.call(Some(&clerk), "residents.add", json!({"resident": p})).unwrap();
+    let lurah = login_demo(&t, "lurah");
+    let letter = t.call(Some(&lurah), "letters.issue", domisili(&niks[2])).unwrap();
+    set_idle_minutes(&t, 12);
+    // A page of the audit trail (which is not taken over) fails its check.
+    let page: i64 = crate::raw_db(&t)
+        .query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'audit_log'", [], |r| r.get(0))
+        .unwrap();
+    let (app, _dir, _keys, pragma) = reopen_checked(t, |db, _| damage_page(db, page));
+
+    let recovery = info(&app)["recovery"].clone();
+    assert!(recovery["restored_from"].as_str().unwrap().contains("backups"), "{recovery}");
+    let taken = &recovery["taken_over"];
+    assert_eq!(taken["unreadable"], json!([]), "only the audit trail was damaged: {recovery}");
+    assert_eq!(taken["letters"], 1, "{recovery}");
+    assert!(taken["changes"].as_u64().unwrap() >= 2, "the family and the resident: {recovery}");
+    assert!(taken["queued"].as_u64().unwrap() >= 2, "for the city at enrolment: {recovery}");
+    assert_eq!(op(&app, "settings.get", json!({}))["idle_lock_minutes"], 12, "the newer setting");
+    let found = op(&app, "residents.search", json!({"q": "salvatore"}));
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "in the name index too: {found}");
+    let conn = raw(app.db_path(), &pragma);
+    assert_eq!(numbered(&conn)[0].0, letter["number"].as_str().unwrap());
+    series_ahead_of_letters(&conn);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let audit = op(&app, "audit.list", json!({"limit": 5})).to_string();
+    assert!(audit.contains("database.taken_over"), "{audit}");
+}
+
+#[test]
+fn a_damaged_register_page_without_a_backup_loses_only_the_rows_on_it_and_names_them() {
+    let t = TestApp::empty();
+    t.operator("demo.seed", json!({"residents": 2000})).unwrap();
+    let conn = crate::raw_db(&t);
+    let residents: i64 =
+        conn.query_row("SELECT count(*) FROM residents", [], |r| r.get(0)).unwrap();
+    // A leaf page of the register in the middle of its rows.
+    let (page, on_page): (i64, i64) = conn
+        .query_row(
+            "SELECT pageno, ncell FROM dbstat WHERE name = 'residents' AND pagetype = 'leaf'
+             ORDER BY pageno LIMIT 1 OFFSET (SELECT count(*) / 2 FROM dbstat
+                 WHERE name = 'residents' AND pagetype = 'leaf')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let (app, _dir, _keys, pragma) = reopen_checked(t, |db, _| damage_page(db, page));
+
+    let recovery = info(&app)["recovery"].clone();
+    assert!(recovery["restored_from"].is_null(), "no backup: {recovery}");
+    let conn = raw(app.db_path(), &pragma);
+    let back: i64 = conn.query_row("SELECT count(*) FROM residents", [], |r| r.get(0)).unwrap();
+    let unreadable: Vec<String> = recovery["taken_over"]["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_string())
+        .collect();
+    let named = unreadable.iter().filter(|u| u.starts_with("residents: the row of")).count();
+    assert_eq!(back, residents - on_page, "only the damaged page's rows are lost: {recovery}");
+    assert_eq!(named as i64, on_page, "and each is named: {unreadable:?}");
+    assert!(unreadable.iter().all(|u| !u.contains("187")), "places, never content");
+    // The office is there again (its users, profile, signatories came over too).
+    assert_eq!(info(&app)["initialized"], true, "{}", info(&app));
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let hits = op(&app, "residents.search", json!({"q": "a", "limit": 5}));
+    assert!(!hits.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_take_over_interrupted_by_a_crash_is_finished_at_the_next_start() {
+    let (t, niks) = office();
+    let backup = t.operator("backup.create", json!({})).unwrap();
+    t.clock.advance(chrono::Duration::minutes(5));
+    let lurah = login_demo(&t, "lurah");
+    let letter = t.call(Some(&lurah), "letters.issue", domisili(&niks[0])).unwrap();
+    let before = t.operator("backup.create", json!({})).unwrap();
+    // What a restore leaves when its process stops right after the copy was put in place:
+    // the backup's content, marked with the take-over still to do.
+    let (app, _dir, _keys, pragma) = reopen_checked(t, |db, pragma| {
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        std::fs::copy(backup["path"].as_str().unwrap(), db).unwrap();
+        let conn = raw(db, pragma);
+        assert!(numbered(&conn).is_empty(), "the backup is from before the letter");
+        conn.execute(
+            "INSERT INTO _sync_state (key, value) VALUES ('take_over_from', ?1), ('take_over_scope', 'letters')",
+            [before["path"].as_str().unwrap()],
+        )
+        .unwrap();
+    });
+    let conn = raw(app.db_path(), &pragma);
+    assert_eq!(numbered(&conn)[0].0, letter["number"].as_str().unwrap());
+    series_ahead_of_letters(&conn);
+    let marks: i64 = conn
+        .query_row("SELECT count(*) FROM _sync_state WHERE key LIKE 'take_over%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(marks, 0, "done once, not at every start");
 }

@@ -107,6 +107,21 @@ pub(crate) fn install_capture_triggers(conn: &Connection) -> Result<()> {
     if user_version(conn)? < 2 {
         return Ok(());
     }
+    // Rewritten only when they differ from this build's: an open that changes nothing writes
+    // nothing (no lock taken, and the schema's pages are not moved to the file's end at every
+    // start, where a truncation would make the whole file unreadable).
+    let stored: std::collections::BTreeMap<String, String> = {
+        let mut st = conn.prepare(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '\\_capture\\_%' ESCAPE '\\'",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let wanted: std::collections::BTreeMap<String, String> =
+        crate::sync::capture_triggers().into_iter().collect();
+    if stored == wanted {
+        return Ok(());
+    }
     #[allow(clippy::disallowed_methods)] // generated DDL, a script by nature
     conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}\nCOMMIT;", crate::sync::trigger_sql()))?;
     Ok(())

@@ -325,42 +325,52 @@ fn capture_body(tbl: &str, group: &str, value: &str) -> String {
     )
 }
 
-/// The SQL that (re)creates every capture trigger.
+/// Every capture trigger: its name and the statement that creates it.
 ///
 /// An INSERT is captured as one change of field group `*` holding every group (a 100,000-row
 /// import writes one outbox row per resident, not one per group); an UPDATE is captured per
 /// field group that actually changed. The clock of a group is its own `_sync_clock` row when it
 /// has one, else the row's `*` clock.
-pub fn trigger_sql() -> String {
-    let mut sql = String::new();
+pub fn capture_triggers() -> Vec<(String, String)> {
+    let mut out = Vec::new();
     for t in SYNCED {
-        sql.push_str(&format!(
-            "DROP TRIGGER IF EXISTS _capture_{tbl}_insert;
-CREATE TRIGGER _capture_{tbl}_insert AFTER INSERT ON {tbl} WHEN balai_capture() = 1 BEGIN
+        out.push((
+            format!("_capture_{}_insert", t.name),
+            format!(
+                "CREATE TRIGGER _capture_{tbl}_insert AFTER INSERT ON {tbl} WHEN balai_capture() = 1 BEGIN
     {body}
-END;
-",
-            tbl = t.name,
-            body = capture_body(t.name, "*", "NULL")
+END",
+                tbl = t.name,
+                body = capture_body(t.name, "*", "NULL")
+            ),
         ));
         for (group, cols) in t.groups {
             let changed: Vec<String> =
                 cols.iter().map(|c| format!("old.{c} IS NOT new.{c}")).collect();
-            sql.push_str(&format!(
-                "DROP TRIGGER IF EXISTS _capture_{tbl}_{group}_update;
-CREATE TRIGGER _capture_{tbl}_{group}_update AFTER UPDATE OF {cols} ON {tbl}
+            out.push((
+                format!("_capture_{}_{group}_update", t.name),
+                format!(
+                    "CREATE TRIGGER _capture_{tbl}_{group}_update AFTER UPDATE OF {cols} ON {tbl}
 WHEN balai_capture() > 0 AND ({changed}) BEGIN
     {body}
-END;
-",
-                tbl = t.name,
-                body = capture_body(t.name, group, &value_expr(t, cols, "new")),
-                cols = cols.join(", "),
-                changed = changed.join(" OR ")
+END",
+                    tbl = t.name,
+                    body = capture_body(t.name, group, &value_expr(t, cols, "new")),
+                    cols = cols.join(", "),
+                    changed = changed.join(" OR ")
+                ),
             ));
         }
     }
-    sql
+    out
+}
+
+/// The SQL that (re)creates every capture trigger ([`capture_triggers`]).
+pub fn trigger_sql() -> String {
+    capture_triggers()
+        .into_iter()
+        .map(|(name, create)| format!("DROP TRIGGER IF EXISTS {name};\n{create};\n"))
+        .collect()
 }
 
 /// Every (table, column) of a synced table that is neither in a field group nor local-only.

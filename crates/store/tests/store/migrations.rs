@@ -173,3 +173,19 @@ fn upgrading_to_schema_3_keeps_the_outbox_queue() {
         store.read(|c| c.query_row("SELECT max(seq) FROM _sync_outbox", [], |r| r.get(0))).unwrap();
     assert_eq!(max, 9);
 }
+
+#[test]
+fn opening_an_up_to_date_database_writes_nothing() {
+    let (_dir, path) = crate::temp_db();
+    drop(crate::open(&path)); // created, migrated, its triggers installed; closed: WAL folded in
+    let before = std::fs::read(&path).unwrap();
+    let version = |p: &std::path::Path| -> i64 {
+        crate::keyed(p, &crate::TEST_KEY)
+            .query_row("PRAGMA schema_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let schema_before = version(&path);
+    drop(crate::open(&path));
+    assert_eq!(version(&path), schema_before, "the capture triggers were not rewritten");
+    assert!(std::fs::read(&path).unwrap() == before, "not a byte of the file changed");
+}

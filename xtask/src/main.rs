@@ -6,6 +6,9 @@
 //! - `cargo xtask bench` runs the criterion benchmarks and writes BENCHMARKS.md.
 //! - `cargo xtask soak [SEEDS [STEPS]]` runs the sync simulation long (release; 200 seeds of
 //!   1,000 steps by default) and the crash tests with 300 kills each, and prints what they did.
+//! - `cargo xtask fuzz [S]` runs each fuzz target S seconds (60 by default).
+//! - `cargo xtask deny`  `cargo deny`: licences, bans, sources, advisories (`BALAI_ADVISORY_DB`:
+//!   a local clone of the RustSec database, for machines that cannot fetch it).
 //! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
 //!
 //! It shells out to apt, npm, cargo and node; it holds no product logic.
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&root(), args.get(1).map(String::as_str) == Some("--report")),
         Some("soak") => soak(&args[1..]),
+        Some("deny") => deny(&root()),
         Some("fuzz") => fuzz::run(&root(), args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {
@@ -41,7 +45,9 @@ fn main() -> ExitCode {
             }
         }),
         _ => {
-            eprintln!("usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | tidy");
+            eprintln!(
+                "usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | fuzz [S] | deny | tidy"
+            );
             return ExitCode::from(2);
         }
     };
@@ -193,9 +199,9 @@ fn soak(args: &[String]) -> Result<bool> {
 }
 
 /// `cargo deny` with `deny.toml`: every dependency's licence allowed, no wildcard versions, only
-/// crates.io. The advisory database is fetched from GitHub: where that fails (this project's
-/// machines reach only the package registries) the check says so and does not fail the suite; a
-/// vulnerability found where it can be fetched does.
+/// crates.io. The advisory database is fetched from GitHub, or read from a local clone named by
+/// `BALAI_ADVISORY_DB`: where neither is there (this project's machines reach only the package
+/// registries) the check says so and does not fail the suite; an advisory found does.
 fn deny(root: &Path) -> Result<bool> {
     let deny = || {
         let mut c = cargo();
@@ -203,7 +209,28 @@ fn deny(root: &Path) -> Result<bool> {
         c
     };
     let policy = status(deny().args(["check", "licenses", "bans", "sources"]))?;
-    let advisories = deny()
+    let mut check = deny();
+    // A local clone of the RustSec database (BALAI_ADVISORY_DB): checked offline against it.
+    // cargo deny looks for the default database under its own directory name in `db-path`.
+    let local = std::env::var_os("BALAI_ADVISORY_DB").map(PathBuf::from);
+    let scratch = root.join("target/advisory-dbs");
+    if let Some(clone) = &local {
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+        std::os::unix::fs::symlink(clone, scratch.join("advisory-db-3157b0e258782691"))
+            .map_err(|e| e.to_string())?;
+        let config = std::fs::read_to_string(root.join("deny.toml")).map_err(|e| e.to_string())?;
+        let config = config.replacen(
+            "[advisories]\n",
+            &format!("[advisories]\ndb-path = \"{}\"\n", scratch.display()),
+            1,
+        );
+        let path = scratch.join("deny.toml");
+        std::fs::write(&path, config).map_err(|e| e.to_string())?;
+        check.arg("--offline").arg("--config").arg(path);
+        println!("cargo deny: advisories from {}", clone.display());
+    }
+    let advisories = check
         .args(["check", "advisories"])
         .output()
         .map_err(|e| format!("cannot run cargo deny: {e}"))?;

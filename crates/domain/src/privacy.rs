@@ -165,10 +165,15 @@ impl PrivacyRules {
                 out.push(f.category.clone());
             }
         }
-        if age_on(r.birth_date, today) < self.specific.child_under_years as i32 {
+        if self.is_child(r.birth_date, today) {
             out.push("anak".into());
         }
         out
+    }
+
+    /// Whether someone born on `birth` is a child on `today` (children's data, Pasal 4).
+    pub fn is_child(&self, birth: NaiveDate, today: NaiveDate) -> bool {
+        age_on(birth, today) < self.specific.child_under_years as i32
     }
 }
 

@@ -263,6 +263,7 @@ fn view(
             });
         }
     }
+    let specific = specific_on_page(&r, family.as_ref(), today(app));
     Ok(ResidentView {
         id: r.id.to_string(),
         status: r.status,
@@ -274,10 +275,37 @@ fn view(
         duplicates,
         created_at: r.created_at,
         updated_at: r.updated_at,
-        specific: privacy::rules().specific_categories(&r.data, today(app)),
+        specific,
         legal_hold: balai_store::privacy::legal_hold(conn, r.id)?.unwrap_or_default(),
         resident: r.data,
     })
+}
+
+/// The categories of specific data the page of `r` shows: the record's own, and
+/// `anak_dalam_kk` when its family card lists another member who is a child (their name, NIK
+/// and birth date are on the page too).
+fn specific_on_page(
+    r: &StoredResident,
+    family: Option<&FamilyView>,
+    today: NaiveDate,
+) -> Vec<String> {
+    let rules = privacy::rules();
+    let mut out = rules.specific_categories(&r.data, today);
+    let own = r.id.to_string();
+    if family.is_some_and(|f| children_listed(f, Some(&own), today)) {
+        out.push(CHILDREN_ON_CARD.into());
+    }
+    out
+}
+
+/// The category of a family card that lists a child: children's data (Pasal 4 (2)).
+const CHILDREN_ON_CARD: &str = "anak_dalam_kk";
+
+/// Whether `f` lists a child other than `except`.
+fn children_listed(f: &FamilyView, except: Option<&str>, today: NaiveDate) -> bool {
+    f.members
+        .iter()
+        .any(|m| Some(m.id.as_str()) != except && privacy::rules().is_child(m.birth_date, today))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -680,14 +708,21 @@ pub struct FamilyArgs {
     pub no_kk: String,
 }
 
-pub fn family(app: &App, _ctx: &Ctx, a: FamilyArgs) -> Result<FamilyView, ApiError> {
+/// Shows a family card; one that lists a child is audited as a read of children's data.
+pub fn family(app: &App, ctx: &Ctx, a: FamilyArgs) -> Result<FamilyView, ApiError> {
+    let actor = ctx.actor()?;
     let kk = balai_domain::nik::NoKk::parse(&a.no_kk)
         .map_err(|_| ApiError::field("no_kk", "no_kk_format", "No. KK harus 16 angka."))?;
-    app.store.read(|c| {
+    let f = app.store.read(|c| {
         let f = register::family_by_no_kk(c, kk.as_str())?
             .ok_or_else(|| ApiError::not_found("Kartu keluarga"))?;
         family_view(c, f.id)?.ok_or_else(|| ApiError::not_found("Anggota kartu keluarga"))
-    })
+    })?;
+    if children_listed(&f, None, today(app)) {
+        let detail = format!("kategori={CHILDREN_ON_CARD}");
+        audit::record(app, actor, "families.read_specific", "family", &f.id, &detail)?;
+    }
+    Ok(f)
 }
 
 /// The code lists the forms offer (Dukcapil codes with their labels).

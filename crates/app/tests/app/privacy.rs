@@ -41,28 +41,45 @@ fn showing_a_record_with_specific_data_is_audited_by_category_never_by_value() {
     // The test clock stands at 1 July 2026: born 2 July 2008, still 17.
     let child = add(&t, person("1872040207080003", "Bagus", "L", "02-07-2008", "Anak"));
     let turned_18 = add(&t, person("1872040107080004", "Bayu", "L", "01-07-2008", "Anak"));
+
+    // A family of two adults, no child: nothing specific on its pages.
+    let mut other = person("1872040303700005", "Karto", "L", "03-03-1970", "Kepala Keluarga");
+    other["no_kk"] = json!("1872041203159999");
+    let alone = add(&t, other);
     // Entering a record shows the writer nothing new: no read is audited.
     assert!(audited(&t, "residents.read_specific").is_empty());
 
     let shown =
         |user: &str, id: &str| check(&t, Some(user), "residents.show", json!({"key": id}), "ok");
-    assert_eq!(shown("petugas", &plain)["specific"], json!([]));
-    assert_eq!(shown("petugas", &turned_18)["specific"], json!([]));
+    assert_eq!(shown("petugas", &alone)["specific"], json!([]));
     assert!(audited(&t, "residents.read_specific").is_empty());
 
     let v = shown("petugas", &health);
-    assert_eq!(v["specific"], json!(["kesehatan", "disabilitas"]));
+    assert_eq!(v["specific"], json!(["kesehatan", "disabilitas", "anak_dalam_kk"]));
     assert_eq!(v["labels"]["blood_type"], "AB+");
-    assert_eq!(shown("lurah", &child)["specific"], json!(["anak"]));
+    assert_eq!(shown("lurah", &child)["specific"], json!(["anak"]), "no other child on the card");
+    // An adult (18 yesterday) whose family card lists a child: the child's name, NIK and birth
+    // date are on the page.
+    assert_eq!(shown("lurah", &turned_18)["specific"], json!(["anak_dalam_kk"]));
+    assert_eq!(shown("lurah", &plain)["specific"], json!(["anak_dalam_kk"]));
     shown("lurah", "1872045508900001");
     assert_eq!(
         audited(&t, "residents.read_specific"),
         [
-            "petugas kategori=kesehatan+disabilitas",
+            "petugas kategori=kesehatan+disabilitas+anak_dalam_kk",
             "lurah kategori=anak",
-            "lurah kategori=kesehatan+disabilitas"
+            "lurah kategori=anak_dalam_kk",
+            "lurah kategori=anak_dalam_kk",
+            "lurah kategori=kesehatan+disabilitas+anak_dalam_kk"
         ]
     );
+    // The family card itself, when it lists a child.
+    let card =
+        |no_kk: &str| check(&t, Some("petugas"), "families.show", json!({"no_kk": no_kk}), "ok");
+    card("1872041203159999");
+    assert!(audited(&t, "families.read_specific").is_empty());
+    card("1872041203150007");
+    assert_eq!(audited(&t, "families.read_specific"), ["petugas kategori=anak_dalam_kk"]);
     // The entry names the record by id; the trail holds no name, NIK or blood type.
     let trail = t.operator("audit.list", json!({"limit": 1000})).unwrap().to_string();
     for secret in ["Siti", "1872045508900001", "AB+", "RUNGU"] {

@@ -9,6 +9,7 @@
 //! - `cargo xtask fuzz [S]` runs each fuzz target S seconds (60 by default).
 //! - `cargo xtask deny`  `cargo deny`: licences, bans, sources, advisories (`BALAI_ADVISORY_DB`:
 //!   a local clone of the RustSec database, for machines that cannot fetch it).
+//! - `cargo xtask windows` runs balai-keys' tests built for Windows under Wine.
 //! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
 //!
 //! It shells out to apt, npm, cargo and node; it holds no product logic.
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&root(), args.get(1).map(String::as_str) == Some("--report")),
         Some("soak") => soak(&args[1..]),
         Some("deny") => deny(&root()),
+        Some("windows") => windows_keys(&root()),
         Some("fuzz") => fuzz::run(&root(), args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | fuzz [S] | deny | tidy"
+                "usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | fuzz [S] | deny | windows | tidy"
             );
             return ExitCode::from(2);
         }
@@ -248,6 +250,40 @@ fn deny(root: &Path) -> Result<bool> {
     Ok(policy && advisories_ok)
 }
 
+/// balai-keys built for Windows and its tests run under Wine: the Credential Manager code path
+/// (compiled only on Windows) against Wine's implementation of that API, in a Wine prefix of
+/// the run's own. Wine 8 lacks `bcryptprimitives.dll`, where Rust's std takes random bytes: a
+/// stand-in (`xtask/wine/bcryptprimitives.c`) is built into the prefix first.
+fn windows_keys(root: &Path) -> Result<bool> {
+    let prefix = root.join("target/wine-prefix");
+    let _ = std::fs::remove_dir_all(&prefix);
+    let wine = Path::new("/usr/lib/wine/wine64");
+    let wine_env = |c: &mut Command| {
+        c.env("WINEPREFIX", &prefix).env("WINEDEBUG", "-all");
+    };
+    let mut boot = Command::new(wine);
+    wine_env(&mut boot);
+    must(boot.args(["wineboot", "--init"]))?;
+    // wineboot returns before the prefix is written; wait for its server to finish.
+    let mut wait = Command::new("/usr/lib/wine/wineserver");
+    wine_env(&mut wait);
+    must(wait.arg("--wait"))?;
+    let system32 = prefix.join("drive_c/windows/system32");
+    must(
+        Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-O2", "-shared", "-o"])
+            .arg(system32.join("bcryptprimitives.dll"))
+            .arg(root.join("xtask/wine/bcryptprimitives.c"))
+            .arg("-ladvapi32"),
+    )?;
+    let mut c = cargo();
+    wine_env(&mut c);
+    c.current_dir(root)
+        .args(["test", "--target", setup::WINDOWS_TARGET, "-p", "balai-keys"])
+        .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", wine);
+    status(&mut c)
+}
+
 fn test() -> Result<bool> {
     let root = root();
     let started = Instant::now();
@@ -294,6 +330,7 @@ fn test() -> Result<bool> {
             )
         });
     }
+    step("windows key store (balai-keys on Wine)", &mut || windows_keys(&root));
     step("fuzz (cargo fuzz, 4 targets)", &mut || {
         let seconds = std::env::var("BALAI_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok());
         fuzz::run(&root, seconds.unwrap_or(20))

@@ -27,7 +27,8 @@ const BUILD_PACKAGES: &[&str] = &[
 /// To test: a virtual display, WebKit's WebDriver, Debian's Chromium, PDF tools, `openssl`
 /// (a throwaway CA and certificate for the HTTPS tests), PostgreSQL's server programs (the
 /// city server's tests start a throwaway cluster with them), a session bus and gnome-keyring
-/// (the real Secret Service the database key is kept in).
+/// (the real Secret Service the database key is kept in), mingw-w64 and Wine (the Windows build
+/// of the key store, tested against Wine's Credential Manager).
 const TEST_PACKAGES: &[&str] = &[
     "dbus-daemon",
     "gnome-keyring",
@@ -42,7 +43,12 @@ const TEST_PACKAGES: &[&str] = &[
     "printer-driver-cups-pdf",
     "ghostscript",
     "postgresql",
+    "gcc-mingw-w64-x86-64-posix",
+    "wine64",
 ];
+
+/// The Rust target of the Windows tests (run under Wine).
+pub const WINDOWS_TARGET: &str = "x86_64-pc-windows-gnu";
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
@@ -103,6 +109,17 @@ pub fn ensure(root: &Path, purpose: Purpose) -> Result<()> {
         println!("xtask: installing tauri-driver from crates.io");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         must(Command::new(cargo).args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
+    }
+    if purpose == Purpose::Test && have("rustup") {
+        let installed = Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == WINDOWS_TARGET))
+            .unwrap_or(false);
+        if !installed {
+            println!("xtask: adding the Rust target {WINDOWS_TARGET}");
+            must(Command::new("rustup").args(["target", "add", WINDOWS_TARGET]))?;
+        }
     }
     for tool in ["cargo-fuzz", "cargo-deny"] {
         if purpose == Purpose::Test && !cargo_bin(tool).exists() && !have(tool) {

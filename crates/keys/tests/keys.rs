@@ -1,10 +1,15 @@
-//! The database key: its recovery text, key files, and the real Secret Service (gnome-keyring on
-//! a private session bus the test starts).
+//! The database key: its recovery text, key files, and the operating system's real key store:
+//! the Secret Service (gnome-keyring on a private session bus the test starts) on Linux, the
+//! Credential Manager on Windows (run here under Wine by `cargo xtask test`).
 
 use balai_keys::{DbKey, KeyError, KeyStore};
-use std::io::{BufRead, Write};
+#[cfg(unix)]
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+#[cfg(target_os = "linux")]
+use {
+    std::io::{BufRead, Write},
+    std::process::{Child, Command, Stdio},
+};
 
 fn fixed_key() -> DbKey {
     let mut bytes = [0u8; 32];
@@ -97,11 +102,13 @@ fn key_files_keep_one_key_per_database_readable_by_their_owner_only() {
 }
 
 /// A session bus of the test's own with gnome-keyring on it, its keyring in a temporary home.
+#[cfg(target_os = "linux")]
 struct SessionBus {
     daemon: Child,
     _home: tempfile::TempDir,
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for SessionBus {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
@@ -109,6 +116,7 @@ impl Drop for SessionBus {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn session_bus_with_gnome_keyring() -> SessionBus {
     let home = tempfile::tempdir().expect("tempdir");
     let mut daemon = Command::new("dbus-daemon")
@@ -141,20 +149,32 @@ fn session_bus_with_gnome_keyring() -> SessionBus {
     SessionBus { daemon, _home: home }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn the_secret_service_keeps_the_key_outside_the_process() {
     // (No bus, no key store: libdbus reads the bus address once per process, so that case is
     // tested through the CLI, in a process of its own: crates/cli/tests/cli/keys.rs.)
     let _bus = session_bus_with_gnome_keyring();
+    the_os_store_keeps_the_key_outside_the_process();
+}
+
+#[cfg(windows)]
+#[test]
+fn the_credential_manager_keeps_the_key_outside_the_process() {
+    the_os_store_keeps_the_key_outside_the_process();
+}
+
+#[cfg(any(target_os = "linux", windows))]
+fn the_os_store_keeps_the_key_outside_the_process() {
     let dir = tempfile::tempdir().expect("tempdir");
     let office = dir.path().join("balai.sqlite");
-    let store = KeyStore::os().expect("gnome-keyring answers");
+    let store = KeyStore::os().expect("the key store answers");
     assert_eq!(store.kind(), "os");
     assert!(store.load(&office).expect("load").is_none());
     let key = DbKey::generate();
     store.save(&office, &key).expect("save");
     drop(store);
-    // A new connection finds it: the key lives in gnome-keyring, not in this process.
+    // A new connection finds it: the key lives in the key store, not in this process.
     let again = KeyStore::os().expect("reconnect");
     assert_eq!(again.load(&office).expect("load"), Some(key.clone()));
     assert!(again.load(&dir.path().join("other.sqlite")).expect("load").is_none());

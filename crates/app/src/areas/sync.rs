@@ -46,8 +46,9 @@ pub struct EnrolArgs {
     pub ca_pem: Option<String>,
 }
 
-/// Plain HTTP carries residents' data readable by anyone on the way: allowed only to this PC
-/// itself and to the private address ranges of an office or city network.
+/// Plain HTTP carries residents' data readable by anyone on the way — on an office LAN or a
+/// city network as much as on the internet: allowed only to this PC itself (a city server
+/// tried out on the same machine, the tests).
 fn plain_http_allowed(url: &str) -> bool {
     let rest = url.trim().trim_start_matches("http://");
     let authority = rest.split('/').next().unwrap_or_default();
@@ -59,7 +60,7 @@ fn plain_http_allowed(url: &str) -> bool {
         return true;
     }
     match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
         Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
         Err(_) => false,
     }
@@ -101,7 +102,7 @@ pub fn enrol(app: &App, ctx: &Ctx, a: EnrolArgs) -> Result<EnrolOut, ApiError> {
         return Err(ApiError::field(
             "server",
             "insecure",
-            "Server kota di luar jaringan kantor harus memakai https:// agar data penduduk terenkripsi di perjalanan.",
+            "Server kota harus memakai https:// agar data penduduk terenkripsi di perjalanan (http:// hanya untuk server di komputer ini).",
         ));
     }
     let ca_pem = a.ca_pem.as_deref().map(str::trim).filter(|p| !p.is_empty());

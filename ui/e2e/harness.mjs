@@ -11,7 +11,8 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '..', '..');
 export const balaiBin = process.env.BALAI_BIN ?? join(repo, 'target', 'debug', 'balai');
-export const screenshotDir = join(repo, 'docs', 'screenshots');
+// docs/screenshots, unless a run is not the one whose pictures the docs show (the installed app).
+export const screenshotDir = process.env.BALAI_SCREENSHOT_DIR ?? join(repo, 'docs', 'screenshots');
 
 // Every `balai` of a run (the server and the CLI calls beside it) keeps its database keys in
 // key files of the run's own, not in the user's folder; the desktop suite uses a real Secret

@@ -10,6 +10,9 @@
 //! - `cargo xtask deny`  `cargo deny`: licences, bans, sources, advisories (`BALAI_ADVISORY_DB`:
 //!   a local clone of the RustSec database, for machines that cannot fetch it).
 //! - `cargo xtask windows` runs balai-keys' tests built for Windows under Wine.
+//! - `cargo xtask dist`  builds the installable files into `target/dist/` (`dist.rs`).
+//! - `cargo xtask packages` packs them from the last test build, installs and drives them (as
+//!   in `cargo xtask test`, after its build step).
 //! - `cargo xtask tidy`  checks the dependency rule and test hygiene (also a test of its own).
 //!
 //! It shells out to apt, npm, cargo and node; it holds no product logic.
@@ -17,6 +20,7 @@
 #![allow(clippy::print_stdout)] // a command-line tool that reports progress
 
 mod bench;
+mod dist;
 mod fuzz;
 mod setup;
 mod tidy;
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         Some("soak") => soak(&args[1..]),
         Some("deny") => deny(&root()),
         Some("windows") => windows_keys(&root()),
+        Some("dist") => dist::run(&root(), dist::Build::Release).map(|_| true),
+        Some("packages") => packages(&root()),
         Some("fuzz") => fuzz::run(&root(), args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("tidy") => tidy::check(&root()).map(|problems| {
             if problems.is_empty() {
@@ -48,7 +54,7 @@ fn main() -> ExitCode {
         }),
         _ => {
             eprintln!(
-                "usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | fuzz [S] | deny | windows | tidy"
+                "usage: cargo xtask run | test | bench | soak [SEEDS [STEPS]] | fuzz [S] | deny | windows | dist | packages | tidy"
             );
             return ExitCode::from(2);
         }
@@ -284,6 +290,129 @@ fn windows_keys(root: &Path) -> Result<bool> {
     status(&mut c)
 }
 
+/// The installable files packed (`dist`, from this run's build), installed on this machine
+/// with dpkg, checked where
+/// they landed (programs, units, the service's user and folders; the systemd units verified
+/// and their exposure scored), the installed city server run from its path as its own user
+/// with its settings from the environment, and the installed desktop app driven in its real
+/// window through the desktop suite (log in, a resident by NIK, a letter issued and printed).
+fn packages(root: &Path) -> Result<bool> {
+    let made = dist::run(root, dist::Build::Test)?;
+    let sudo = |program: &str| {
+        if setup::is_root() {
+            Command::new(program)
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg(program);
+            c
+        }
+    };
+    must(sudo("dpkg").arg("-i").arg(&made.desktop_deb).arg(&made.kota_deb))?;
+    let mut problems = Vec::new();
+    for file in [
+        "/usr/bin/balai-desktop",
+        "/usr/bin/balai",
+        "/usr/bin/balai-kota",
+        "/usr/share/applications/Balai.desktop",
+        "/lib/systemd/system/balai-kota.service",
+        "/lib/systemd/system/balai-kota-backup.timer",
+        "/etc/balai-kota/balai-kota.env",
+    ] {
+        if !Path::new(file).exists() {
+            problems.push(format!("not installed: {file}"));
+        }
+    }
+    let state = std::fs::metadata("/var/lib/balai-kota").map_err(|e| e.to_string())?;
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let owner =
+            Command::new("id").args(["-u", "balai-kota"]).output().map_err(|e| e.to_string())?;
+        let uid: u32 = String::from_utf8_lossy(&owner.stdout).trim().parse().unwrap_or(u32::MAX);
+        if state.uid() != uid || state.permissions().mode() & 0o777 != 0o700 {
+            problems.push("/var/lib/balai-kota is not the service's own (0700)".into());
+        }
+    }
+    let unit = "/lib/systemd/system/balai-kota.service";
+    if !status(Command::new("systemd-analyze").args(["verify", "--man=no", unit]))? {
+        problems.push(format!("systemd-analyze verify {unit} failed"));
+    }
+    // Exposure 0–10 (lower is safer); above 2.0 fails (systemd calls up to 3.9 "OK").
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=20", unit])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let report = String::from_utf8_lossy(&security.stdout);
+    println!("packages: {}", report.lines().last().unwrap_or_default().trim());
+    if !security.status.success() {
+        problems.push(format!("{unit} is exposed more than 2.0"));
+    }
+    if !kota_runs_as_installed(&sudo)? {
+        problems.push("the installed balai-kota did not serve".into());
+    }
+    for p in &problems {
+        println!("packages: {p}");
+    }
+    let bins = Path::new("/usr/bin");
+    let driven = status(
+        Command::new("xvfb-run")
+            .current_dir(root.join("ui"))
+            .args(["-a", "-s", "-screen 0 1366x768x24", "npm", "run", "desktop"])
+            .env("BALAI_BIN", bins.join("balai"))
+            .env("BALAI_DESKTOP_BIN", bins.join("balai-desktop"))
+            .env("BALAI_KOTA_BIN", bins.join("balai-kota"))
+            .env("BALAI_SCREENSHOT_DIR", root.join("target/screenshots-installed"))
+            .env("TAURI_DRIVER", setup::tauri_driver_path()),
+    )?;
+    Ok(problems.is_empty() && driven)
+}
+
+/// `/usr/bin/balai-kota` as the `balai-kota` user, configured through the environment as the
+/// unit does: a kelurahan added, then `serve` on a free loopback port answering the public
+/// verification page.
+fn kota_runs_as_installed(sudo: &dyn Fn(&str) -> Command) -> Result<bool> {
+    use std::io::{BufRead, Read, Write};
+    let dir = std::env::temp_dir().join(format!("balai-kota-installed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    must(sudo("chown").arg("balai-kota:balai-kota").arg(&dir))?;
+    let db = dir.join("kota.sqlite");
+    let as_service = |args: &[&str]| {
+        let mut c = sudo("runuser");
+        c.args(["-u", "balai-kota", "--", "env"])
+            .arg(format!("BALAI_KOTA_DB={}", db.display()))
+            .arg("BALAI_KOTA_LISTEN=127.0.0.1:0")
+            .arg("/usr/bin/balai-kota")
+            .args(args);
+        c
+    };
+    must(&mut as_service(&["kelurahan", "add", "--code", "18.72.04.1004", "--name", "Yosorejo"]))?;
+    let mut server = as_service(&["--json", "serve"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().ok_or("no stdout")?)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let answered = (|| -> Result<bool> {
+        let address: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format!("{line}: {e}"))?;
+        let url = address["address"].as_str().ok_or("no address")?;
+        let host = url.trim_start_matches("http://");
+        let mut tcp = std::net::TcpStream::connect(host).map_err(|e| e.to_string())?;
+        write!(tcp, "GET /verify HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+            .map_err(|e| e.to_string())?;
+        let mut page = String::new();
+        tcp.read_to_string(&mut page).map_err(|e| e.to_string())?;
+        Ok(page.starts_with("HTTP/1.1 200") && page.contains("Periksa"))
+    })();
+    // runuser passes SIGTERM on to the server, which stops cleanly.
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let _ = sudo("rm").arg("-rf").arg(&dir).status();
+    answered
+}
+
 fn test() -> Result<bool> {
     let root = root();
     let started = Instant::now();
@@ -343,6 +472,9 @@ fn test() -> Result<bool> {
         step("browser e2e (Chromium + balai serve)", &mut || {
             status(npm(&root).args(["run", "e2e"]).env("BALAI_BIN", bins.join("balai")))
         });
+        step("packages (.debs built, installed, the installed app driven)", &mut || {
+            packages(&root)
+        });
         step("desktop smoke (Tauri window, Xvfb, tauri-driver)", &mut || {
             status(
                 Command::new("xvfb-run")
@@ -356,6 +488,7 @@ fn test() -> Result<bool> {
     } else {
         for name in [
             "browser e2e (Chromium + balai serve)",
+            "packages (.debs built, installed, the installed app driven)",
             "desktop smoke (Tauri window, Xvfb, tauri-driver)",
         ] {
             suites.push(Suite { name, outcome: None, seconds: 0.0 });

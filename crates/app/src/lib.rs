@@ -277,9 +277,15 @@ pub fn recover_and_open(
 }
 
 /// Where the office database lives unless `--db` or `BALAI_DB` says otherwise:
-/// `$XDG_DATA_HOME/balai/balai.sqlite`, else `~/.local/share/balai/balai.sqlite`. The CLI and
-/// the desktop app use the same default so they open the same office.
+/// `$XDG_DATA_HOME/balai/balai.sqlite`, else `~/.local/share/balai/balai.sqlite`; on Windows
+/// `%LOCALAPPDATA%\Balai\balai.sqlite` (the user's own, which an uninstall leaves in place).
+/// The CLI and the desktop app use the same default so they open the same office.
 pub fn default_db_path() -> Option<std::path::PathBuf> {
+    if cfg!(windows) {
+        if let Some(local) = std::env::var_os("LOCALAPPDATA").filter(|d| !d.is_empty()) {
+            return Some(std::path::PathBuf::from(local).join("Balai").join("balai.sqlite"));
+        }
+    }
     let base = match std::env::var_os("XDG_DATA_HOME") {
         Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
         _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".local/share"),

@@ -48,7 +48,8 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8470")]
+        /// Where to listen (address:port).
+        #[arg(long, env = "BALAI_KOTA_LISTEN", default_value = "127.0.0.1:8470")]
         listen: String,
         /// Hold the changes of office apps older than this protocol until they update (they
         /// still receive the others' data).
@@ -61,10 +62,10 @@ enum Command {
               value_parser = clap::value_parser!(u32).range(1..=balai_protocol::MAX_SNAPSHOT_ROWS as i64))]
         snapshot_rows: u32,
         /// Serve HTTPS with this certificate chain (PEM)…
-        #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+        #[arg(long, env = "BALAI_KOTA_TLS_CERT", value_name = "FILE.pem", requires = "tls_key")]
         tls_cert: Option<PathBuf>,
         /// …and its private key (PEM).
-        #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+        #[arg(long, env = "BALAI_KOTA_TLS_KEY", value_name = "FILE.pem", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
     },
     /// The kelurahan registry.

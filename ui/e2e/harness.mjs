@@ -43,10 +43,11 @@ export async function startKeyring() {
 
 /** Starts `balai serve` on a seeded demo database; resolves to { url, db, stop }. `env` is added
  * to the server's environment (e.g. CUPS_SERVER). */
-export async function startServer({ residents = 0, env = {}, prepare } = {}) {
+export async function startServer({ residents = 0, env = {}, prepare, seed = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'balai-e2e-'));
   const db = join(dir, 'office.sqlite');
-  execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', String(residents)], { stdio: 'ignore' });
+  // Without `seed`: a freshly installed office, no profile and no account.
+  if (seed) execFileSync(balaiBin, ['--db', db, 'demo', 'seed', '--residents', String(residents)], { stdio: 'ignore' });
   // What happens to the database before the app starts on it (scripts, damage).
   prepare?.(db);
   const child = spawn(balaiBin, ['--db', db, '--json', 'serve', '--port', '0', '--ui-dir', join(repo, 'ui', 'dist')], {

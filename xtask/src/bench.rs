@@ -89,6 +89,10 @@ fn human(ns: f64) -> String {
 }
 
 /// What a benchmark wrote to `target/bench/<name>.json`, if it ran.
+/// A section of BENCHMARKS.md measured by hand between these marks is kept by the report.
+const KEPT_START: &str = "<!-- measured by hand: kept by cargo xtask bench -->";
+const KEPT_END: &str = "<!-- end of what was measured by hand -->";
+
 fn figures(root: &Path, name: &str) -> Option<Value> {
     let text = std::fs::read_to_string(root.join(format!("target/bench/{name}.json"))).ok()?;
     serde_json::from_str(&text).ok()
@@ -325,6 +329,33 @@ fn write_report(root: &Path) -> Result<bool> {
             "\nEach PC has its own enrolled key and signs every request; its rounds start at its own second of the minute (33 rounds a second in all), run by 64 client threads on the same 2 cores as the server, so the figures include the client's share of the CPU. `dispatched_late` in `target/bench/fleet.json` counts rounds the client started more than 100 ms after their time ({}).",
             r["dispatched_late"]
         );
+    }
+    if let Some(d) = figures(root, "dist") {
+        section(
+            &mut md,
+            &format!(
+                "Installers (`cargo xtask dist`, release build, {})",
+                d["date"].as_str().unwrap_or("")
+            ),
+        );
+        let mb = |k: &str| d[k]["bytes"].as_f64().unwrap_or(f64::NAN) / 1e6;
+        let name = |k: &str| d[k]["name"].as_str().unwrap_or("").to_string();
+        let desktop = mb("desktop_deb");
+        let _ = writeln!(md, "| desktop app, `{}` (with the `balai` command line; WebView is the system's WebKitGTK) | {desktop:.1} MB | < 15 MB | {} |", name("desktop_deb"), at_most(desktop, 15.0));
+        let _ =
+            writeln!(md, "| city server, `{}` | {:.1} MB | | |", name("kota_deb"), mb("kota_deb"));
+        let _ = writeln!(
+            md,
+            "| city server, `{}` | {:.1} MB | | |",
+            name("kota_tarball"),
+            mb("kota_tarball")
+        );
+        let _ = writeln!(md, "\nThe Windows installer is built on Windows (installers/windows/README.md): with the WebView2 offline installer embedded it is about 127 MB larger than the app; its size is not measured here.");
+    }
+    // Sections measured by hand (marked in BENCHMARKS.md) are kept as they are.
+    let old = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+    for kept in old.split(KEPT_START).skip(1).filter_map(|s| s.split(KEPT_END).next()) {
+        let _ = write!(md, "\n{KEPT_START}{kept}{KEPT_END}\n");
     }
     std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
     println!("xtask: wrote BENCHMARKS.md");

@@ -115,9 +115,21 @@ pub fn run(root: &Path, build: Build) -> Result<Artifacts> {
     let kota_deb = kota_deb(root, &out, &version, build)?;
     let kota_tarball = kota_tarball(root, &out, &version, build)?;
     let made = Artifacts { desktop_deb, kota_deb, kota_tarball };
-    for a in made.all() {
+    let mut sizes = serde_json::Map::new();
+    for (key, a) in ["desktop_deb", "kota_deb", "kota_tarball"].into_iter().zip(made.all()) {
         let bytes = std::fs::metadata(a).map(|m| m.len()).unwrap_or(0);
         println!("dist: {} ({:.1} MB)", a.display(), bytes as f64 / 1e6);
+        let name = a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        sizes.insert(key.into(), serde_json::json!({ "name": name, "bytes": bytes }));
+    }
+    if build == Build::Release {
+        // For BENCHMARKS.md (`cargo xtask bench --report`).
+        let date = Command::new("date").arg("+%Y-%m-%d").output().map_err(|e| e.to_string())?;
+        sizes.insert("date".into(), String::from_utf8_lossy(&date.stdout).trim().into());
+        let bench = root.join("target/bench");
+        std::fs::create_dir_all(&bench).map_err(|e| e.to_string())?;
+        let text = serde_json::Value::Object(sizes).to_string();
+        std::fs::write(bench.join("dist.json"), text).map_err(|e| e.to_string())?;
     }
     Ok(made)
 }

@@ -5,7 +5,7 @@
 
 use crate::areas::{
     audit, auth, backup, conflicts, contest, demo, import, info, letters, print, privacy, profile,
-    reports, requests, residents, security, settings, signatories, sync, users,
+    reports, requests, residents, security, settings, setup, signatories, sync, users,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::progress;
@@ -97,6 +97,7 @@ const SIGNER: Access = Access::Roles(&[Lurah, Sekretaris]);
 pub static COMMANDS: &[Command] = &[
     command!("app.info", Access::Public, false, info::info),
     command!("auth.login", Access::Public, true, auth::login),
+    command!("setup.start", Access::Public, true, setup::start),
     command!("auth.unlock", Access::Public, true, auth::unlock),
     command!("auth.logout", Access::Public, false, auth::logout),
     command!("auth.me", Access::AnyUser, false, auth::me),

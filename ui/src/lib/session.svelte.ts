@@ -12,7 +12,7 @@ export interface User {
   active: boolean;
 }
 
-interface LoginOut {
+export interface LoginOut {
   token: string;
   user: User;
   idle_lock_minutes: number;
@@ -43,7 +43,11 @@ export async function call<T>(command: string, args: unknown = {}): Promise<T> {
 }
 
 export async function login(username: string, password: string) {
-  const out = await call<LoginOut>('auth.login', { username, password });
+  startSession(await call<LoginOut>('auth.login', { username, password }));
+}
+
+/** Takes the session a login (or the office's first setup) answered with. */
+export function startSession(out: LoginOut) {
   session.token = out.token;
   session.user = out.user;
   session.idleLockMinutes = out.idle_lock_minutes;

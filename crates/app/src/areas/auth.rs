@@ -125,14 +125,23 @@ pub fn login(app: &App, _ctx: &Ctx, args: LoginArgs) -> Result<LoginOut, ApiErro
         audit::record(app, &anon, "auth.login_failed", "user", username, "")?;
         return Err(invalid_credentials());
     };
+    let actor = Actor { user_id: Some(user.id), name: user.username.clone(), role: user.role };
+    audit::record(app, &actor, "auth.login", "user", &user.id.to_string(), "")?;
+    sign_in(app, actor, &user)
+}
+
+/// A new session for `user` (its password proved, or its account just made at setup).
+pub(crate) fn sign_in(
+    app: &App,
+    actor: Actor,
+    user: &store_users::UserRow,
+) -> Result<LoginOut, ApiError> {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = hex::encode(raw);
-    let actor = Actor { user_id: Some(user.id), name: user.username.clone(), role: user.role };
-    audit::record(app, &actor, "auth.login", "user", &user.id.to_string(), "")?;
     app.sessions.start(token.clone(), actor, app.now());
     let idle_lock_minutes = idle_limit(app)?.num_minutes();
-    Ok(LoginOut { token, user: UserView::from(&user), idle_lock_minutes })
+    Ok(LoginOut { token, user: UserView::from(user), idle_lock_minutes })
 }
 
 /// A valid Argon2id hash of a random string, for constant-time refusals.

@@ -19,6 +19,7 @@ pub mod residents;
 mod scan;
 pub mod security;
 pub mod settings;
+pub mod setup;
 pub mod signatories;
 pub mod sync;
 pub mod users;

@@ -46,7 +46,7 @@ pub struct AddArgs {
     pub password: String,
 }
 
-fn check_username(e: &mut FieldErrors, username: &str) {
+pub(crate) fn check_username(e: &mut FieldErrors, username: &str) {
     let ok_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !(3..=32).contains(&username.len()) || !ok_chars {
         e.push(

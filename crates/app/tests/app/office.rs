@@ -139,3 +139,56 @@ fn app_info_shows_the_office_before_login_and_nothing_personal() {
     assert_eq!(info["kelurahan_name"], "Yosorejo");
     assert_eq!(info["schema_version"], balai_app::SCHEMA_VERSION);
 }
+
+#[test]
+fn the_first_start_sets_up_the_office_and_its_admin_from_the_window_once() {
+    let t = TestApp::empty();
+    let info = t.call(None, "app.info", json!({})).unwrap();
+    assert_eq!((&info["initialized"], &info["has_users"]), (&json!(false), &json!(false)));
+    let mut profile = serde_json::to_value(demo_profile()).unwrap();
+    let admin = json!({"username": "bu.sari", "full_name": "Sari Wulandari", "password": "rahasia-kantor-1"});
+
+    // Every problem of both forms at once, by field; nothing stored.
+    profile["kelurahan_code"] = json!("18.72.04.10");
+    let bad = t.call(
+        None,
+        "setup.start",
+        json!({"profile": profile, "admin": {"username": "", "full_name": "", "password": "pendek"}}),
+    );
+    let fields: Vec<String> =
+        bad.as_ref().unwrap_err().fields.iter().map(|f| f.field.clone()).collect();
+    assert!(
+        ["kelurahan_code", "username", "full_name", "password"]
+            .iter()
+            .all(|f| fields.contains(&f.to_string())),
+        "{fields:?}"
+    );
+    let info = t.call(None, "app.info", json!({})).unwrap();
+    assert_eq!((&info["initialized"], &info["has_users"]), (&json!(false), &json!(false)));
+
+    // Right: the office is set up, the admin signed in, the signing key made.
+    profile["kelurahan_code"] = json!("1872041004");
+    let out = t.call(None, "setup.start", json!({"profile": profile, "admin": admin})).unwrap();
+    assert_eq!(out["user"]["role"], "admin");
+    let token = out["token"].as_str().unwrap();
+    let me = t.call(Some(token), "auth.me", json!({})).unwrap();
+    assert_eq!(me["username"], "bu.sari", "{me}");
+    let got = t.call(Some(token), "profile.get", json!({})).unwrap();
+    assert_eq!(got["profile"]["kelurahan_code"], "18.72.04.1004");
+    assert_eq!(
+        t.call(Some(token), "letters.keys", json!({})).unwrap().as_array().unwrap().len(),
+        1
+    );
+    assert!(audit_actions(&t).iter().any(|a| a == "setup.start"));
+    // The password is the admin's: it signs in again.
+    t.login("bu.sari", "rahasia-kantor-1");
+
+    // Once only: with an account, the setup screen is closed to everyone.
+    let again = t.call(
+        None,
+        "setup.start",
+        json!({"profile": demo_profile(), "admin": {"username": "penyusup", "full_name": "Penyusup", "password": "rahasia-kantor-2"}}),
+    );
+    assert_eq!(crate::outcome(&again), "err conflict");
+    assert_eq!(t.operator("users.list", json!({})).unwrap().as_array().unwrap().len(), 1);
+}

@@ -171,7 +171,7 @@ impl Store {
             let ids = st.query_map([], |r| r.get::<_, Uuid>(0))?.collect();
             ids
         })?;
-        let found = read_aside(old, &self.key, scope, &known)?;
+        let found = read_aside(old, &self.key, scope, &known);
         let at = chrono::DateTime::from_timestamp_millis(ctx.now_ms as i64)
             .unwrap_or_default()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -189,21 +189,26 @@ impl Store {
 }
 
 /// Reads the file at `old` (and its WAL) from a copy in a folder beside it, removed after.
-fn read_aside(old: &Path, key: &[u8; 32], scope: Scope, known: &HashSet<Uuid>) -> Result<Found> {
+/// A file that cannot be copied (removed by hand since, a full disk) yields nothing taken and
+/// says why: the office opens all the same.
+fn read_aside(old: &Path, key: &[u8; 32], scope: Scope, known: &HashSet<Uuid>) -> Found {
     let name = old.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let folder = old.with_file_name(format!("{name}.dibaca"));
     let _ = std::fs::remove_dir_all(&folder);
-    let io = |path: &Path, source| StoreError::Io { path: path.to_path_buf(), source };
-    std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
     let copy = folder.join("db");
-    let found = (|| {
-        std::fs::copy(old, &copy).map_err(|e| io(old, e))?;
+    let copied = (|| {
+        std::fs::create_dir_all(&folder)?;
+        std::fs::copy(old, &copy)?;
         let wal = old.with_file_name(format!("{name}-wal"));
         if wal.exists() {
-            std::fs::copy(&wal, folder.join("db-wal")).map_err(|e| io(&wal, e))?;
+            std::fs::copy(&wal, folder.join("db-wal"))?;
         }
-        Ok::<_, StoreError>(read_copy(&copy, key, scope, known))
+        Ok::<_, std::io::Error>(())
     })();
+    let found = match copied {
+        Ok(()) => read_copy(&copy, key, scope, known),
+        Err(e) => Found::nothing(format!("the file: it cannot be read ({e})")),
+    };
     let _ = std::fs::remove_dir_all(&folder);
     found
 }
@@ -226,15 +231,23 @@ impl Aside<'_> {
     }
 }
 
+impl Found {
+    /// Nothing read, for `why`.
+    fn nothing(why: String) -> Found {
+        Found {
+            tables: Vec::new(),
+            series: Vec::new(),
+            changes: Vec::new(),
+            pushed_through: 0,
+            unreadable: vec![why],
+            opened: false,
+        }
+    }
+}
+
 fn read_copy(copy: &Path, key: &[u8; 32], scope: Scope, known: &HashSet<Uuid>) -> Found {
-    let mut found = Found {
-        tables: Vec::new(),
-        series: Vec::new(),
-        changes: Vec::new(),
-        pushed_through: 0,
-        unreadable: Vec::new(),
-        opened: false,
-    };
+    let mut found = Found::nothing(String::new());
+    found.unreadable.clear();
     let conn = match Connection::open(copy) {
         Ok(c) => c,
         Err(e) => {

@@ -487,3 +487,27 @@ fn a_take_over_interrupted_by_a_crash_is_finished_at_the_next_start() {
         .unwrap();
     assert_eq!(marks, 0, "done once, not at every start");
 }
+
+#[test]
+fn a_take_over_whose_file_was_removed_meanwhile_does_not_stop_the_office_from_opening() {
+    let (t, _) = office();
+    let backup = t.operator("backup.create", json!({})).unwrap();
+    let (app, _dir, _keys, pragma) = reopen_checked(t, |db, pragma| {
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        std::fs::copy(backup["path"].as_str().unwrap(), db).unwrap();
+        raw(db, pragma)
+            .execute(
+                "INSERT INTO _sync_state (key, value) VALUES ('take_over_from', '/nowhere/balai.sqlite'), ('take_over_scope', 'letters')",
+                [],
+            )
+            .unwrap();
+    });
+    let audit = op(&app, "audit.list", json!({"limit": 5})).to_string();
+    assert!(audit.contains("tak_terbaca=1"), "the take-over says it read nothing: {audit}");
+    let marks: i64 = raw(app.db_path(), &pragma)
+        .query_row("SELECT count(*) FROM _sync_state WHERE key LIKE 'take_over%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(marks, 0);
+}

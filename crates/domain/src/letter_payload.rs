@@ -116,7 +116,13 @@ fn date_text(d: NaiveDate) -> String {
     d.format("%Y%m%d").to_string()
 }
 
+/// Exactly the eight digits `format_date` writes: chrono's `%Y%m%d` alone also takes a sign,
+/// more year digits and spaces before a number (`+220061      6   5`), a date the payload
+/// could never carry again once re-encoded (found by the `qr_payload` fuzz target).
 fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     NaiveDate::parse_from_str(s, "%Y%m%d").ok()
 }
 
@@ -203,6 +209,24 @@ mod tests {
             content_hash: content_hash(b"isi surat"),
             key_id: key.key_id(),
         }
+    }
+
+    #[test]
+    fn a_date_is_read_only_as_the_eight_digits_it_is_written_as() {
+        assert_eq!(parse_date("20260701"), NaiveDate::from_ymd_opt(2026, 7, 1));
+        for odd in
+            ["+220061      6   5", "2026 7 1", "202607 1", "+20260701", "020260701", "2026071"]
+        {
+            assert_eq!(parse_date(odd), None, "{odd:?}");
+        }
+        // The fuzz target's find: a payload whose date chrono took leniently was decoded, and
+        // could not be decoded again once re-encoded.
+        let found = include_str!("../../../fuzz/corpus/qr_payload/lenient-date.txt");
+        assert!(
+            matches!(decode(found), Err(PayloadError::Format("tanggal terbit tidak sah"))),
+            "{:?}",
+            decode(found)
+        );
     }
 
     #[test]

@@ -191,8 +191,34 @@ fn texts_in(w: usize, h: usize, px: &[u8]) -> Vec<String> {
         if !found.is_empty() {
             return found;
         }
+        if k > 1 {
+            // Enlarged smoothly (bilinear) rather than by repeating pixels: the module edges of a
+            // JPEG scan with 3–4 pixels per module fall between pixels.
+            let smooth =
+                |x: usize, y: usize| bilinear(px, w, h, x as f32 / k as f32, y as f32 / k as f32);
+            let found = decode(w * k, h * k, smooth);
+            if !found.is_empty() {
+                return found;
+            }
+            let found = decode(w * k, h * k, |x, y| if smooth(x, y) > cut { 255 } else { 0 });
+            if !found.is_empty() {
+                return found;
+            }
+        }
     }
     Vec::new()
+}
+
+/// The grey level at (`x`, `y`) in pixel units, interpolated between the four pixels around it.
+fn bilinear(px: &[u8], w: usize, h: usize, x: f32, y: f32) -> u8 {
+    let (x, y) = ((x - 0.5).max(0.0), (y - 0.5).max(0.0));
+    let (x0, y0) = ((x as usize).min(w - 1), (y as usize).min(h - 1));
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let p = |x: usize, y: usize| px[y * w + x] as f32;
+    let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+    let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+    (top * (1.0 - fy) + bottom * fy).round() as u8
 }
 
 /// The grey level that best splits `px` into ink and paper (Otsu's method).

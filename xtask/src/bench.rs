@@ -354,8 +354,11 @@ fn write_report(root: &Path) -> Result<bool> {
     }
     // Sections measured by hand (marked in BENCHMARKS.md) are kept as they are.
     let old = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
-    for kept in old.split(KEPT_START).skip(1).filter_map(|s| s.split(KEPT_END).next()) {
+    let mut rest = old.as_str();
+    while let Some((_, after)) = rest.split_once(KEPT_START) {
+        let (kept, tail) = after.split_once(KEPT_END).unwrap_or((after, ""));
         let _ = write!(md, "\n{KEPT_START}{kept}{KEPT_END}\n");
+        rest = tail;
     }
     std::fs::write(root.join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
     println!("xtask: wrote BENCHMARKS.md");

@@ -151,6 +151,7 @@ struct OldChange {
     user_id: String,
 }
 
+#[derive(Default)]
 struct Found {
     tables: Vec<TableRows>,
     series: Vec<(String, i64)>,
@@ -234,20 +235,12 @@ impl Aside<'_> {
 impl Found {
     /// Nothing read, for `why`.
     fn nothing(why: String) -> Found {
-        Found {
-            tables: Vec::new(),
-            series: Vec::new(),
-            changes: Vec::new(),
-            pushed_through: 0,
-            unreadable: vec![why],
-            opened: false,
-        }
+        Found { unreadable: vec![why], ..Found::default() }
     }
 }
 
 fn read_copy(copy: &Path, key: &[u8; 32], scope: Scope, known: &HashSet<Uuid>) -> Found {
-    let mut found = Found::nothing(String::new());
-    found.unreadable.clear();
+    let mut found = Found::default();
     let conn = match Connection::open(copy) {
         Ok(c) => c,
         Err(e) => {

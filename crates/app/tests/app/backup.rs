@@ -228,6 +228,12 @@ fn raw(db: &std::path::Path, pragma: &str) -> rusqlite::Connection {
     conn
 }
 
+/// The take-over marks a restore left in the database beneath `conn` (0 once it is done).
+fn take_over_marks(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("SELECT count(*) FROM _sync_state WHERE key LIKE 'take_over%'", [], |r| r.get(0))
+        .unwrap()
+}
+
 /// Makes page `page` of the database at `db` fail its check (one byte of its ciphertext).
 fn damage_page(db: &std::path::Path, page: i64) {
     let mut bytes = std::fs::read(db).unwrap();
@@ -482,10 +488,7 @@ fn a_take_over_interrupted_by_a_crash_is_finished_at_the_next_start() {
     let conn = raw(app.db_path(), &pragma);
     assert_eq!(numbered(&conn)[0].0, letter["number"].as_str().unwrap());
     series_ahead_of_letters(&conn);
-    let marks: i64 = conn
-        .query_row("SELECT count(*) FROM _sync_state WHERE key LIKE 'take_over%'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(marks, 0, "done once, not at every start");
+    assert_eq!(take_over_marks(&conn), 0, "done once, not at every start");
 }
 
 #[test]
@@ -506,8 +509,5 @@ fn a_take_over_whose_file_was_removed_meanwhile_does_not_stop_the_office_from_op
     });
     let audit = op(&app, "audit.list", json!({"limit": 5})).to_string();
     assert!(audit.contains("tak_terbaca=1"), "the take-over says it read nothing: {audit}");
-    let marks: i64 = raw(app.db_path(), &pragma)
-        .query_row("SELECT count(*) FROM _sync_state WHERE key LIKE 'take_over%'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(marks, 0);
+    assert_eq!(take_over_marks(&raw(app.db_path(), &pragma)), 0);
 }
